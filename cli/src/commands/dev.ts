@@ -1,0 +1,44 @@
+import { join, resolve } from "node:path";
+import { startLocalServer } from "@chronicle/runtime";
+import { ExitCode, intOption, type Command } from "../framework/command.js";
+
+/** `chronicle dev`: a local NATS (and later the registry) for development. */
+export const devCommand: Command = {
+  name: "dev",
+  summary: "Start a local NATS server with JetStream for development",
+  description:
+    "Starts a local nats-server with JetStream on 127.0.0.1 (installing one on first use), keeps its data in .chronicle/ of the current folder, prints its URL and what to do next, and stops everything cleanly on Ctrl-C.",
+  options: {
+    port: { type: "string", valueName: "PORT", description: "Client port, 0 for any free port", default: "4222" },
+    data: { type: "string", valueName: "DIR", description: "Data folder", default: ".chronicle" },
+    "sync-always": { type: "boolean", description: "fsync every write before acknowledging it (sync_interval: always)" },
+    json: { type: "boolean", description: "Print the endpoints as one JSON line" },
+  },
+  examples: ["chronicle dev", "chronicle dev --port 0 --data /tmp/chronicle --json"],
+  async run(ctx) {
+    const port = intOption(ctx.values["port"], "port", 0, 65535);
+    const dataDir = resolve(ctx.cwd, String(ctx.values["data"]));
+    const server = await startLocalServer({
+      storeDir: join(dataDir, "nats"),
+      ...(port ? { port } : {}),
+      syncAlways: ctx.values["sync-always"] === true,
+    });
+    if (ctx.values["json"]) {
+      ctx.print(JSON.stringify({ nats: server.url, monitor: server.monitorUrl, data: dataDir }));
+    } else {
+      ctx.print(`NATS with JetStream  ${server.url}`);
+      ctx.print(`monitoring           ${server.monitorUrl}`);
+      ctx.print(`data                 ${dataDir}`);
+      ctx.print("");
+      ctx.print(`Next: export NATS_URL=${server.url}, then run your services or "chronicle streams apply".`);
+      ctx.print("Press Ctrl-C to stop.");
+    }
+    await new Promise<void>((done) => {
+      if (ctx.signal.aborted) done();
+      ctx.signal.addEventListener("abort", () => done(), { once: true });
+    });
+    await server.stop();
+    if (!ctx.values["json"]) ctx.print("stopped");
+    return ExitCode.Ok;
+  },
+};

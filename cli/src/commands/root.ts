@@ -1,0 +1,11 @@
+import type { Command } from "../framework/command.js";
+import { devCommand } from "./dev.js";
+import { natsCommand } from "./nats.js";
+
+/** The `chronicle` command tree. Each command lives in its own file. */
+export const rootCommand: Command = {
+  name: "chronicle",
+  summary: "Schema-first events on NATS JetStream",
+  description: "chronicle: schema-first events on NATS JetStream.\nExit codes: 0 ok, 1 a check failed, 2 usage or input error.",
+  subcommands: [devCommand, natsCommand],
+};

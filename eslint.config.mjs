@@ -1,0 +1,74 @@
+import tseslint from "typescript-eslint";
+import importX from "eslint-plugin-import-x";
+
+export default tseslint.config(
+  { ignores: ["**/node_modules/**", "**/dist/**", "**/gen/**", "**/*.mjs", "**/*.js", "examples/*/src/gen/**"] },
+  {
+    files: ["**/*.ts"],
+    extends: [tseslint.configs.base],
+    plugins: { "import-x": importX },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    settings: { "import-x/resolver": { node: true } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: false }],
+      "@typescript-eslint/await-thenable": "error",
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@chronicle/registry", "@chronicle/registry/*"],
+              message: "runtime, codegen must not import the registry (DESIGN.md: one-way dependencies)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // one-way dependencies: the registry never imports the runtime; the runtime never imports the registry or codegen
+    files: ["registry/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@chronicle/runtime", "@chronicle/cli", "@chronicle/codegen"], message: "the registry never imports the runtime, codegen or cli" },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["runtime/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen"], message: "the runtime never imports the registry, codegen or cli" },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["codegen/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@chronicle/cli", "@chronicle/runtime"], message: "codegen never imports the cli or the runtime (generated code does)" }] },
+      ],
+    },
+  },
+  {
+    files: ["cli/src/**/*.ts", "bench/src/**/*.ts", "examples/**/*.ts", "scripts/**/*.ts", "*.ts", "**/*.test.ts", "test/**/*.ts"],
+    rules: { "no-restricted-imports": "off" },
+  },
+);

@@ -1,0 +1,34 @@
+// @chronicle/runtime: the public API. Everything users may import is listed
+// here; files not re-exported are internal.
+
+// Errors
+export { ChronicleError, ErrorCode, isChronicleError, type ErrorContext } from "./errors.js";
+
+// Local nats-server: provisioning and launchers (also a testing helper for users)
+export {
+  ensureNatsServer,
+  findNatsServer,
+  installNatsServer,
+  cachedServerPath,
+  type NatsServerBinary,
+  type FindNatsServerOptions,
+} from "./server/nats-server-binary.js";
+export { MIN_NATS_SERVER_VERSION, compareVersions, parseServerVersion } from "./server/server-version.js";
+export { resolveCacheDir } from "./server/cache-dir.js";
+export { startLocalServer, type LocalServer, type LocalServerOptions } from "./server/local-server.js";
+export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server/local-cluster.js";
+
+// Connection
+export { connect, wrapConnection, type ConnectOptions, type ChronicleConnection } from "./connection.js";
+
+// Stream and event definitions (what generated code builds)
+export {
+  defineStream,
+  resolveStreamSettings,
+  DEFAULT_STREAM_SETTINGS,
+  type StreamSettings,
+  type StorageType,
+  type EventDefinition,
+  type EventSchemas,
+  type StreamDefinition,
+} from "./definition.js";

@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// Tests import workspace packages from their TypeScript sources, so no build
+// is needed before a run (the "@chronicle/source" export condition does the
+// same for tsc and tsx).
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^@chronicle\/(runtime|registry|codegen|cli)$/, replacement: `${root}$1/src/index.ts` }],
+  },
+  test: {
+    include: ["{runtime,registry,codegen,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/dist/**"],
+    globalSetup: ["./scripts/vitest-global-setup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
