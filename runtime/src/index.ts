@@ -32,3 +32,9 @@ export {
   type EventSchemas,
   type StreamDefinition,
 } from "./definition.js";
+
+// Subject layout, keys and partitions (documented in docs/keys-and-ordering.md)
+export { keyToken, keyFromToken } from "./layout/key-token.js";
+export { partitionOf, fnv1a32 } from "./layout/partition.js";
+export { layout } from "./layout/subjects.js";
+export { Headers, PROTOBUF_CONTENT_TYPE } from "./layout/headers.js";
