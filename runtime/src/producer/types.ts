@@ -1,0 +1,62 @@
+import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { EventSchemas } from "../definition.js";
+
+/** An event to publish: a protobuf-es message or its init shape. */
+export type EventInput<Desc extends EventSchemas[string]> = MessageInitShape<Desc> | MessageShape<Desc>;
+
+/** Per-publish options. */
+export interface PublishOptions {
+  /** Dedup key (`Nats-Msg-Id`); default the event's idempotency key field, else its event id. */
+  dedupKey?: string;
+  /** Event id (`ce-id`); default a new unique id. */
+  id?: string;
+  /** Event time (`ce-time`); default now. */
+  time?: Date;
+  /** Extra headers, added after Chronicle's own. */
+  headers?: Record<string, string>;
+  /**
+   * Optimistic concurrency: the publish succeeds only if the last event
+   * stored for this event's key (any type) has this stream sequence; 0 means
+   * "no event for this key yet". Fails with `wrong_last_sequence`.
+   */
+  expectedLastSequence?: number;
+}
+
+/** What the server answered for one stored (or deduplicated) event. */
+export interface PublishResult {
+  stream: string;
+  /** Stream sequence of the stored event (of the original, for a duplicate). */
+  sequence: number;
+  /** True when the dedup key was seen inside the duplicate window: nothing new was stored. */
+  duplicate: boolean;
+  /** Partition the key maps to. */
+  partition: number;
+  /** The event id (`ce-id`). */
+  id: string;
+  /** The dedup key used (`Nats-Msg-Id`). */
+  dedupKey: string;
+}
+
+/** Report of {@link Producer.close}: publishes that had not succeeded. */
+export interface CloseReport {
+  /** Number of publishes acknowledged over the producer's life. */
+  acknowledged: number;
+  /** Publishes that failed for good, with their errors. */
+  failed: { dedupKey: string; error: Error }[];
+}
+
+/**
+ * A pipelined, acknowledged publisher for one stream. Many publishes are in
+ * flight at once (bounded window, backpressure when full); each promise
+ * resolves when the server has stored the event.
+ */
+export interface Producer<E extends EventSchemas> {
+  /** Publishes one event; resolves once stored (or recognised as a duplicate). */
+  publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options?: PublishOptions): Promise<PublishResult>;
+  /** Publishes many events, pipelined; results in input order. */
+  publishBatch<K extends keyof E & string>(items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): Promise<PublishResult[]>;
+  /** Waits until every publish started so far has settled. */
+  flush(): Promise<void>;
+  /** Stops accepting publishes, waits for those in flight, and reports failures. */
+  close(): Promise<CloseReport>;
+}
