@@ -1,0 +1,65 @@
+// `npm run bench [-- NAME...] [--quick] [--no-write]`: runs the benchmarks in
+// bench/src/benchmarks, prints each figure beside its raw baseline, writes
+// bench/results/latest.json and (unless --quick or --no-write) bench/RESULTS.md.
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { markdownTable, textLines } from "./format.js";
+import type { Benchmark, Measurement } from "./harness.js";
+
+const { values, positionals } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, "no-write": { type: "boolean", default: false }, list: { type: "boolean", default: false } },
+  allowPositionals: true,
+});
+
+const dir = new URL("./benchmarks/", import.meta.url);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .sort();
+const all: Benchmark[] = [];
+for (const f of files) all.push(((await import(new URL(f, dir).href)) as { default: Benchmark }).default);
+
+if (values.list) {
+  for (const b of all) console.log(`${b.name.padEnd(16)} ${b.description}`);
+  process.exit(0);
+}
+const unknown = positionals.filter((p) => !all.some((b) => b.name === p));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(", ")}; available: ${all.map((b) => b.name).join(", ")}`);
+  process.exit(2);
+}
+const selected = positionals.length ? all.filter((b) => positionals.includes(b.name)) : all;
+const results: { name: string; description: string; measurements: Measurement[]; error?: string }[] = [];
+let failed = 0;
+for (const b of selected) {
+  console.log(`\n${b.name}: ${b.description}${values.quick ? " (quick)" : ""}`);
+  try {
+    const measurements = await b.run({ quick: values.quick, log: (l) => console.error(`  · ${l}`) });
+    for (const line of textLines(measurements)) console.log(line);
+    results.push({ name: b.name, description: b.description, measurements });
+  } catch (err) {
+    failed++;
+    console.error(`  FAILED: ${(err as Error).stack ?? String(err)}`);
+    results.push({ name: b.name, description: b.description, measurements: [], error: String(err) });
+  }
+}
+
+const command = `npm run bench${values.quick ? " -- --quick" : ""}${positionals.length ? ` ${positionals.join(" ")}` : ""}`;
+const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "?", quick: values.quick, command };
+const outDir = new URL("../results/", import.meta.url);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(new URL("latest.json", outDir), `${JSON.stringify({ ...meta, results }, null, 2)}\n`);
+if (!values.quick && !values["no-write"] && positionals.length === 0) {
+  const md = [
+    "# Benchmark results",
+    "",
+    `Made by \`${command}\` on ${meta.date.slice(0, 10)}: Node ${meta.node}, ${meta.cpus} cores (${meta.cpu}).`,
+    "Each figure stands beside a raw baseline measured in the same run on the same server; the ratio is oriented so that above 1 is better than the baseline.",
+    "Absolute numbers on this shared machine are noise; the ratios are the result.",
+    "",
+    ...results.flatMap((r) => [`## ${r.name}`, "", r.description, "", r.error ? `FAILED: ${r.error}` : markdownTable(r.measurements), ""]),
+  ].join("\n");
+  writeFileSync(new URL("../RESULTS.md", import.meta.url), md);
+  console.log("\nwrote bench/RESULTS.md");
+}
+process.exit(failed ? 1 : 0);
