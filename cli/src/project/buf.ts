@@ -1,0 +1,74 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { arch, endianness } from "node:os";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
+
+/** How to start the buf CLI: a command and the arguments that precede buf's own. */
+export interface BufCommand {
+  command: string;
+  args: string[];
+}
+
+const PLATFORM_PACKAGES: Record<string, string> = {
+  "darwin arm64 LE": "@bufbuild/buf-darwin-arm64",
+  "darwin x64 LE": "@bufbuild/buf-darwin-x64",
+  "linux arm64 LE": "@bufbuild/buf-linux-aarch64",
+  "linux armv7 LE": "@bufbuild/buf-linux-armv7",
+  "linux x64 LE": "@bufbuild/buf-linux-x64",
+  "win32 arm64 LE": "@bufbuild/buf-win32-arm64",
+  "win32 x64 LE": "@bufbuild/buf-win32-x64",
+};
+
+let cached: BufCommand | undefined;
+
+/**
+ * Finds the buf CLI that the `@bufbuild/buf` npm package installed beside
+ * this package, so users need no buf on their PATH: the native binary of the
+ * platform package when it resolves, else buf's own Node launcher. `$BUF_BIN`
+ * overrides both.
+ */
+export function findBuf(): BufCommand {
+  if (process.env["BUF_BIN"]) return { command: process.env["BUF_BIN"], args: [] };
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  let launcher: string;
+  try {
+    launcher = require.resolve("@bufbuild/buf/bin/buf");
+  } catch (err) {
+    throw new ChronicleError(ErrorCode.NotFound, "the buf CLI is missing: @bufbuild/buf is not installed; run npm install", { cause: err });
+  }
+  const pkg = PLATFORM_PACKAGES[`${process.platform} ${arch()} ${endianness()}`];
+  if (pkg) {
+    try {
+      const fromBuf = createRequire(launcher);
+      const exe = fromBuf.resolve(`${pkg}/bin/buf${process.platform === "win32" ? ".exe" : ""}`);
+      cached = { command: exe, args: [] };
+      return cached;
+    } catch {
+      // fall through to the launcher, which also knows buf's downloaded-binary fallback
+    }
+  }
+  cached = { command: process.execPath, args: [launcher] };
+  return cached;
+}
+
+/** Output of one buf run. */
+export interface BufResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs buf with `args` in `cwd` and collects its output; never throws for a non-zero exit. */
+export function runBuf(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<BufResult> {
+  const buf = findBuf();
+  return new Promise((resolve, reject) => {
+    const child = spawn(buf.command, [...buf.args, ...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => reject(new ChronicleError(ErrorCode.Internal, `cannot run buf (${buf.command}): ${e.message}`, { cause: e })));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}

@@ -1,0 +1,67 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { buildEventModel, formatDiagnostic, type Diagnostic, type StreamModel } from "@chronicle/codegen";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
+import { runBuf } from "./buf.js";
+
+/** A compiled Chronicle project: its streams, a registry of its descriptors, and the image buf built. */
+export interface Project {
+  /** Streams and their events, read from the `(chronicle.v1.*)` options. */
+  streams: StreamModel[];
+  /** Every file of the image (imports included), for decoding and lookups. */
+  registry: FileRegistry;
+  /** The image as buf built it: self-contained, with source info. */
+  image: FileDescriptorSet;
+}
+
+/** Module folders of a buf.yaml (v2 `modules[].path`), `["."]` when it names none. */
+function modulePaths(dir: string): string[] {
+  const file = join(dir, "buf.yaml");
+  if (!existsSync(file)) return ["."];
+  const paths = [...readFileSync(file, "utf8").matchAll(/^\s*-?\s*path:\s*["']?([^"'\s#]+)/gm)].map((m) => m[1]!);
+  return paths.length ? paths : ["."];
+}
+
+/** Rewrites a diagnostic's module-relative file name to a path relative to the project folder. */
+function projectRelative(dir: string, modules: string[], d: Diagnostic): Diagnostic {
+  for (const m of modules) {
+    if (existsSync(join(dir, m, d.file))) return { ...d, file: m === "." ? d.file : join(m, d.file) };
+  }
+  return d;
+}
+
+/**
+ * Compiles the buf module or workspace in `dir` with the buf CLI installed
+ * from npm (`buf build`), and reads Chronicle's options into the event model.
+ *
+ * Throws a `ChronicleError` with code `invalid_argument` when the folder is
+ * not a buf project, the protos do not compile, or an option is invalid; the
+ * message lists each problem as `path/to/file.proto:LINE:COLUMN: message`,
+ * with paths relative to `dir`.
+ */
+export async function loadProject(dir: string): Promise<Project> {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ChronicleError(ErrorCode.InvalidArgument, `${root} is not a folder; run this in a Chronicle project (see "chronicle init")`, {
+      context: { path: root },
+    });
+  }
+  const built = await runBuf(["build", ".", "-o", "-#format=binpb"], { cwd: root });
+  if (built.code !== 0) {
+    const detail = built.stderr.trim() || `buf exited with code ${built.code}`;
+    throw new ChronicleError(ErrorCode.InvalidArgument, `the protos in ${root} do not compile:\n${detail}`, { context: { path: root } });
+  }
+  const image = fromBinary(FileDescriptorSetSchema, built.stdout);
+  const registry = createFileRegistry(image);
+  const { streams, diagnostics } = buildEventModel([...registry.files]);
+  if (diagnostics.length) {
+    const modules = modulePaths(root);
+    const lines = diagnostics.map((d) => formatDiagnostic(projectRelative(root, modules, d)));
+    throw new ChronicleError(ErrorCode.InvalidArgument, `invalid Chronicle options in ${root}:\n${lines.join("\n")}`, {
+      context: { path: root, diagnostics: diagnostics.length },
+    });
+  }
+  return { streams, registry, image };
+}

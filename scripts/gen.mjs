@@ -1,0 +1,42 @@
+// `npm run gen`: regenerates every checked-in generated file. `npm run
+// gen:check` runs this and fails when git sees a difference. Each step is
+// one entry of `steps`; add yours there.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+// buf finds local plugins (protoc-gen-es) on PATH
+const env = { ...process.env, PATH: [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter) };
+
+function run(command, args) {
+  const r = spawnSync(command, args, { cwd: root, env, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed with exit code ${r.status ?? r.signal}`);
+}
+
+function buf(...args) {
+  run(join(root, "node_modules", ".bin", "buf"), args);
+}
+
+const steps = [
+  {
+    what: "codegen/src/gen: protobuf-es schemas of chronicle/v1/options.proto (protoc-gen-es)",
+    run() {
+      rmSync(join(root, "codegen/src/gen"), { recursive: true, force: true });
+      buf("generate", "--template", "buf.gen.yaml", "--path", "schemas/chronicle/v1/options.proto");
+    },
+  },
+  {
+    what: "codegen/proto: chronicle/v1/options.proto shipped in @chronicle/codegen for users' imports",
+    run() {
+      mkdirSync(join(root, "codegen/proto/chronicle/v1"), { recursive: true });
+      copyFileSync(join(root, "schemas/chronicle/v1/options.proto"), join(root, "codegen/proto/chronicle/v1/options.proto"));
+    },
+  },
+];
+
+for (const step of steps) {
+  console.log(`gen: ${step.what}`);
+  step.run();
+}
