@@ -1,0 +1,296 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { ChronicleConnection } from "../connection.js";
+import type { EventSchemas, StreamDefinition } from "../definition.js";
+import { ChronicleError, ErrorCode } from "../errors.js";
+import { assignSlots } from "../groups/assignment.js";
+import { Membership, openGroupsBucket } from "../groups/membership.js";
+import { PIN_GROUP, checkGroupName, consumerConfig, epochKey, partitionConsumerName, redriveConsumerName, type StartPosition } from "../groups/names.js";
+import { createKvIdempotencyStore } from "../idempotency/kv-store.js";
+import type { IdempotencyStore } from "../idempotency/types.js";
+import { layout } from "../layout/subjects.js";
+import { ConsumerMetrics, type ConsumerMetricsSnapshot, type MeterLike } from "../metrics/consumer-metrics.js";
+import type { MemberRuntime } from "./handle-message.js";
+import { PartitionWorker, Semaphore } from "./partition-worker.js";
+import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
+import type { EventContext, ExhaustiveHandlers, PartialHandlers } from "./types.js";
+
+/** Options of {@link startConsumerGroup}. */
+export interface ConsumerGroupOptions<E extends EventSchemas> {
+  /** Group name, 1-48 of `[A-Za-z0-9_-]`. Members with the same name share the partitions. */
+  group: string;
+  /** Handlers per event type. */
+  handlers: ExhaustiveHandlers<E> | PartialHandlers<E>;
+  /** Idempotency store; default a KV store (`chronicle_idem_<stream>`, 7-day TTL). */
+  store?: IdempotencyStore;
+  /** Retry policy; defaults in {@link DEFAULT_RETRY_POLICY}. */
+  retry?: Partial<RetryPolicy>;
+  /** Where a new group starts; default the beginning of the stream. Ignored once the group exists. */
+  startAt?: StartPosition;
+  /** Handlers running at once in this member, over all its partitions; default 64. */
+  maxConcurrency?: number;
+  /** Unacknowledged events per partition (the consumers' `max_ack_pending`); default 512. */
+  maxAckPending?: number;
+  /** Ack wait of the consumers; default 30 s. Long handlers are kept alive with progress acks. */
+  ackWaitMs?: number;
+  /**
+   * Bound on the time from a member's crash to its partitions flowing on
+   * another member; default 10 s. The session timeout is half of it, the
+   * heartbeat a tenth.
+   */
+  failoverMs?: number;
+  /** Member id; default `<host>-<pid>-<random>`. */
+  memberId?: string;
+  /** OpenTelemetry meter (`metrics.getMeter(...)` of `@opentelemetry/api`); without one, metrics are only in `metrics()`. */
+  meter?: MeterLike;
+  /** Called with handler failures and background errors; default prints to stderr. */
+  onError?: (err: unknown, ctx: Partial<EventContext>) => void;
+  /** Called after the member's partitions changed. */
+  onAssignment?: (partitions: number[]) => void;
+}
+
+/** A running member of a consumer group. `await using` stops it. */
+export interface ConsumerGroupMember extends AsyncDisposable {
+  readonly id: string;
+  readonly group: string;
+  readonly stream: string;
+  /** Partitions this member owns now (the redrive queue not included). */
+  partitions(): number[];
+  /** Live members as this member sees them, sorted. */
+  members(): string[];
+  /** Counters, latency and lag. */
+  metrics(): ConsumerMetricsSnapshot;
+  /** Stops pulling, finishes and acks in-flight events, hands the partitions over and leaves the group. */
+  stop(): Promise<void>;
+}
+
+async function ensureConsumers(
+  conn: ChronicleConnection,
+  stream: string,
+  group: string,
+  partitions: number,
+  start: StartPosition,
+  s: Settings,
+): Promise<boolean> {
+  const info = await conn.jsm.streams.info(stream).catch((err: unknown) => {
+    throw new ChronicleError(ErrorCode.NotFound, `stream ${stream} does not exist: provision it first`, { cause: err, context: { stream, group } });
+  });
+  const lastSeq = info.state.last_seq;
+  const settings = { ackWaitMs: s.ackWaitMs, maxAckPending: s.maxAckPending, pinTimeoutMs: s.pinTimeoutMs };
+  await Promise.all(
+    Array.from({ length: partitions }, async (_, p) => {
+      const name = partitionConsumerName(group, p);
+      const exists = await conn.jsm.consumers.info(stream, name).then(
+        () => true,
+        () => false,
+      );
+      if (exists) return;
+      await conn.jsm.consumers.add(
+        stream,
+        consumerConfig({ stream, group, name, filter: layout.partitionFilter(stream, p), partition: p, start, lastSeq, ...settings }),
+      );
+    }),
+  );
+  const dlq = layout.dlqStream(stream);
+  const hasDlq = await conn.jsm.streams.info(dlq).then(
+    () => true,
+    () => false,
+  );
+  if (hasDlq) {
+    const name = redriveConsumerName(group);
+    const exists = await conn.jsm.consumers.info(dlq, name).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      await conn.jsm.consumers.add(
+        dlq,
+        consumerConfig({ stream, group, name, filter: `${dlq}.${group}.redrive.>`, partition: "redrive", start: "beginning", lastSeq: 0, ...settings }),
+      );
+    }
+  }
+  return hasDlq;
+}
+
+interface Settings {
+  ackWaitMs: number;
+  maxAckPending: number;
+  pinTimeoutMs: number;
+  heartbeatMs: number;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * Joins (creating when needed, with no admin step) the consumer group
+ * `options.group` of a stream and starts handling events.
+ *
+ * The stream's partitions are spread evenly over the live members and move
+ * when a member joins, leaves or dies (within `failoverMs`, default 10 s).
+ * One member at a time reads a partition, through a durable pull consumer
+ * per (group, partition) pinned to it; events of one key are handled in
+ * stream order, partitions and keys concurrently. Each event runs through
+ * the idempotency store, retries with delayed naks and goes to the
+ * dead-letter stream when it cannot be handled. See docs/consumer-groups.md.
+ *
+ * Throws `not_found` when the stream does not exist, `invalid_argument` for
+ * bad options.
+ */
+export async function startConsumerGroup<E extends EventSchemas>(
+  conn: ChronicleConnection,
+  definition: StreamDefinition<E>,
+  options: ConsumerGroupOptions<E>,
+): Promise<ConsumerGroupMember> {
+  const stream = definition.settings.name;
+  const group = options.group;
+  checkGroupName(group);
+  const failoverMs = options.failoverMs ?? 10_000;
+  if (!(failoverMs >= 1000))
+    throw new ChronicleError(ErrorCode.InvalidArgument, `failoverMs must be at least 1000, got ${failoverMs}`, { context: { option: "failoverMs" } });
+  const s: Settings = {
+    ackWaitMs: options.ackWaitMs ?? 30_000,
+    maxAckPending: options.maxAckPending ?? 512,
+    sessionTimeoutMs: Math.floor(failoverMs / 2),
+    heartbeatMs: Math.max(100, Math.floor(failoverMs / 10)),
+    pinTimeoutMs: Math.floor(failoverMs / 2),
+  };
+  const retry = resolveRetryPolicy(options.retry);
+  const hasDlq = await ensureConsumers(conn, stream, group, definition.settings.partitions, options.startAt ?? "beginning", s);
+  const kv = await openGroupsBucket(conn, definition.settings.replicas);
+  const epochEntry = await kv.get(epochKey(stream, group)).catch(() => null);
+  const epoch = epochEntry && epochEntry.operation === "PUT" ? Number(epochEntry.string()) || 0 : 0;
+  const store = options.store ?? (await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas }));
+  const abort = new AbortController();
+  const rt: MemberRuntime = {
+    conn,
+    definition: definition as unknown as StreamDefinition,
+    stream,
+    group,
+    handlers: options.handlers as MemberRuntime["handlers"],
+    store,
+    epoch,
+    retry,
+    metrics: new ConsumerMetrics(stream, group, options.meter),
+    signal: abort.signal,
+    firstFailures: new Map(),
+    onError:
+      options.onError ??
+      ((err, ctx) => {
+        console.error(`chronicle: ${stream}/${group}${ctx.sequence !== undefined ? ` #${ctx.sequence}` : ""}: ${(err as Error)?.message ?? String(err)}`);
+      }),
+  };
+  const memberId = (options.memberId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`).replace(/[^A-Za-z0-9_-]/g, "_");
+  const partitions = definition.settings.partitions;
+  const slots = partitions + (hasDlq ? 1 : 0);
+  const sem = new Semaphore(options.maxConcurrency ?? 64);
+  const workers = new Map<number, PartitionWorker>();
+  const chains = new Map<number, Promise<void>>();
+  let previous: string[] = [];
+  let stopped = false;
+
+  const slotConsumer = (slot: number) =>
+    slot < partitions
+      ? { streamName: stream, consumerName: partitionConsumerName(group, slot) }
+      : { streamName: layout.dlqStream(stream), consumerName: redriveConsumerName(group) };
+
+  /** Redelivers what the previous owner left unacknowledged, in order, and frees the pin. */
+  const handOver = async (slot: number) => {
+    const { streamName, consumerName } = slotConsumer(slot);
+    try {
+      const info = await conn.jsm.consumers.info(streamName, consumerName);
+      if (info.num_ack_pending > 0) await conn.jsm.consumers.reset(streamName, consumerName).catch(() => undefined);
+      await conn.jsm.consumers.unpin(streamName, consumerName, PIN_GROUP).catch(() => undefined);
+    } catch (err) {
+      rt.onError(err, { stream: streamName });
+    }
+  };
+
+  const enqueue = (slot: number, job: () => Promise<void>) => {
+    const next = (chains.get(slot) ?? Promise.resolve()).then(job, job);
+    chains.set(slot, next);
+    return next;
+  };
+
+  const acquire = (slot: number, previousOwnerLive: boolean) =>
+    enqueue(slot, async () => {
+      if (stopped || workers.has(slot)) return;
+      // A live previous owner hands over itself when it lets go; a dead one cannot.
+      if (!previousOwnerLive) await handOver(slot);
+      const { streamName, consumerName } = slotConsumer(slot);
+      const w = new PartitionWorker(rt, sem, {
+        streamName,
+        consumerName,
+        slot,
+        redrive: slot >= partitions,
+        maxMessages: Math.min(256, s.maxAckPending),
+        expiresMs: Math.max(1000, Math.min(30_000, Math.floor(s.pinTimeoutMs / 2))),
+        ackWaitMs: s.ackWaitMs,
+      });
+      workers.set(slot, w);
+      w.start();
+    });
+
+  const release = (slot: number) =>
+    enqueue(slot, async () => {
+      const w = workers.get(slot);
+      if (!w) return;
+      workers.delete(slot);
+      rt.metrics.lag.delete(slot);
+      await w.stop();
+      await handOver(slot);
+    });
+
+  const onMembers = (live: string[]) => {
+    if (stopped) return;
+    const next = assignSlots(slots, live);
+    // On the first view, the owners before this member joined are the other live members.
+    if (previous.length === 0)
+      previous = assignSlots(
+        slots,
+        live.filter((id) => id !== memberId),
+      );
+    for (let slot = 0; slot < slots; slot++) {
+      const mineNow = next[slot] === memberId;
+      const mineBefore = workers.has(slot);
+      if (mineBefore && !mineNow) void release(slot);
+      else if (mineNow && !mineBefore) {
+        const prevOwner = previous[slot];
+        void acquire(slot, prevOwner !== undefined && prevOwner !== memberId && live.includes(prevOwner));
+      }
+    }
+    previous = next;
+    options.onAssignment?.(ownedPartitions(next));
+  };
+  const ownedPartitions = (owners: string[]) => owners.flatMap((o, slot) => (o === memberId && slot < partitions ? [slot] : []));
+
+  const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  const membership = new Membership(kv, stream, group, info, s.heartbeatMs, s.sessionTimeoutMs, onMembers);
+  await membership.join();
+
+  const member: ConsumerGroupMember = {
+    id: memberId,
+    group,
+    stream,
+    partitions: () => [...workers.keys()].filter((p) => p < partitions).sort((a, b) => a - b),
+    members: () => membership.members(),
+    metrics: () => rt.metrics.snapshot(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      abort.abort(new ChronicleError(ErrorCode.Closed, `consumer group member ${memberId} is stopping`));
+      await Promise.all([...workers.keys()].map((slot) => releaseNow(slot)));
+      await Promise.all(chains.values());
+      await membership.leave();
+    },
+    async [Symbol.asyncDispose]() {
+      await member.stop();
+    },
+  };
+  const releaseNow = async (slot: number) => {
+    const w = workers.get(slot);
+    if (!w) return;
+    workers.delete(slot);
+    await w.stop();
+    await handOver(slot);
+  };
+  return member;
+}
