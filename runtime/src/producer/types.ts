@@ -35,6 +35,31 @@ export interface PublishResult {
   id: string;
   /** The dedup key used (`Nats-Msg-Id`). */
   dedupKey: string;
+  /**
+   * How many times the event was sent: more than 1 after a timeout or a
+   * reconnect. A retry that finds its own earlier attempt stored reports
+   * `duplicate: true`, so `duplicate && attempts > 1` usually means "stored
+   * by this call's first attempt".
+   */
+  attempts: number;
+}
+
+/** Options of `createProducer`. */
+export interface ProducerOptions {
+  /** CloudEvents `ce-source` of every event; default `/chronicle/<stream>`. */
+  source?: string;
+  /** Most publishes in flight at once; a publish beyond waits for a slot (backpressure). Default 5000. */
+  maxInFlight?: number;
+  /** How long to wait for one attempt's acknowledgement before sending again with the same dedup key, ms. Default 5000. */
+  ackTimeoutMs?: number;
+  /**
+   * How long a publish may take overall, retries included, before it fails
+   * with `timeout`, ms. Default 60 000. Keep it below the stream's duplicate
+   * window, or a late retry could store an event twice.
+   */
+  publishTimeoutMs?: number;
+  /** Propagate W3C trace context of the active OpenTelemetry span. Default true. */
+  tracing?: boolean;
 }
 
 /** Report of {@link Producer.close}: publishes that had not succeeded. */

@@ -1,0 +1,451 @@
+import { create, isMessage, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { createInbox, nuid, type Msg, type MsgHdrs, type Subscription } from "@nats-io/transport-node";
+import type { ChronicleConnection } from "../connection.js";
+import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
+import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
+import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
+import { keyToken } from "../layout/key-token.js";
+import { layout } from "../layout/subjects.js";
+import { translateNatsError } from "../streams/nats-error.js";
+import { injectTraceContext } from "../tracing/propagation.js";
+import { headerBlock, headerLine, headerSafe, validHeaderName } from "./header-block.js";
+import { parseAck } from "./pub-ack.js";
+import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
+
+/** Header naming the last-sequence filter of an optimistic-concurrency publish. @private */
+export const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
+/** @private */
+export const EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject";
+/** Set when `ce-partitionkey` holds the key percent-encoded (it had CR, LF or edge white space). */
+export const PARTITION_KEY_ENCODING = "chronicle-partitionkey-encoding";
+
+const MAX_FAILURES_KEPT = 10_000;
+/** After a reconnect, "no responders" is taken for a stream still recovering, for this long. */
+const RECOVERY_GRACE_MS = 30_000;
+const RETRY_BACKOFF_MS = 250;
+
+interface Entry {
+  token: string;
+  subject: string;
+  payload: Uint8Array;
+  headers: MsgHdrs;
+  dedupKey: string;
+  id: string;
+  partition: number;
+  sentAt: number;
+  epoch: number;
+  deadline: number;
+  attempts: number;
+  /** When set, waiting to be sent again at this time. */
+  retryAt: number;
+  resolve(r: PublishResult): void;
+  reject(e: Error): void;
+}
+
+const noop = () => undefined;
+
+let isoMs = -1;
+let isoText = "";
+function nowIso(date: Date | undefined): string {
+  if (date) return date.toISOString();
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
+/** FNV-1a 32 of a string of ASCII characters (every key token is), without encoding it first. */
+function fnv1a32Ascii(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
+  private readonly stream: string;
+  private readonly partitions: number;
+  private readonly source: string;
+  private readonly maxInFlight: number;
+  private readonly ackTimeoutMs: number;
+  private readonly publishTimeoutMs: number;
+  private readonly tracing: boolean;
+  private readonly inbox: string;
+  private readonly sub: Subscription;
+  private readonly entries = new Map<string, Entry>();
+  private waiters: (() => void)[] = [];
+  private waitersHead = 0;
+  private readonly idle: (() => void)[] = [];
+  private readonly failures: { dedupKey: string; error: Error }[] = [];
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private slots = 0;
+  private counter = 0;
+  private epoch = 0;
+  private lastReconnectAt = 0;
+  private acknowledged = 0;
+  private closed = false;
+  private closing: Promise<CloseReport> | undefined;
+  private streamCheck: Promise<boolean> | undefined;
+  private readonly staticByEvent = new Map<EventDefinition, string>();
+  private statusIter: (AsyncIterable<unknown> & { stop?: () => void }) | undefined;
+
+  constructor(
+    private readonly conn: ChronicleConnection,
+    private readonly definition: StreamDefinition<E>,
+    options: ProducerOptions,
+  ) {
+    this.stream = definition.settings.name;
+    this.partitions = definition.settings.partitions;
+    this.source = options.source ?? `/chronicle/${this.stream}`;
+    this.maxInFlight = options.maxInFlight ?? 5000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? Math.min(60_000, definition.settings.duplicateWindowMs);
+    this.tracing = options.tracing ?? true;
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `maxInFlight must be a positive integer, got ${this.maxInFlight}`, {
+        context: { stream: this.stream, option: "maxInFlight" },
+      });
+    }
+    if (!headerSafe(this.source) || this.source.length === 0) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `source ${JSON.stringify(this.source)} must be a non-empty URI reference`, {
+        context: { stream: this.stream, option: "source" },
+      });
+    }
+    const nc = conn.nc;
+    this.inbox = createInbox((nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.min(250, this.ackTimeoutMs / 4)));
+    this.sweeper.unref?.();
+    void this.watchStatus();
+    void nc
+      .closed()
+      .then(() =>
+        this.failAll(
+          new ChronicleError(ErrorCode.Closed, "the NATS connection closed before the event was acknowledged", { context: { stream: this.stream } }),
+        ),
+      );
+  }
+
+  private async watchStatus(): Promise<void> {
+    const iter = this.conn.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.statusIter = iter;
+    try {
+      for await (const s of iter) {
+        if (s.type === "disconnect") this.epoch++;
+        else if (s.type === "reconnect") {
+          this.lastReconnectAt = Date.now();
+          this.resendLost();
+        }
+      }
+    } catch {
+      // the connection closed
+    }
+  }
+
+  /** Sends again every entry last sent before the latest disconnect: its message or its ack may be lost. */
+  private resendLost(): void {
+    const lost: Entry[] = [];
+    for (const e of this.entries.values()) if (e.epoch < this.epoch && e.retryAt === 0) lost.push(e);
+    for (const e of lost) this.send(e);
+  }
+
+  async publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = {}): Promise<PublishResult> {
+    if (this.closed) throw new ChronicleError(ErrorCode.Closed, "the producer is closed", { context: { stream: this.stream } });
+    const entry = this.prepare(name, event, options);
+    if (this.slots >= this.maxInFlight) await new Promise<void>((r) => this.waiters.push(r));
+    else this.slots++;
+    return new Promise<PublishResult>((resolve, reject) => {
+      entry.resolve = resolve;
+      entry.reject = reject;
+      entry.deadline = Date.now() + this.publishTimeoutMs;
+      this.send(entry);
+    });
+  }
+
+  async publishBatch<K extends keyof E & string>(items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): Promise<PublishResult[]> {
+    const settled = await Promise.allSettled(items.map((it) => this.publish(it.name, it.event, it.options)));
+    const results: PublishResult[] = [];
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i]!;
+      if (s.status === "rejected") {
+        const failed = settled.filter((x) => x.status === "rejected").length;
+        const err = s.reason as Error;
+        throw new ChronicleError(
+          isChronicleError(err) ? err.code : ErrorCode.Internal,
+          `${failed} of ${items.length} events of the batch failed; the first (index ${i}): ${err.message}`,
+          { context: { stream: this.stream, index: i, failed }, cause: err },
+        );
+      }
+      results.push(s.value);
+    }
+    return results;
+  }
+
+  private prepare(name: string, event: unknown, options: PublishOptions): Entry {
+    const def = (this.definition.events as Record<string, EventDefinition>)[name];
+    if (!def) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `stream ${this.stream} has no event named ${JSON.stringify(name)}`, {
+        context: { stream: this.stream, eventType: name },
+      });
+    }
+    const schema: DescMessage = def.schema;
+    const msg = isMessage(event, schema) ? event : create(schema, event as never);
+    const payload = toBinary(schema, msg as Message);
+    const key = def.key(msg as never);
+    const token = keyToken(key);
+    const subject = `${this.stream}.${name}.${token}`;
+    const id = options.id ?? nuid.next();
+    const dedupKey = options.dedupKey ?? (def.idempotencyKey ? def.idempotencyKey(msg as never) : id);
+    if (!headerSafe(dedupKey) || dedupKey.length === 0) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `dedup key ${JSON.stringify(dedupKey)} must be non-empty, without CR/LF or white space at its ends`, {
+        context: { stream: this.stream, key },
+      });
+    }
+    let lines =
+      this.staticLines(def) +
+      headerLine(Headers.Id, headerSafe(id) ? id : encodeURIComponent(id)) +
+      headerLine(Headers.Time, nowIso(options.time)) +
+      headerLine(Headers.MsgId, dedupKey) +
+      (headerSafe(key)
+        ? headerLine(Headers.PartitionKey, key)
+        : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"));
+    if (options.expectedLastSequence !== undefined) {
+      lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ, String(options.expectedLastSequence));
+      lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, layout.keyFilter(this.stream, key));
+    }
+    if (this.tracing) injectTraceContext((k, v) => (lines += headerLine(k, v)));
+    if (options.headers) {
+      for (const [k, v] of Object.entries(options.headers)) {
+        if (!validHeaderName(k) || !headerSafe(v)) {
+          throw new ChronicleError(
+            ErrorCode.InvalidArgument,
+            `header ${JSON.stringify(k)}: ${JSON.stringify(v)} is not a valid header (name a token, value without CR/LF or edge white space)`,
+            {
+              context: { stream: this.stream, option: "headers" },
+            },
+          );
+        }
+        lines += headerLine(k, v);
+      }
+    }
+    return {
+      token: "",
+      subject,
+      payload,
+      headers: headerBlock(lines),
+      dedupKey,
+      id,
+      partition: fnv1a32Ascii(token) % this.partitions,
+      sentAt: 0,
+      epoch: 0,
+      deadline: 0,
+      attempts: 0,
+      retryAt: 0,
+      resolve: () => undefined,
+      reject: () => undefined,
+    };
+  }
+
+  /** The header lines that are the same for every event of a type. */
+  private staticLines(def: EventDefinition): string {
+    let lines = this.staticByEvent.get(def);
+    if (lines === undefined) {
+      lines =
+        headerLine(Headers.SpecVersion, "1.0") +
+        headerLine(Headers.Type, def.type) +
+        headerLine(Headers.Source, this.source) +
+        (def.schemaId ? headerLine(Headers.DataSchema, def.schemaId) : "") +
+        headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE);
+      this.staticByEvent.set(def, lines);
+    }
+    return lines;
+  }
+
+  /** Sends (or sends again) an entry under a fresh reply token. */
+  private send(e: Entry): void {
+    if (e.token) this.entries.delete(e.token);
+    e.token = (this.counter++).toString(36);
+    e.attempts++;
+    e.sentAt = Date.now();
+    e.epoch = this.epoch;
+    e.retryAt = 0;
+    this.entries.set(e.token, e);
+    try {
+      this.conn.nc.publish(e.subject, e.payload, { reply: `${this.inbox}.${e.token}`, headers: e.headers });
+    } catch (err) {
+      const ce = translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject });
+      if (ce.code === ErrorCode.PayloadTooLarge) {
+        const max = this.conn.nc.info?.max_payload;
+        this.settle(
+          e,
+          new ChronicleError(
+            ErrorCode.PayloadTooLarge,
+            `event of ${e.payload.length} bytes (plus headers) is over the server's max_payload${max ? ` of ${max} bytes` : ""}`,
+            {
+              context: { stream: this.stream, subject: e.subject, ...(max ? { maxPayload: max } : {}) },
+              cause: err,
+            },
+          ),
+        );
+      } else this.settle(e, ce);
+    }
+  }
+
+  private onReply(err: Error | null, msg: Msg): void {
+    const token = msg.subject.slice(this.inbox.length + 1);
+    const e = this.entries.get(token);
+    if (!e) return; // an ack for an attempt already answered or sent again
+    if (err) {
+      this.retryOrFail(e, translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject }), true);
+      return;
+    }
+    const outcome = parseAck(msg, { stream: this.stream, subject: e.subject, key: e.dedupKey });
+    if (outcome.kind === "ok") {
+      this.acknowledged++;
+      this.settle(e, undefined, {
+        stream: outcome.stream,
+        sequence: outcome.seq,
+        duplicate: outcome.duplicate,
+        partition: e.partition,
+        id: e.id,
+        dedupKey: e.dedupKey,
+        attempts: e.attempts,
+      });
+    } else if (outcome.kind === "error") {
+      this.retryOrFail(e, outcome.error, outcome.retryable);
+    } else {
+      this.onNoResponders(e);
+    }
+  }
+
+  private onNoResponders(e: Entry): void {
+    const noResponders = new ChronicleError(
+      ErrorCode.NoResponders,
+      `nobody stores events published to ${e.subject}: no stream ${this.stream} (run ensureStream or "chronicle streams apply")`,
+      {
+        context: { stream: this.stream, subject: e.subject },
+      },
+    );
+    if (Date.now() - this.lastReconnectAt < RECOVERY_GRACE_MS) {
+      this.retryOrFail(e, noResponders, true);
+      return;
+    }
+    // park the entry while we ask whether the stream exists at all
+    e.retryAt = Number.MAX_SAFE_INTEGER;
+    this.streamCheck ??= this.conn.jsm.streams
+      .info(this.stream)
+      .then(() => true)
+      .catch((err: unknown) => translateNatsError(err, "stream info").code !== ErrorCode.NotFound)
+      .finally(() => setTimeout(() => (this.streamCheck = undefined), 1000).unref?.());
+    void this.streamCheck.then((exists) => {
+      if (!this.entries.has(e.token)) return;
+      if (exists) this.retryOrFail(e, noResponders, true);
+      else
+        this.settle(
+          e,
+          new ChronicleError(ErrorCode.NotFound, `stream ${this.stream} does not exist (run ensureStream or "chronicle streams apply")`, {
+            context: { stream: this.stream, subject: e.subject },
+            cause: noResponders,
+          }),
+        );
+    });
+  }
+
+  private retryOrFail(e: Entry, error: ChronicleError, retryable: boolean): void {
+    if (!retryable || Date.now() + RETRY_BACKOFF_MS >= e.deadline) this.settle(e, error);
+    else e.retryAt = Date.now() + RETRY_BACKOFF_MS;
+  }
+
+  /** Resends entries whose ack is overdue or whose back-off ended; fails those past their deadline. */
+  private sweep(): void {
+    const now = Date.now();
+    const due: Entry[] = [];
+    for (const e of this.entries.values()) {
+      if (e.retryAt !== 0) {
+        if (e.retryAt <= now) due.push(e);
+        continue;
+      }
+      // entries are in send order, so the first one in time ends the scan
+      if (e.sentAt + this.ackTimeoutMs > now) break;
+      due.push(e);
+    }
+    for (const e of due) {
+      if (now >= e.deadline) {
+        this.settle(
+          e,
+          new ChronicleError(
+            ErrorCode.Timeout,
+            `no acknowledgement for ${e.subject} after ${e.attempts} attempts in ${this.publishTimeoutMs} ms; it may or may not be stored`,
+            {
+              context: { stream: this.stream, subject: e.subject, attempts: e.attempts },
+            },
+          ),
+        );
+      } else this.send(e);
+    }
+  }
+
+  private settle(e: Entry, error: Error | undefined, result?: PublishResult): void {
+    this.entries.delete(e.token);
+    if (error) {
+      if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ dedupKey: e.dedupKey, error });
+      e.reject(error);
+    } else e.resolve(result!);
+    // a queue with a moving head: Array#shift is linear in the waiting count
+    if (this.waitersHead < this.waiters.length) {
+      const next = this.waiters[this.waitersHead]!;
+      this.waiters[this.waitersHead++] = noop;
+      if (this.waitersHead > 1024 && this.waitersHead * 2 > this.waiters.length) {
+        this.waiters = this.waiters.slice(this.waitersHead);
+        this.waitersHead = 0;
+      }
+      next();
+    } else this.slots--;
+    if (this.slots === 0) for (const f of this.idle.splice(0)) f();
+  }
+
+  private failAll(error: ChronicleError): void {
+    for (const e of [...this.entries.values()]) this.settle(e, error);
+  }
+
+  async flush(): Promise<void> {
+    if (this.slots === 0) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  close(): Promise<CloseReport> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      await this.flush();
+      clearInterval(this.sweeper);
+      this.statusIter?.stop?.();
+      if (!this.conn.nc.isClosed()) this.sub.unsubscribe();
+      return { acknowledged: this.acknowledged, failed: [...this.failures] };
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Creates a pipelined, acknowledged producer for one stream: the entry point
+ * generated code calls.
+ *
+ * Each publish is encoded once and sent as a core NATS publish whose reply
+ * subject is under one wildcard inbox subscription of the producer; the
+ * JetStream acknowledgement is matched to it by reply token. Up to
+ * `maxInFlight` publishes are in flight; more wait (backpressure). A publish
+ * resolves when the server has stored the event, or reports
+ * `duplicate: true` when its dedup key (`Nats-Msg-Id`) was stored inside
+ * the stream's duplicate window. An attempt without an ack within
+ * `ackTimeoutMs`, and every attempt in flight when the connection was lost,
+ * is sent again with the same dedup key, so retries never store an event
+ * twice within the duplicate window.
+ *
+ * Errors are {@link ChronicleError}s: `not_found` (no such stream),
+ * `payload_too_large`, `wrong_last_sequence`, `no_responders`, `timeout`,
+ * `closed`, `invalid_argument`.
+ */
+export function createProducer<E extends EventSchemas>(conn: ChronicleConnection, definition: StreamDefinition<E>, options: ProducerOptions = {}): Producer<E> {
+  return new PipelinedProducer(conn, definition, options);
+}

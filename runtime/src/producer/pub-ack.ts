@@ -1,0 +1,40 @@
+import type { Msg } from "@nats-io/transport-node";
+import { ChronicleError, ErrorCode, type ErrorContext } from "../errors.js";
+import { codeForJsError } from "../streams/nats-error.js";
+
+/** What one reply to a publish said. @private */
+export type AckOutcome =
+  | { kind: "ok"; stream: string; seq: number; duplicate: boolean }
+  /** 503 status: nobody listens on the subject (no stream, or JetStream not ready after a restart). */
+  | { kind: "no-responders" }
+  /** A JetStream error; `retryable` for transient server conditions. */
+  | { kind: "error"; error: ChronicleError; retryable: boolean };
+
+const decoder = new TextDecoder();
+
+/** Parses a JetStream publish reply: a JSON PubAck, a JSON error or a status message. @private */
+export function parseAck(msg: Msg, context: ErrorContext): AckOutcome {
+  const h = msg.headers;
+  if (h && h.code === 503 && msg.data.length === 0) return { kind: "no-responders" };
+  if (h && h.hasError && msg.data.length === 0) {
+    return {
+      kind: "error",
+      error: new ChronicleError(ErrorCode.Internal, `publish failed: ${h.code} ${h.description}`, { context }),
+      retryable: h.code >= 500,
+    };
+  }
+  let body: { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
+  try {
+    body = JSON.parse(decoder.decode(msg.data)) as typeof body;
+  } catch (err) {
+    return { kind: "error", error: new ChronicleError(ErrorCode.Internal, "publish reply is not JSON", { context, cause: err }), retryable: false };
+  }
+  if (body.error) {
+    const code = codeForJsError(body.error.err_code, body.error.code);
+    const error = new ChronicleError(code, `publish to ${context.subject ?? "?"} refused: ${body.error.description ?? "unknown error"}`, {
+      context: { ...context, ...(body.error.err_code !== undefined ? { natsErrCode: body.error.err_code } : {}) },
+    });
+    return { kind: "error", error, retryable: code === ErrorCode.Unavailable || code === ErrorCode.Timeout };
+  }
+  return { kind: "ok", stream: body.stream ?? "", seq: body.seq ?? 0, duplicate: body.duplicate === true };
+}
