@@ -1,0 +1,373 @@
+import { randomBytes } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRegistryClient, violationsOf, type RegistryClient } from "../client/registry-client.js";
+import { createMemoryStore } from "../storage/memory-store.js";
+import { messageSet, messageSetBytes, setBytes } from "../testing/schemas.js";
+import { startRegistryServer, type RegistryServer } from "./registry-server.js";
+
+const ADMIN = "admin-token-0123456789abcdef";
+const WRITER = "write-token-0123456789abcdef";
+const READER = "read-token-0123456789abcdef";
+const S = "acme.orders.v1.OrderPlaced";
+
+async function code(p: Promise<unknown>): Promise<{ code: Code; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const ce = ConnectError.from(err);
+    return { code: ce.code, message: ce.rawMessage };
+  }
+  throw new Error("expected a failure");
+}
+
+async function postJson(server: RegistryServer, method: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}/chronicle.registry.v1.RegistryService/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe("registry server (memory store, real HTTP)", () => {
+  let server: RegistryServer;
+  let admin: RegistryClient;
+  let writer: RegistryClient;
+  let reader: RegistryClient;
+
+  beforeAll(async () => {
+    server = await startRegistryServer({
+      store: createMemoryStore(),
+      auth: {
+        tokens: [
+          { name: "ops", role: "admin", token: ADMIN },
+          { name: "ci", role: "write", token: WRITER },
+          { name: "svc", role: "read", token: READER },
+        ],
+        anonymousRead: true,
+      },
+      maxSchemaBytes: 256 * 1024,
+    });
+    admin = createRegistryClient({ baseUrl: server.url, token: ADMIN });
+    writer = createRegistryClient({ baseUrl: server.url, token: WRITER });
+    reader = createRegistryClient({ baseUrl: server.url, token: READER });
+  });
+  afterAll(async () => {
+    admin.close();
+    writer.close();
+    reader.close();
+    await server.close();
+  });
+
+  it("registers, returns the same id and version for identical content, and reads it back every way", async () => {
+    const v1 = messageSet(S, [{ name: "order_id", number: 1 }]);
+    const r1 = await writer.register(S, v1);
+    expect(r1).toMatchObject({ version: 1, created: true });
+    expect(r1.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await writer.register(S, v1)).toEqual({ ...r1, created: false });
+
+    const r2 = await writer.register(
+      S,
+      messageSet(S, [
+        { name: "order_id", number: 1 },
+        { name: "total_cents", number: 2, type: "int64" },
+      ]),
+    );
+    expect(r2).toMatchObject({ version: 2, created: true });
+    expect(r2.id).not.toBe(r1.id);
+
+    expect((await reader.getVersion(S, 1)).id).toBe(r1.id);
+    expect((await reader.getLatestVersion(S)).version).toBe(2);
+    expect(await reader.listVersions(S)).toEqual([1, 2]);
+    expect(await reader.listSubjects()).toContain(S);
+    const bytes = await reader.getSchema(r1.id);
+    expect(bytes).toEqual((await reader.getVersion(S, 1)).schema);
+
+    // plain GET, the target of ce-dataschema
+    const res = await fetch(`${server.url}/schemas/ids/${r1.id}`);
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    expect((await fetch(`${server.url}/schemas/ids/sha256:${"0".repeat(64)}`)).status).toBe(404);
+    expect((await fetch(`${server.url}/schemas/ids/nope`)).status).toBe(400);
+  });
+
+  it("gives the same id whatever the file order or source info", async () => {
+    const subject = "acme.ids.v1.Thing";
+    const a = messageSet(subject, [{ name: "a", number: 1 }]);
+    const other = messageSet("acme.other.v1.Other", [{ name: "x", number: 1 }]).file[0]!;
+    const withInfo = messageSet(subject, [{ name: "a", number: 1 }]);
+    withInfo.file[0]!.sourceCodeInfo = {
+      $typeName: "google.protobuf.SourceCodeInfo",
+      location: [
+        {
+          $typeName: "google.protobuf.SourceCodeInfo.Location",
+          path: [4, 0],
+          span: [3, 0, 5, 1],
+          leadingComments: "hi",
+          trailingComments: "",
+          leadingDetachedComments: [],
+        },
+      ],
+    };
+    const check1 = await reader.checkCompatibility(subject, setBytes([a.file[0]!, other]));
+    const check2 = await reader.checkCompatibility(subject, setBytes([other, a.file[0]!]));
+    const check3 = await reader.checkCompatibility(subject, withInfo);
+    expect(check1.id).toBe(check2.id);
+    expect(check3.id).toBe((await reader.checkCompatibility(subject, a)).id);
+  });
+
+  it("refuses an incompatible version with failed_precondition and the full violation list, storing nothing", async () => {
+    const subject = "acme.compat.v1.Changed";
+    await writer.register(
+      subject,
+      messageSet(subject, [
+        { name: "a", number: 1 },
+        { name: "b", number: 2 },
+      ]),
+    );
+    const bad = messageSet(subject, [{ name: "a", number: 1, type: "int64" }]);
+    const err = await writer.register(subject, bad).catch((e: unknown) => e);
+    expect(ConnectError.from(err).code).toBe(Code.FailedPrecondition);
+    const violations = violationsOf(err)!;
+    expect(violations.length).toBeGreaterThanOrEqual(2);
+    expect(violations.map((v) => v.path)).toEqual(expect.arrayContaining([`${subject}.a`, `${subject}.b`]));
+    expect(violations.every((v) => v.rule !== "" && v.againstVersion === 1)).toBe(true);
+    expect(await reader.listVersions(subject)).toEqual([1]);
+
+    const dry = await reader.checkCompatibility(subject, bad);
+    expect(dry.compatible).toBe(false);
+    expect(dry.violations.length).toBe(violations.length);
+    expect(dry.checkedVersions).toEqual([1]);
+    expect(dry.mode).toBe("FULL_TRANSITIVE");
+    expect(dry.category).toBe("WIRE_JSON");
+
+    // mode NONE for this subject lets it in; the global mode stays
+    await admin.setConfig({ subject, mode: "NONE" });
+    expect((await reader.getConfig(subject)).mode).toBe("NONE");
+    expect((await reader.getConfig()).mode).toBe("FULL_TRANSITIVE");
+    expect((await writer.register(subject, bad)).version).toBe(2);
+    expect((await admin.setConfig({ subject, clear: true })).inherited).toBe(true);
+  });
+
+  it("sets modes and categories globally and per subject", async () => {
+    const g = await admin.setConfig({ mode: "BACKWARD", category: "WIRE" });
+    expect(g).toMatchObject({ mode: "BACKWARD", category: "WIRE", readOnly: false });
+    expect(await reader.getConfig("acme.any.v1.Thing")).toMatchObject({ mode: "BACKWARD", category: "WIRE", inherited: true });
+    await admin.setConfig({ subject: "acme.any.v1.Thing", category: "WIRE_JSON" });
+    expect(await reader.getConfig("acme.any.v1.Thing")).toMatchObject({ mode: "BACKWARD", category: "WIRE_JSON", inherited: false });
+    await admin.setConfig({ mode: "FULL_TRANSITIVE", category: "WIRE_JSON" });
+    // unknown modes: by JSON name and by number
+    const byName = await postJson(server, "SetConfig", { mode: "COMPATIBILITY_MODE_SIDEWAYS" }, ADMIN);
+    expect(byName.status).toBe(400);
+    expect(byName.json["code"]).toBe("invalid_argument");
+    const byNumber = await postJson(server, "SetConfig", { mode: 42 }, ADMIN);
+    expect(byNumber.json).toMatchObject({ code: "invalid_argument" });
+    expect(String(byNumber.json["message"])).toMatch(/unknown compatibility mode 42/);
+  });
+
+  it("soft and hard deletes versions and subjects", async () => {
+    const subject = "acme.del.v1.Gone";
+    await writer.register(subject, messageSet(subject, [{ name: "a", number: 1 }]));
+    await writer.register(
+      subject,
+      messageSet(subject, [
+        { name: "a", number: 1 },
+        { name: "b", number: 2 },
+      ]),
+    );
+    const id1 = (await reader.getVersion(subject, 1)).id;
+    expect((await code(admin.deleteVersion(subject, 1, { permanent: true }))).code).toBe(Code.FailedPrecondition);
+    await admin.deleteVersion(subject, 1);
+    expect(await reader.listVersions(subject)).toEqual([2]);
+    expect(await reader.listVersions(subject, { includeDeleted: true })).toEqual([1, 2]);
+    expect((await code(reader.getVersion(subject, 1))).code).toBe(Code.NotFound);
+    expect((await reader.getVersion(subject, 1, { includeDeleted: true })).deleted).toBe(true);
+    await admin.deleteVersion(subject, 1, { permanent: true });
+    expect(await reader.listVersions(subject, { includeDeleted: true })).toEqual([2]);
+    expect((await code(reader.getSchema(id1))).code).toBe(Code.NotFound);
+
+    expect(await admin.deleteSubject(subject)).toEqual([2]);
+    expect(await reader.listSubjects()).not.toContain(subject);
+    expect(await reader.listSubjects({ includeDeleted: true })).toContain(subject);
+    // versions are not reused after a soft delete
+    expect((await writer.register(subject, messageSet(subject, [{ name: "z", number: 9 }]))).version).toBe(3);
+    expect((await code(admin.deleteSubject(subject, { permanent: true }))).code).toBe(Code.FailedPrecondition);
+    await admin.deleteSubject(subject);
+    expect(await admin.deleteSubject(subject, { permanent: true })).toEqual([2, 3]);
+    expect((await code(reader.listVersions(subject))).code).toBe(Code.NotFound);
+    expect(await reader.listSubjects({ includeDeleted: true })).not.toContain(subject);
+  });
+
+  it("checks tokens and roles: unauthenticated, permission_denied, anonymous reads", async () => {
+    const anon = createRegistryClient({ baseUrl: server.url });
+    const wrong = createRegistryClient({ baseUrl: server.url, token: "not-a-valid-token-at-all" });
+    try {
+      expect(Array.isArray(await anon.listSubjects())).toBe(true);
+      const a = await code(anon.register(S, messageSetBytes(S, [{ name: "order_id", number: 1 }])));
+      expect(a.code).toBe(Code.Unauthenticated);
+      const w = await code(wrong.listSubjects());
+      expect(w.code).toBe(Code.Unauthenticated);
+      expect(w.message).not.toContain("not-a-valid-token-at-all");
+      const r = await code(reader.register(S, messageSetBytes(S, [{ name: "order_id", number: 1 }])));
+      expect(r.code).toBe(Code.PermissionDenied);
+      expect(r.message).not.toContain(READER);
+      expect((await code(writer.setConfig({ mode: "NONE" }))).code).toBe(Code.PermissionDenied);
+      expect((await code(writer.deleteSubject(S))).code).toBe(Code.PermissionDenied);
+      const malformed = await postJson(server, "ListSubjects", {}, "");
+      expect(malformed.status).toBe(200);
+    } finally {
+      anon.close();
+      wrong.close();
+    }
+  });
+
+  describe("bad input through HTTP: each refused with a reason, nothing stored", () => {
+    const subject = "acme.bad.v1.Input";
+    const cases: Array<[string, () => Promise<unknown>, Code, RegExp]> = [
+      ["garbage bytes", () => writer.register(subject, randomBytes(512)), Code.InvalidArgument, /FileDescriptorSet|not a message|file descriptor/],
+      ["empty schema", () => writer.register(subject, new Uint8Array()), Code.InvalidArgument, /schema is required/],
+      [
+        "unresolved import",
+        () => writer.register(subject, messageSetBytes(subject, [{ name: "a", number: 1 }], { dependency: ["acme/missing.proto"] })),
+        Code.InvalidArgument,
+        /missing\.proto/,
+      ],
+      [
+        "duplicate files",
+        () => {
+          const f = messageSet(subject, [{ name: "a", number: 1 }]).file[0]!;
+          return writer.register(subject, setBytes([f, f]));
+        },
+        Code.InvalidArgument,
+        /duplicate/i,
+      ],
+      [
+        "subject not in the set",
+        () => writer.register("acme.bad.v1.Other", messageSetBytes(subject, [{ name: "a", number: 1 }])),
+        Code.InvalidArgument,
+        /not a message declared/,
+      ],
+      [
+        "invalid subject name",
+        () => writer.register("acme..bad", messageSetBytes(subject, [{ name: "a", number: 1 }])),
+        Code.InvalidArgument,
+        /not a message full name/,
+      ],
+      ["empty subject", () => writer.register("", messageSetBytes(subject, [{ name: "a", number: 1 }])), Code.InvalidArgument, /subject is required/],
+      [
+        "oversized schema",
+        () => writer.register(subject, messageSetBytes(subject, [{ name: "a".repeat(140 * 1024), number: 1 }])),
+        Code.InvalidArgument,
+        /limit is 262144 bytes/,
+      ],
+      [
+        "oversized request",
+        async () => {
+          // over HTTP/2 the client reads the early answer; over HTTP/1.1 the server ends the upload and the client sees aborted
+          const h2 = createRegistryClient({ baseUrl: server.url, token: WRITER, httpVersion: "2" });
+          try {
+            return await h2.register(subject, messageSetBytes(subject, [{ name: "a".repeat(400 * 1024), number: 1 }]));
+          } finally {
+            h2.close();
+          }
+        },
+        Code.ResourceExhausted,
+        /.+/,
+      ],
+      ["bad schema id", () => reader.getSchema("md5:abc"), Code.InvalidArgument, /sha256/],
+      ["unknown schema id", () => reader.getSchema(`sha256:${"a".repeat(64)}`), Code.NotFound, /not found/],
+      ["unknown subject", () => reader.getLatestVersion("acme.nope.v1.Nope"), Code.NotFound, /not found/],
+      ["version 0", () => reader.getVersion(S, 0), Code.InvalidArgument, /version must be 1/],
+      ["unknown version", () => reader.getVersion(S, 999), Code.NotFound, /not found/],
+      ["clear of the global config", () => admin.setConfig({ clear: true }), Code.InvalidArgument, /cannot be cleared/],
+    ];
+    for (const [name, call, expected, reason] of cases) {
+      it(name, async () => {
+        const got = await code(call());
+        expect(Code[got.code]).toBe(Code[expected]);
+        expect(got.message).toMatch(reason);
+      });
+    }
+    it("stored nothing for the refused requests", async () => {
+      expect(await reader.listSubjects({ includeDeleted: true })).not.toContain(subject);
+    });
+    it("answers malformed JSON with invalid_argument", async () => {
+      const r = await postJson(server, "Register", "{not json", WRITER);
+      expect(r.status).toBe(400);
+      expect(r.json["code"]).toBe("invalid_argument");
+      const b = await postJson(server, "Register", { subject, schema: "%%%not base64%%%" }, WRITER);
+      expect(b.json["code"]).toBe("invalid_argument");
+    });
+  });
+
+  it("answers Connect JSON, gRPC and gRPC-Web on one port", async () => {
+    const json = await postJson(server, "ListSubjects", {});
+    expect(json.status).toBe(200);
+    expect(json.json["subjects"]).toContain(S);
+    for (const protocol of ["grpc", "grpc-web"] as const) {
+      const c = createRegistryClient({ baseUrl: server.url, token: READER, protocol });
+      try {
+        expect(await c.listSubjects()).toContain(S);
+        expect((await code(c.getLatestVersion("acme.nope.v1.Nope"))).code).toBe(Code.NotFound);
+      } finally {
+        c.close();
+      }
+    }
+    const h2 = createRegistryClient({ baseUrl: server.url, token: READER, httpVersion: "2" });
+    try {
+      expect(await h2.listSubjects()).toContain(S);
+    } finally {
+      h2.close();
+    }
+  });
+});
+
+describe("read-only registry", () => {
+  it("refuses writes with failed_precondition and serves reads", async () => {
+    const store = createMemoryStore();
+    {
+      await using rw = await startRegistryServer({ store, auth: { tokens: [], anonymousAdmin: true } });
+      const c = createRegistryClient({ baseUrl: rw.url });
+      await c.register(S, messageSet(S, [{ name: "order_id", number: 1 }]));
+      // the stored read-only mode
+      await c.setConfig({ readOnly: true });
+      expect(
+        (
+          await code(
+            c.register(
+              S,
+              messageSet(S, [
+                { name: "order_id", number: 1 },
+                { name: "x", number: 2 },
+              ]),
+            ),
+          )
+        ).code,
+      ).toBe(Code.FailedPrecondition);
+      await c.setConfig({ readOnly: false });
+      c.close();
+    }
+    await using ro = await startRegistryServer({ store, readOnly: true, auth: { tokens: [], anonymousAdmin: true } });
+    const c = createRegistryClient({ baseUrl: ro.url });
+    try {
+      expect((await c.getConfig()).readOnly).toBe(true);
+      expect(await c.listVersions(S)).toEqual([1]);
+      const r = await code(
+        c.register(
+          S,
+          messageSet(S, [
+            { name: "order_id", number: 1 },
+            { name: "x", number: 2 },
+          ]),
+        ),
+      );
+      expect(r.code).toBe(Code.FailedPrecondition);
+      expect(r.message).toMatch(/read-only/);
+      expect((await code(c.setConfig({ mode: "NONE" }))).code).toBe(Code.FailedPrecondition);
+      expect((await code(c.deleteSubject(S))).code).toBe(Code.FailedPrecondition);
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import type { CompatibilityMode, RuleCategory } from "../compat/types.js";
+
+/** One version of a subject as stored in the subject's record. @private */
+export interface VersionRecord {
+  version: number;
+  id: string;
+  deleted: boolean;
+  registeredAt: string;
+}
+
+/**
+ * Everything about one subject but the schemas themselves, in one KV value,
+ * so that a version is assigned by one compare-and-set. @private
+ */
+export interface SubjectRecord {
+  /** Versions oldest first, hard-deleted ones removed. */
+  versions: VersionRecord[];
+  /** The highest version ever assigned; versions are never reused. */
+  lastVersion: number;
+}
+
+/** Settings of the registry or of one subject. @private */
+export interface ConfigRecord {
+  mode?: CompatibilityMode;
+  category?: RuleCategory;
+  /** Global only. */
+  readOnly?: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** @private */
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+/** @private */
+export function decodeJson<T>(bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes)) as T;
+}
+
+/** KV keys of the registry's bucket. Schema ids `sha256:<hex>` are stored under their hex. @private */
+export const keys = {
+  schema: (id: string) => `schemas.${id.slice("sha256:".length)}`,
+  subject: (subject: string) => `subjects.${subject}`,
+  subjectPrefix: "subjects",
+  globalConfig: "config.global",
+  subjectConfig: (subject: string) => `config.subject.${subject}`,
+};
