@@ -3,6 +3,23 @@
 
 export type { CompatibilityMode, RuleCategory, SourceLocation, Violation, SchemaVersion, CompatibilityRequest, CompatibilityResult } from "./compat/types.js";
 
+// Compatibility engine
+export {
+  checkCompatibility,
+  compareImages,
+  normalizeSchema,
+  schemaId,
+  validateSchemaSet,
+  extractSubjectSchema,
+  SchemaValidationError,
+  ruleCatalog,
+  DEFAULT_COMPATIBILITY_MODE,
+  SUBJECT_MISSING_RULE,
+  type CompareImagesOptions,
+  type SchemaValidationReason,
+  type RuleInfo,
+} from "./compat/index.js";
+
 // Registry service, storage, access control and client
 export { createRegistryService, DEFAULT_MAX_SCHEMA_BYTES, type RegistryServiceOptions } from "./service/registry-service.js";
 export { DEFAULT_MODE, DEFAULT_CATEGORY, MODE_NAMES, CATEGORY_NAMES } from "./service/modes.js";

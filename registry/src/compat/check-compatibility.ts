@@ -1,0 +1,120 @@
+import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { sortViolations } from "./compare-images.js";
+import { SchemaValidationError } from "./errors.js";
+import { indexSchema, type SchemaIndex } from "./model.js";
+import type { Scope } from "./rules.js";
+import { runRules, type Direction } from "./run-rules.js";
+import type { CompatibilityMode, CompatibilityRequest, CompatibilityResult, SchemaVersion, Violation } from "./types.js";
+
+/** The registry's default mode (DESIGN.md decision 10). */
+export const DEFAULT_COMPATIBILITY_MODE: CompatibilityMode = "FULL_TRANSITIVE";
+
+/** Rule ID reported when the subject's message is missing from the proposed schema (Buf's name for a deleted message). */
+export const SUBJECT_MISSING_RULE = "MESSAGE_NO_DELETE";
+
+/**
+ * Which versions a mode compares with, and in which directions the
+ * "both-ways" rules run. `history` rules (deletions, reservations) always run
+ * old -> new, in every mode but NONE.
+ */
+export function modePlan(mode: CompatibilityMode): { transitive: boolean; directions: Direction[] } {
+  switch (mode) {
+    case "NONE":
+      return { transitive: false, directions: [] };
+    case "BACKWARD":
+    case "BACKWARD_TRANSITIVE":
+      return { transitive: mode === "BACKWARD_TRANSITIVE", directions: ["old-to-new"] };
+    case "FORWARD":
+    case "FORWARD_TRANSITIVE":
+      return { transitive: mode === "FORWARD_TRANSITIVE", directions: ["new-to-old"] };
+    case "FULL":
+    case "FULL_TRANSITIVE":
+      return { transitive: mode === "FULL_TRANSITIVE", directions: ["old-to-new", "new-to-old"] };
+  }
+}
+
+/**
+ * Check a proposed schema of one subject against the subject's history.
+ *
+ * Scope: the subject message and every message and enum it reaches
+ * (field types, map values, nested types), in either version; other events
+ * that share its files are not looked at. Transitive modes compare with
+ * every earlier version, the others with the latest only. See
+ * docs/schema-evolution.md for which rules run in which direction: adding a
+ * field passes in every mode; type, cardinality, name and oneof changes fail
+ * in both directions; deletions without reservation fail in every mode.
+ *
+ * Each violation carries `againstVersion` and, when the schemas have source
+ * info, a location in the proposed schema (or in the older one when the
+ * element only exists there).
+ *
+ * @throws SchemaValidationError when `next` (or a stored version) is malformed.
+ */
+export function checkCompatibility(req: CompatibilityRequest): CompatibilityResult {
+  const plan = modePlan(req.mode);
+  if (req.mode === "NONE" || req.history.length === 0) return { compatible: true, violations: [] };
+  const next = indexSchema(req.next);
+  const against: readonly SchemaVersion[] = plan.transitive ? req.history : req.history.slice(-1);
+  const violations: Violation[] = [];
+  for (const version of against) {
+    const old = indexSchema(version.schema);
+    if (!old.messages.has(req.subject)) continue;
+    if (!next.messages.has(req.subject)) {
+      violations.push({
+        rule: SUBJECT_MISSING_RULE,
+        message: `Message "${req.subject}" is missing from the proposed schema; it is the event this subject is about.`,
+        path: req.subject,
+        againstVersion: version.version,
+      });
+      continue;
+    }
+    const scope = subjectScope(req.subject, old, next);
+    const seen = new Set<string>();
+    for (const h of runRules(old, next, { category: req.category, scope, directions: plan.directions })) {
+      // A symmetric rule run both ways reports the same change twice.
+      const key = `${h.rule}\0${h.path}`;
+      if (h.direction === "new-to-old" && seen.has(key)) continue;
+      seen.add(key);
+      const v: Violation = { rule: h.rule, message: h.message, path: h.path, againstVersion: version.version };
+      // The location in the newer schema: Buf's "current" side unless the check ran swapped.
+      const location = h.direction === "old-to-new" ? (h.location ?? h.againstLocation) : (h.againstLocation ?? h.location);
+      if (location !== undefined) v.location = location;
+      violations.push(v);
+    }
+  }
+  return { compatible: violations.length === 0, violations: sortViolations(violations) };
+}
+
+/** The subject and everything it reaches, in the older and the newer schema. */
+export function subjectScope(subject: string, ...schemas: SchemaIndex[]): Scope {
+  const messages = new Set<string>();
+  const enums = new Set<string>();
+  for (const index of schemas) {
+    const stack = [subject];
+    const visited = new Set<string>();
+    for (let name = stack.pop(); name !== undefined; name = stack.pop()) {
+      if (visited.has(name)) continue;
+      visited.add(name);
+      const message = index.messages.get(name);
+      if (message === undefined) {
+        if (index.enums.has(name)) enums.add(name);
+        continue;
+      }
+      messages.add(name);
+      for (const f of message.fields) if (f.typeName !== "") stack.push(f.typeName);
+      for (const n of message.proto.nestedType) stack.push(`${name}.${n.name}`);
+      for (const e of message.proto.enumType) enums.add(`${name}.${e.name}`);
+    }
+  }
+  return { messages, enums };
+}
+
+/** True when `fds` declares the message `fullName`. */
+export function declaresMessage(fds: FileDescriptorSet, fullName: string): boolean {
+  try {
+    return indexSchema(fds).messages.has(fullName);
+  } catch (e) {
+    if (e instanceof SchemaValidationError) return false;
+    throw e;
+  }
+}

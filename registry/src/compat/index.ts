@@ -1,0 +1,7 @@
+// Compatibility engine: pure functions over FileDescriptorSets, no buf at run time.
+export type { CompatibilityMode, RuleCategory, SourceLocation, Violation, SchemaVersion, CompatibilityRequest, CompatibilityResult } from "./types.js";
+export { checkCompatibility, DEFAULT_COMPATIBILITY_MODE, SUBJECT_MISSING_RULE } from "./check-compatibility.js";
+export { compareImages, type CompareImagesOptions } from "./compare-images.js";
+export { normalizeSchema, schemaId, validateSchemaSet, extractSubjectSchema } from "./schema-set.js";
+export { SchemaValidationError, type SchemaValidationReason } from "./errors.js";
+export { ruleCatalog, type RuleInfo } from "./rule-catalog.js";

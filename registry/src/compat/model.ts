@@ -1,0 +1,445 @@
+import { isFieldSet } from "@bufbuild/protobuf";
+import {
+  FieldDescriptorProtoSchema,
+  type DescriptorProto,
+  type EnumDescriptorProto,
+  type FeatureSet,
+  type FieldDescriptorProto,
+  type FileDescriptorProto,
+  type FileDescriptorSet,
+  type MethodDescriptorProto,
+} from "@bufbuild/protobuf/wkt";
+import { SchemaValidationError } from "./errors.js";
+import type { SourceLocation } from "./types.js";
+
+// An index over the raw descriptor protos of a FileDescriptorSet, with the few
+// resolved properties the rules need (presence, delimited encoding, JSON
+// format, map entries). Built from the protos directly rather than through
+// createFileRegistry so that it never asserts on malformed input, keeps map
+// entries as messages (Buf checks their fields too) and stays fast.
+
+/** protoreflect kinds, named as Buf prints them. */
+export type FieldKind =
+  | "double"
+  | "float"
+  | "int64"
+  | "uint64"
+  | "int32"
+  | "fixed64"
+  | "fixed32"
+  | "bool"
+  | "string"
+  | "group"
+  | "message"
+  | "bytes"
+  | "uint32"
+  | "enum"
+  | "sfixed32"
+  | "sfixed64"
+  | "sint32"
+  | "sint64";
+
+const kindByType: readonly (FieldKind | undefined)[] = [
+  undefined,
+  "double",
+  "float",
+  "int64",
+  "uint64",
+  "int32",
+  "fixed64",
+  "fixed32",
+  "bool",
+  "string",
+  "group",
+  "message",
+  "bytes",
+  "uint32",
+  "enum",
+  "sfixed32",
+  "sfixed64",
+  "sint32",
+  "sint64",
+];
+
+export type Cardinality = "optional with explicit presence" | "optional with implicit presence" | "required" | "repeated" | "map";
+
+export interface FileNode {
+  readonly path: string;
+  readonly proto: FileDescriptorProto;
+  readonly pkg: string;
+  /** "proto2" | "proto3" | "editions" */
+  readonly syntax: string;
+  readonly locations: Map<string, SourceLocation>;
+  /** Path of each map entry message -> location of the map field declaring it. */
+  readonly mapEntries: Map<string, SourceLocation>;
+}
+
+export interface MessageNode {
+  readonly fullName: string;
+  readonly name: string;
+  readonly proto: DescriptorProto;
+  readonly file: FileNode;
+  readonly parent: MessageNode | undefined;
+  readonly path: readonly number[];
+  readonly fields: FieldNode[];
+  readonly byNumber: Map<number, FieldNode>;
+  readonly isMapEntry: boolean;
+  /** Inclusive ranges. */
+  readonly reservedRanges: [number, number][];
+  readonly reservedNames: Set<string>;
+}
+
+export interface FieldNode {
+  readonly fullName: string;
+  readonly name: string;
+  readonly number: number;
+  readonly proto: FieldDescriptorProto;
+  readonly file: FileNode;
+  /** Containing message; undefined for extensions declared at file level. */
+  readonly message: MessageNode | undefined;
+  /** Extendee full name (no leading dot) for extensions. */
+  readonly extendee: string | undefined;
+  readonly path: readonly number[];
+  readonly typeName: string;
+  /** Name of the (non-synthetic) oneof the field belongs to. */
+  readonly oneof: string | undefined;
+  readonly jsonName: string;
+}
+
+export interface EnumValueNode {
+  readonly name: string;
+  readonly number: number;
+  readonly path: readonly number[];
+}
+
+export interface EnumNode {
+  readonly fullName: string;
+  readonly name: string;
+  readonly proto: EnumDescriptorProto;
+  readonly file: FileNode;
+  readonly parent: MessageNode | undefined;
+  readonly path: readonly number[];
+  readonly values: EnumValueNode[];
+  readonly byNumber: Map<number, EnumValueNode[]>;
+  readonly reservedRanges: [number, number][];
+  readonly reservedNames: Set<string>;
+}
+
+export interface MethodNode {
+  readonly name: string;
+  readonly proto: MethodDescriptorProto;
+  readonly path: readonly number[];
+}
+
+export interface ServiceNode {
+  readonly fullName: string;
+  readonly name: string;
+  readonly file: FileNode;
+  readonly path: readonly number[];
+  readonly methods: Map<string, MethodNode>;
+}
+
+/** Everything the rules look at, keyed as Buf pairs elements. */
+export interface SchemaIndex {
+  readonly files: Map<string, FileNode>;
+  readonly messages: Map<string, MessageNode>;
+  readonly enums: Map<string, EnumNode>;
+  readonly services: Map<string, ServiceNode>;
+  /** extendee -> number -> extension */
+  readonly extensions: Map<string, Map<number, FieldNode>>;
+}
+
+const MAX_DEPTH = 64;
+
+const cache = new WeakMap<FileDescriptorSet, SchemaIndex>();
+
+/**
+ * Index a descriptor set. Results are cached per set object, so checking one
+ * proposal against ten versions indexes each version once.
+ */
+export function indexSchema(fds: FileDescriptorSet): SchemaIndex {
+  let index = cache.get(fds);
+  if (index === undefined) {
+    index = buildIndex(fds);
+    cache.set(fds, index);
+  }
+  return index;
+}
+
+function buildIndex(fds: FileDescriptorSet): SchemaIndex {
+  const index: SchemaIndex = { files: new Map(), messages: new Map(), enums: new Map(), services: new Map(), extensions: new Map() };
+  for (const proto of fds.file) {
+    const path = proto.name;
+    if (index.files.has(path)) {
+      throw new SchemaValidationError("DUPLICATE_FILE", `file "${path}" appears twice in the descriptor set`, { file: path });
+    }
+    const file: FileNode = { path, proto, pkg: proto.package, syntax: fileSyntax(proto), locations: indexLocations(proto), mapEntries: new Map() };
+    index.files.set(path, file);
+    const prefix = proto.package === "" ? "" : proto.package + ".";
+    proto.messageType.forEach((m, i) => addMessage(index, file, undefined, m, prefix, [4, i], 0));
+    proto.enumType.forEach((e, i) => addEnum(index, file, undefined, e, prefix, [5, i]));
+    proto.extension.forEach((x, i) => addExtension(index, file, undefined, x, prefix, [7, i]));
+    proto.service.forEach((s, i) => {
+      const fullName = prefix + s.name;
+      const methods = new Map<string, MethodNode>();
+      s.method.forEach((m, j) => {
+        if (!methods.has(m.name)) methods.set(m.name, { name: m.name, proto: m, path: [6, i, 2, j] });
+      });
+      if (!index.services.has(fullName)) index.services.set(fullName, { fullName, name: s.name, file, path: [6, i], methods });
+    });
+  }
+  return index;
+}
+
+function fileSyntax(proto: FileDescriptorProto): string {
+  if (proto.syntax === "proto3" || proto.syntax === "editions") return proto.syntax;
+  return "proto2";
+}
+
+function addMessage(
+  index: SchemaIndex,
+  file: FileNode,
+  parent: MessageNode | undefined,
+  proto: DescriptorProto,
+  prefix: string,
+  path: number[],
+  depth: number,
+): void {
+  if (depth > MAX_DEPTH) {
+    throw new SchemaValidationError("TOO_DEEP", `message nesting deeper than ${MAX_DEPTH} levels in "${file.path}"`, { file: file.path });
+  }
+  const fullName = prefix + proto.name;
+  const node: MessageNode = {
+    fullName,
+    name: proto.name,
+    proto,
+    file,
+    parent,
+    path,
+    fields: [],
+    byNumber: new Map(),
+    isMapEntry: proto.options?.mapEntry === true,
+    reservedRanges: proto.reservedRange.map((r) => [r.start, r.end - 1]),
+    reservedNames: new Set(proto.reservedName),
+  };
+  if (!index.messages.has(fullName)) index.messages.set(fullName, node);
+  const oneofNames = proto.oneofDecl.map((o) => o.name);
+  proto.field.forEach((f, i) => {
+    const synthetic = f.proto3Optional;
+    const inOneof = isFieldSet(f, FieldDescriptorProtoSchema.field.oneofIndex) && !synthetic;
+    const field: FieldNode = {
+      fullName: fullName + "." + f.name,
+      name: f.name,
+      number: f.number,
+      proto: f,
+      file,
+      message: node,
+      extendee: undefined,
+      path: [...path, 2, i],
+      typeName: trimDot(f.typeName),
+      oneof: inOneof ? (oneofNames[f.oneofIndex] ?? `#${f.oneofIndex}`) : undefined,
+      jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
+    };
+    node.fields.push(field);
+    if (!node.byNumber.has(f.number)) node.byNumber.set(f.number, field);
+  });
+  if (file.locations.size > 0) {
+    proto.nestedType.forEach((m, i) => {
+      if (m.options?.mapEntry !== true) return;
+      const entryName = fullName + "." + m.name;
+      const declaring = node.fields.find((f) => f.typeName === entryName);
+      const loc = declaring === undefined ? undefined : file.locations.get(declaring.path.join(","));
+      if (loc !== undefined) file.mapEntries.set([...path, 3, i].join(","), loc);
+    });
+  }
+  const childPrefix = fullName + ".";
+  proto.nestedType.forEach((m, i) => addMessage(index, file, node, m, childPrefix, [...path, 3, i], depth + 1));
+  proto.enumType.forEach((e, i) => addEnum(index, file, node, e, childPrefix, [...path, 4, i]));
+  proto.extension.forEach((x, i) => addExtension(index, file, node, x, childPrefix, [...path, 6, i]));
+}
+
+function addEnum(index: SchemaIndex, file: FileNode, parent: MessageNode | undefined, proto: EnumDescriptorProto, prefix: string, path: number[]): void {
+  const fullName = prefix + proto.name;
+  const byNumber = new Map<number, EnumValueNode[]>();
+  const values = proto.value.map((v, i) => {
+    const value: EnumValueNode = { name: v.name, number: v.number, path: [...path, 2, i] };
+    const list = byNumber.get(v.number);
+    if (list === undefined) byNumber.set(v.number, [value]);
+    else list.push(value);
+    return value;
+  });
+  if (!index.enums.has(fullName)) {
+    index.enums.set(fullName, {
+      fullName,
+      name: proto.name,
+      proto,
+      file,
+      parent,
+      path,
+      values,
+      byNumber,
+      reservedRanges: proto.reservedRange.map((r) => [r.start, r.end]),
+      reservedNames: new Set(proto.reservedName),
+    });
+  }
+}
+
+function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | undefined, f: FieldDescriptorProto, prefix: string, path: number[]): void {
+  const extendee = trimDot(f.extendee);
+  const field: FieldNode = {
+    fullName: prefix + f.name,
+    name: f.name,
+    number: f.number,
+    proto: f,
+    file,
+    message: parent,
+    extendee,
+    path,
+    typeName: trimDot(f.typeName),
+    oneof: undefined,
+    jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
+  };
+  let byNumber = index.extensions.get(extendee);
+  if (byNumber === undefined) {
+    byNumber = new Map();
+    index.extensions.set(extendee, byNumber);
+  }
+  if (!byNumber.has(f.number)) byNumber.set(f.number, field);
+}
+
+function indexLocations(proto: FileDescriptorProto): Map<string, SourceLocation> {
+  const map = new Map<string, SourceLocation>();
+  for (const loc of proto.sourceCodeInfo?.location ?? []) {
+    const key = loc.path.join(",");
+    if (map.has(key) || loc.span.length < 3) continue;
+    map.set(key, { file: proto.name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 });
+  }
+  return map;
+}
+
+/**
+ * The source location of a descriptor path, 1-based, when the set carries
+ * source info. Map entry messages are synthesized by the compiler and have no
+ * source info of their own; like Buf, they (and their fields) are located at
+ * the map field that declares them.
+ */
+export function locate(file: FileNode, path: readonly number[]): SourceLocation | undefined {
+  const exact = file.locations.get(path.join(","));
+  if (exact !== undefined || file.mapEntries.size === 0) return exact;
+  for (let n = path.length - 1; n >= 2; n--) {
+    const loc = file.mapEntries.get(path.slice(0, n).join(","));
+    if (loc !== undefined) return loc;
+  }
+  return undefined;
+}
+
+export function trimDot(name: string): string {
+  return name.startsWith(".") ? name.slice(1) : name;
+}
+
+/** protoc's default json_name: drop underscores, upper-case the letter after each. */
+export function defaultJsonName(name: string): string {
+  let out = "";
+  let upper = false;
+  for (const ch of name) {
+    if (ch === "_") {
+      upper = true;
+    } else if (upper) {
+      out += ch.toUpperCase();
+      upper = false;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+// --- resolved features ------------------------------------------------------
+
+type FeatureName = "fieldPresence" | "messageEncoding" | "jsonFormat";
+
+function messageChainFeature(message: MessageNode | undefined, name: FeatureName): number {
+  for (let m = message; m !== undefined; m = m.parent) {
+    const v = featureValue(m.proto.options?.features, name);
+    if (v !== 0) return v;
+  }
+  return 0;
+}
+
+function featureValue(features: FeatureSet | undefined, name: FeatureName): number {
+  return features === undefined ? 0 : features[name];
+}
+
+function fileFeature(file: FileNode, name: FeatureName): number {
+  const v = featureValue(file.proto.options?.features, name);
+  if (v !== 0) return v;
+  // Edition defaults: proto2 / proto3 / 2023+.
+  switch (name) {
+    case "fieldPresence":
+      return file.syntax === "proto3" ? 2 : 1; // IMPLICIT : EXPLICIT
+    case "messageEncoding":
+      return 1; // LENGTH_PREFIXED
+    case "jsonFormat":
+      return file.syntax === "proto2" ? 2 : 1; // LEGACY_BEST_EFFORT : ALLOW
+  }
+}
+
+function resolveFieldFeature(field: FieldNode, name: FeatureName): number {
+  if (field.file.syntax === "editions") {
+    const own = featureValue(field.proto.options?.features, name);
+    if (own !== 0) return own;
+    const inherited = messageChainFeature(field.message, name);
+    if (inherited !== 0) return inherited;
+  }
+  return fileFeature(field.file, name);
+}
+
+/** JSON format (1 = ALLOW, 2 = LEGACY_BEST_EFFORT) of a message or an enum. */
+export function jsonFormat(file: FileNode, parent: MessageNode | undefined, own: FeatureSet | undefined): number {
+  if (file.syntax === "editions") {
+    const v = featureValue(own, "jsonFormat");
+    if (v !== 0) return v;
+    const inherited = messageChainFeature(parent, "jsonFormat");
+    if (inherited !== 0) return inherited;
+  }
+  return fileFeature(file, "jsonFormat");
+}
+
+/** The protoreflect kind of a field: TYPE_MESSAGE with delimited encoding is a group. */
+export function fieldKind(field: FieldNode): FieldKind | undefined {
+  const kind = kindByType[field.proto.type];
+  if (kind === "message" && field.file.syntax === "editions" && resolveFieldFeature(field, "messageEncoding") === 2) {
+    return "group";
+  }
+  return kind;
+}
+
+/** Buf's cardinality of a field (list, map, required, explicit or implicit presence). */
+export function fieldCardinality(field: FieldNode, index: SchemaIndex): Cardinality {
+  const p = field.proto;
+  if (p.label === 3) {
+    if (p.type === 11 && index.messages.get(field.typeName)?.isMapEntry === true) return "map";
+    return "repeated";
+  }
+  if (p.label === 2) return "required";
+  if (field.file.syntax === "editions" && resolveFieldFeature(field, "fieldPresence") === 3) return "required";
+  return hasPresence(field) ? "optional with explicit presence" : "optional with implicit presence";
+}
+
+function hasPresence(field: FieldNode): boolean {
+  const p = field.proto;
+  if (p.type === 11 || p.type === 10 || field.extendee !== undefined || field.oneof !== undefined || p.proto3Optional) return true;
+  if (isFieldSet(p, FieldDescriptorProtoSchema.field.oneofIndex)) return true;
+  if (field.file.syntax === "proto3") return false;
+  if (field.file.syntax === "proto2") return true;
+  return resolveFieldFeature(field, "fieldPresence") !== 2;
+}
+
+/**
+ * A field is required when its label says so. Like Buf (MESSAGE_SAME_REQUIRED_FIELDS
+ * reads the label), an editions field with `field_presence = LEGACY_REQUIRED`
+ * is not counted here; its cardinality still reads "required".
+ */
+export function isRequired(field: FieldNode): boolean {
+  return field.proto.label === 2;
+}

@@ -1,0 +1,41 @@
+import type { SchemaIndex } from "./model.js";
+import { rulesOf, type RuleHit, type Scope } from "./rules.js";
+import type { RuleCategory } from "./types.js";
+
+/** Which way the rules run: Buf's way (old -> new) or swapped (new -> old). */
+export type Direction = "old-to-new" | "new-to-old";
+
+export interface RunOptions {
+  category: RuleCategory;
+  scope?: Scope;
+  /** Run `both-ways` rules in these directions; `history` rules always run old -> new. */
+  directions: readonly Direction[];
+}
+
+/** A rule hit with the direction it was found in. */
+export interface DirectedHit extends RuleHit {
+  direction: Direction;
+}
+
+/**
+ * Run the rules of a category over two indexed schemas. `older` and `newer`
+ * are the real ages; directions decide which plays Buf's "previous".
+ */
+export function runRules(older: SchemaIndex, newer: SchemaIndex, options: RunOptions): DirectedHit[] {
+  const hits: DirectedHit[] = [];
+  for (const rule of rulesOf(options.category)) {
+    if (options.scope !== undefined && !rule.subjectScoped) continue;
+    const directions: readonly Direction[] = rule.direction === "history" ? ["old-to-new"] : options.directions;
+    for (const direction of directions) {
+      const swapped = direction === "new-to-old";
+      rule.check({
+        prev: swapped ? newer : older,
+        cur: swapped ? older : newer,
+        swapped,
+        scope: options.scope,
+        emit: (hit) => hits.push({ ...hit, direction }),
+      });
+    }
+  }
+  return hits;
+}
