@@ -17,6 +17,8 @@ export { MIN_NATS_SERVER_VERSION, compareVersions, parseServerVersion } from "./
 export { resolveCacheDir } from "./server/cache-dir.js";
 export { startLocalServer, type LocalServer, type LocalServerOptions } from "./server/local-server.js";
 export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server/local-cluster.js";
+/** Kills registered child processes when this process dies (used by @chronicle/outbox's startLocalPostgres). @private */
+export { guardChild, unguardChild } from "./server/orphan-reaper.js";
 
 // Connection
 export { connect, wrapConnection, type ConnectOptions, type ChronicleConnection } from "./connection.js";
