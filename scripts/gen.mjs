@@ -34,6 +34,20 @@ const steps = [
       copyFileSync(join(root, "schemas/chronicle/v1/options.proto"), join(root, "codegen/proto/chronicle/v1/options.proto"));
     },
   },
+  {
+    what: "registry/src/gen: protobuf-es schemas of chronicle/registry/v1/registry.proto (protoc-gen-es)",
+    run() {
+      rmSync(join(root, "registry/src/gen"), { recursive: true, force: true });
+      buf("generate", "--template", "registry/buf.gen.yaml", "--path", "schemas/chronicle/registry");
+    },
+  },
+  {
+    what: "codegen/testdata/gen: protoc-gen-chronicle's golden output for the sample (protoc-gen-es + protoc-gen-chronicle)",
+    run() {
+      rmSync(join(root, "codegen/testdata/gen"), { recursive: true, force: true });
+      buf("generate", "--template", "codegen/testdata/buf.gen.yaml", "--path", "codegen/testdata/proto/acme", "--path", "schemas/chronicle/v1/options.proto");
+    },
+  },
 ];
 
 for (const step of steps) {

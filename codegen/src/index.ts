@@ -23,3 +23,8 @@ export {
 // protobuf-es schemas of chronicle/v1/options.proto
 export { file_chronicle_v1_options, event, stream, EventOptionsSchema, StreamOptionsSchema, Storage, StorageSchema } from "./gen/chronicle/v1/options_pb.js";
 export type { EventOptions, StreamOptions } from "./gen/chronicle/v1/options_pb.js";
+
+// The protoc plugin
+export { protocGenChronicle, PLUGIN_VERSION } from "./plugin/protoc-gen-chronicle.js";
+export { streamNames, type StreamNames } from "./plugin/names.js";
+export { keyExpression } from "./plugin/key-expression.js";

@@ -51,3 +51,4 @@ export { streamConfigOf, dlqStreamConfigOf } from "./streams/stream-config.js";
 export { createProducer, PARTITION_KEY_ENCODING } from "./producer/create-producer.js";
 export type { ProducerOptions } from "./producer/types.js";
 export { injectTraceContext, extractTraceContext } from "./tracing/propagation.js";
+export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";

@@ -58,7 +58,7 @@ export function resolveFieldPath(message: DescMessage, path: string): FieldPathR
           reason: `field "${seg}" of ${current.name} is ${kindOf(field)}, not a singular message field, so the path cannot continue through it`,
         };
       }
-      steps.push({ name: field.name, localName: field.localName, message: true, optional: true });
+      steps.push({ name: field.name, localName: field.localName, message: true, optional: true, field });
       current = field.message;
       continue;
     }
@@ -78,6 +78,7 @@ export function resolveFieldPath(message: DescMessage, path: string): FieldPathR
       localName: field.localName,
       message: false,
       optional: field.presence !== FeatureSet_FieldPresence.IMPLICIT,
+      field,
     });
   }
   return { ok: true, value: { path, steps } };

@@ -1,4 +1,4 @@
-import type { DescMessage } from "@bufbuild/protobuf";
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
 
 /**
  * Stream-wide settings as generated code passes them to the runtime's
@@ -48,6 +48,8 @@ export interface KeyPathStep {
   readonly message: boolean;
   /** True for a scalar or enum field with explicit presence (proto3 `optional`, proto2): its value may be undefined. */
   readonly optional: boolean;
+  /** The field itself. */
+  readonly field: DescField;
 }
 
 /** A resolved field path (`customer.id`) of a key or idempotency key. */
