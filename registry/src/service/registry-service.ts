@@ -12,6 +12,7 @@ import {
   type Violation as WireViolation,
   ViolationSchema,
 } from "../gen/chronicle/registry/v1/registry_pb.js";
+import { SchemaValidationError } from "../compat/errors.js";
 import { StoreUnavailableError, type RegistryStore } from "../storage/store.js";
 import { defaultEngine, messageNames, type CompatEngine } from "./compat-engine.js";
 import { categoryName, categoryValue, DEFAULT_CATEGORY, DEFAULT_MODE, modeName, modeValue } from "./modes.js";
@@ -74,8 +75,15 @@ function toWireViolation(v: Violation): WireViolation {
 
 interface Prepared {
   id: string;
-  normalized: FileDescriptorSet;
+  /** What is checked: the subject's files with their source info, for violation locations. */
+  extracted: FileDescriptorSet;
+  /** What is stored. */
   bytes: Uint8Array;
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof SchemaValidationError) return `${err.message} [${err.reason}]`;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -143,22 +151,24 @@ export function createRegistryService(options: RegistryServiceOptions): ServiceI
     try {
       engine.validateSchemaSet(fds);
     } catch (err) {
-      throw invalid(`schema is not a valid self-contained descriptor set: ${err instanceof Error ? err.message : String(err)}`);
+      throw invalid(`schema is not a valid self-contained descriptor set: ${reasonOf(err)}`);
     }
     if (!messageNames(fds).has(subject)) {
       throw invalid(`subject ${subject} is not a message declared in the schema; the subject must be the event's full message name`);
     }
+    let extracted: FileDescriptorSet;
     let normalized: FileDescriptorSet;
     let id: string;
     try {
-      normalized = engine.normalizeSchema(engine.extractSubjectSchema(fds, subject));
+      extracted = engine.extractSubjectSchema(fds, subject);
+      normalized = engine.normalizeSchema(extracted);
       id = engine.schemaId(normalized);
     } catch (err) {
-      throw invalid(`schema could not be normalised: ${err instanceof Error ? err.message : String(err)}`);
+      throw invalid(`schema could not be normalised: ${reasonOf(err)}`);
     }
     const out = toBinary(FileDescriptorSetSchema, normalized);
     if (out.length > maxSchemaBytes) throw invalid(`normalised schema is ${out.length} bytes; the limit is ${maxSchemaBytes} bytes`);
-    return { id, normalized, bytes: out };
+    return { id, extracted, bytes: out };
   }
 
   async function loadSchema(id: string): Promise<FileDescriptorSet> {
@@ -209,7 +219,7 @@ export function createRegistryService(options: RegistryServiceOptions): ServiceI
     for (const v of against) history.push({ version: v.version, schema: await loadSchema(v.id) });
     const result = existing
       ? { compatible: true, violations: [] }
-      : engine.checkCompatibility({ subject, next: prepared.normalized, history, mode: cfg.mode, category: cfg.category });
+      : engine.checkCompatibility({ subject, next: prepared.extracted, history, mode: cfg.mode, category: cfg.category });
     return { cfg, existing, checked: against.map((v) => v.version), result };
   }
 

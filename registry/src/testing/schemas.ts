@@ -27,7 +27,7 @@ const types = {
 export function messageSet(
   fullName: string,
   fields: readonly TestField[],
-  extra: { name?: string; dependency?: string[]; reserved?: number[] } = {},
+  extra: { name?: string; dependency?: string[]; reserved?: number[]; javaPackage?: string } = {},
 ): FileDescriptorSet {
   const dot = fullName.lastIndexOf(".");
   const pkg = fullName.slice(0, dot);
@@ -35,6 +35,7 @@ export function messageSet(
   const file: MessageInitShape<typeof FileDescriptorProtoSchema> = {
     name: extra.name ?? `${pkg.replaceAll(".", "/")}/${name.toLowerCase()}.proto`,
     dependency: extra.dependency ?? [],
+    ...(extra.javaPackage ? { options: { javaPackage: extra.javaPackage } } : {}),
     package: pkg,
     syntax: "proto3",
     messageType: [
@@ -58,7 +59,7 @@ export function messageSet(
 export function messageSetBytes(
   fullName: string,
   fields: readonly TestField[],
-  extra: { name?: string; dependency?: string[]; reserved?: number[] } = {},
+  extra: { name?: string; dependency?: string[]; reserved?: number[]; javaPackage?: string } = {},
 ): Uint8Array {
   return toBinary(FileDescriptorSetSchema, messageSet(fullName, fields, extra));
 }
