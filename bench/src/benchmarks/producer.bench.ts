@@ -1,0 +1,113 @@
+import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
+import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection, type Producer } from "@chronicle/runtime";
+import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
+import { perSecond, type Benchmark, type Measurement } from "../harness.js";
+
+/** `bench.v1.Blob { string key = 1; bytes body = 2; }`, built at run time (no codegen needed). */
+function blobSchema(): DescMessage {
+  const field = (name: string, number: number, type: FieldDescriptorProto_Type) => ({
+    name,
+    number,
+    type,
+    label: FieldDescriptorProto_Label.OPTIONAL,
+    jsonName: name,
+  });
+  const file = create(FileDescriptorProtoSchema, {
+    name: "bench/v1/blob.proto",
+    package: "bench.v1",
+    syntax: "proto3",
+    messageType: [{ name: "Blob", field: [field("key", 1, FieldDescriptorProto_Type.STRING), field("body", 2, FieldDescriptorProto_Type.BYTES)] }],
+  });
+  return createFileRegistry(file, () => undefined).getMessage("bench.v1.Blob")!;
+}
+
+type Events = { Blob: DescMessage };
+
+function blobStream(name: string, partitions: number, schema: DescMessage) {
+  return defineStream<Events>(
+    { name, partitions },
+    { Blob: { schema, name: "Blob", type: "bench.v1.Blob", keyPath: "key", key: (m) => (m as unknown as { key: string }).key } },
+  );
+}
+
+/**
+ * Publishes `count` events through a Chronicle producer the way a busy
+ * service would: without awaiting each, awaiting the oldest publish once
+ * `window` are outstanding. The encoded event is `size` bytes (key + body).
+ */
+async function producerRun(producer: Producer<Events>, count: number, size: number, window = 5000): Promise<number> {
+  const body = new Uint8Array(Math.max(0, size - 12)).fill(7);
+  const ring: Promise<unknown>[] = new Array<Promise<unknown>>(window);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const slot = i % window;
+    if (i >= window) await ring[slot];
+    ring[slot] = producer.publish("Blob", { key: `k${i % 1000}`, body });
+  }
+  await Promise.all(ring.filter(Boolean));
+  return performance.now() - start;
+}
+
+async function measureProducer(conn: ChronicleConnection, name: string, partitions: number, count: number, size: number, schema: DescMessage): Promise<number> {
+  const def = blobStream(name, partitions, schema);
+  await ensureStream(conn, def);
+  const producer = createProducer(conn, def);
+  const ms = await producerRun(producer, count, size);
+  const report = await producer.close();
+  if (report.failed.length) throw new Error(`${report.failed.length} publishes failed: ${report.failed[0]!.error.message}`);
+  return perSecond(count, ms);
+}
+
+const benchmark: Benchmark = {
+  name: "producer",
+  description:
+    "Chronicle producer (pipelined, acked, dedup keys, CloudEvents headers) against js.publish and a hand-pipelined raw publisher, same server, same run",
+  async run(ctx) {
+    const count = ctx.quick ? 3000 : 50_000;
+    const schema = blobSchema();
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    await conn.jsm.streams.add({ name: "raw", subjects: ["raw.>"] });
+    const payload = new Uint8Array(128).fill(7);
+    const subject = (i: number) => `raw.k${i % 1000}`;
+
+    ctx.log(`js.publish, 1,000 in flight x ${count}`);
+    const jsPublish = perSecond(count, await windowedJsPublish(conn.js, subject, count, payload));
+    ctx.log(`hand-pipelined raw x ${count}`);
+    const raw = perSecond(count, await pipelinedPublish(conn.nc, subject, count, payload));
+    ctx.log(`chronicle producer, 16 partitions, 128 B x ${count}`);
+    const chronicle = await measureProducer(conn, "p16", 16, count, 128, schema);
+
+    const b1 = { name: "js.publish, 1,000 in flight", value: jsPublish };
+    const b2 = { name: "hand-pipelined raw publish", value: raw };
+    const out: Measurement[] = [
+      { name: "producer 128 B, 16 partitions vs js.publish", value: chronicle, unit: "events/s", baseline: b1, note: "target >= 3x" },
+      { name: "producer 128 B, 16 partitions vs hand-pipelined", value: chronicle, unit: "events/s", baseline: b2, note: "target >= 0.8x" },
+    ];
+    for (const partitions of [1, 64]) {
+      ctx.log(`chronicle producer, ${partitions} partitions, 128 B x ${count}`);
+      out.push({
+        name: `producer 128 B, ${partitions} partitions`,
+        value: await measureProducer(conn, `p${partitions}`, partitions, count, 128, schema),
+        unit: "events/s",
+        baseline: b2,
+      });
+    }
+    for (const size of [1024, 16 * 1024]) {
+      const n = size > 4096 ? Math.ceil(count / 5) : count;
+      ctx.log(`hand-pipelined raw, ${size} B x ${n}`);
+      const rawSized = perSecond(n, await pipelinedPublish(conn.nc, subject, n, new Uint8Array(size).fill(7)));
+      ctx.log(`chronicle producer, 16 partitions, ${size} B x ${n}`);
+      const value = await measureProducer(conn, `s${size}`, 16, n, size, schema);
+      out.push({
+        name: `producer ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, 16 partitions`,
+        value,
+        unit: "events/s",
+        baseline: { name: `hand-pipelined raw, ${size} B`, value: rawSized },
+      });
+    }
+    return out;
+  },
+};
+export default benchmark;
