@@ -200,8 +200,8 @@ function checkFieldType(ctx: RuleContext, rule: string, json: boolean, prev: Fie
     ctx.emit(
       hit(
         rule,
-        `${describeField(cur)} changed type from "${prettyKind(o, ok)}" to "${prettyKind(n, nk)}".${extra}`,
-        cur.fullName,
+        `${describeField(n)} changed type from "${prettyKind(o, ok)}" to "${prettyKind(n, nk)}".${extra}`,
+        n.fullName,
         cur.file,
         fieldTypeLocation(cur, ck),
         fieldTypeLocation(prev, pk),
@@ -226,8 +226,8 @@ function emitTypeName(ctx: RuleContext, rule: string, prev: FieldNode, cur: Fiel
   ctx.emit(
     hit(
       rule,
-      `${describeField(cur)} changed type from "${o.typeName}" to "${n.typeName}".`,
-      cur.fullName,
+      `${describeField(n)} changed type from "${o.typeName}" to "${n.typeName}".`,
+      n.fullName,
       cur.file,
       at(cur.file, [...cur.path, 6]),
       at(prev.file, [...prev.path, 6]),
@@ -263,11 +263,12 @@ function checkCardinality(ctx: RuleContext, rule: string, groups: Record<Cardina
   const cc = fieldCardinality(cur, ctx.cur);
   if (groups[pc] === groups[cc]) return;
   const [oc, nc] = oldNew(ctx, pc, cc);
+  const n = ctx.swapped ? prev : cur;
   ctx.emit(
     hit(
       rule,
-      `${describeField(cur)} changed cardinality from "${oc}" to "${nc}"; readers of one version cannot decode what the other writes.`,
-      cur.fullName,
+      `${describeField(n)} changed cardinality from "${oc}" to "${nc}"; readers of one version cannot decode what the other writes.`,
+      n.fullName,
       cur.file,
       at(cur.file, cur.path),
       at(prev.file, prev.path),
@@ -442,8 +443,8 @@ export const rules: readonly Rule[] = [
         ctx.emit(
           hit(
             "FIELD_SAME_ONEOF",
-            `${describeField(cur)} ${what}; setting it can now clear other fields, or no longer does.`,
-            cur.fullName,
+            `${describeField(n)} ${what}; setting it can now clear other fields, or no longer does.`,
+            n.fullName,
             cur.file,
             at(cur.file, cur.path),
             at(prev.file, prev.path),
@@ -463,11 +464,12 @@ export const rules: readonly Rule[] = [
         const cn = cur.extendee !== undefined ? cur.fullName : cur.name;
         if (pn === cn) return;
         const [on, nn] = oldNew(ctx, pn, cn);
+        const n = ctx.swapped ? prev : cur;
         ctx.emit(
           hit(
             "FIELD_SAME_NAME",
-            `${describeField(cur, false)} changed name from "${on}" to "${nn}"; JSON and text data use the name.`,
-            cur.fullName,
+            `${describeField(n, false)} changed name from "${on}" to "${nn}"; JSON and text data use the name.`,
+            n.fullName,
             cur.file,
             at(cur.file, [...cur.path, 1]),
             at(prev.file, [...prev.path, 1]),
@@ -485,11 +487,12 @@ export const rules: readonly Rule[] = [
       forEachFieldPair(ctx, (prev, cur) => {
         if (prev.extendee !== undefined || prev.jsonName === cur.jsonName) return;
         const [oj, nj] = oldNew(ctx, prev.jsonName, cur.jsonName);
+        const n = ctx.swapped ? prev : cur;
         ctx.emit(
           hit(
             "FIELD_SAME_JSON_NAME",
-            `${describeField(cur)} changed its JSON name from "${oj}" to "${nj}"; JSON data written with one is not read by the other.`,
-            cur.fullName,
+            `${describeField(n)} changed its JSON name from "${oj}" to "${nj}"; JSON data written with one is not read by the other.`,
+            n.fullName,
             cur.file,
             at(cur.file, [...cur.path, 10], cur.path),
             at(prev.file, [...prev.path, 10], prev.path),
@@ -609,15 +612,19 @@ export const rules: readonly Rule[] = [
               .sort()
               .map((s) => `"${s}"`)
               .join(", ");
-          for (const value of curValues) {
+          // Report each value of the newer enum, located in the newer schema.
+          const reported = ctx.swapped ? prevValues : curValues;
+          const reportedFile = ctx.swapped ? pe.file : ce.file;
+          for (const value of reported) {
+            const loc = at(reportedFile, [...value.path, 2], value.path);
             ctx.emit(
               hit(
                 "ENUM_VALUE_SAME_NAME",
                 `Enum value ${number} of enum "${ce.fullName}" changed name from ${list(o)} to ${list(n)}; JSON data carries the name.`,
                 `${ce.fullName}.${value.name}`,
                 ce.file,
-                at(ce.file, [...value.path, 2], value.path),
-                undefined,
+                ctx.swapped ? undefined : loc,
+                ctx.swapped ? loc : undefined,
               ),
             );
           }
