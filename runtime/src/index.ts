@@ -52,3 +52,27 @@ export { createProducer, PARTITION_KEY_ENCODING } from "./producer/create-produc
 export type { ProducerOptions } from "./producer/types.js";
 export { injectTraceContext, extractTraceContext } from "./tracing/propagation.js";
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";
+
+// Consumer groups, idempotency, retries, dead letters, rewind and lag (docs/consumer-groups.md, docs/delivery.md, docs/dead-letters.md)
+export { startConsumerGroup, type ConsumerGroupOptions, type ConsumerGroupMember } from "./consumer/consumer-group.js";
+export { NonRetryableError, isNonRetryable, DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from "./consumer/retry.js";
+export type { StartPosition } from "./groups/names.js";
+export { assignSlots } from "./groups/assignment.js";
+export {
+  listGroups,
+  describeGroup,
+  rewindGroup,
+  lag,
+  type GroupSummary,
+  type GroupDescription,
+  type GroupMemberInfo,
+  type PartitionPosition,
+  type RewindTarget,
+} from "./groups/admin.js";
+export type { MemberInfo } from "./groups/membership.js";
+export type { IdempotencyStore } from "./idempotency/types.js";
+export { createMemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from "./idempotency/memory-store.js";
+export { createKvIdempotencyStore, DEFAULT_IDEMPOTENCY_TTL_MS, type KvIdempotencyStoreOptions } from "./idempotency/kv-store.js";
+export { DeadLetterHeaders, type DeadLetterReason } from "./dead-letter/headers.js";
+export { listDeadLetters, getDeadLetter, redriveDeadLetter, purgeDeadLetters, type DeadLetter } from "./dead-letter/admin.js";
+export type { ConsumerMetricsSnapshot, MeterLike, MetricAttributes } from "./metrics/consumer-metrics.js";

@@ -29,10 +29,9 @@ describe("consumer group of 3 members, 16 partitions", () => {
 
     const effects: Effect[] = [];
     const dec = new TextDecoder();
-    const sub = conn.nc.subscribe("effects.orders", {
-      callback: (_e, msg) => effects.push({ ...(JSON.parse(dec.decode(msg.data)) as Omit<Effect, "at">), at: Date.now() }),
+    conn.nc.subscribe("effects.orders", {
+      callback: (_e, msg) => void effects.push({ ...(JSON.parse(dec.decode(msg.data)) as Omit<Effect, "at">), at: Date.now() }),
     });
-    sub.setPendingLimits?.(-1, -1);
     const assignments = new Map<string, number[]>();
     conn.nc.subscribe("assign.orders", {
       callback: (_e, msg) => {

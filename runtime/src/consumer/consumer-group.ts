@@ -262,7 +262,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
   };
   const ownedPartitions = (owners: string[]) => owners.flatMap((o, slot) => (o === memberId && slot < partitions ? [slot] : []));
 
-  const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), sessionTimeoutMs: s.sessionTimeoutMs };
   const membership = new Membership(kv, stream, group, info, s.heartbeatMs, s.sessionTimeoutMs, onMembers);
   await membership.join();
 

@@ -9,6 +9,8 @@ export interface MemberInfo {
   host: string;
   pid: number;
   startedAt: string;
+  /** The member's session timeout: tools count it dead when its heartbeat is older. */
+  sessionTimeoutMs: number;
 }
 
 /** Opens (creating when missing) the KV bucket of group memberships. @private */
