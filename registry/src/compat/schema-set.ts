@@ -74,7 +74,7 @@ export function validateSchemaSet(fds: FileDescriptorSet): void {
  * The input is not modified.
  */
 export function normalizeSchema(fds: FileDescriptorSet): FileDescriptorSet {
-  const copy = clone(FileDescriptorSetSchema, fds);
+  const copy = copySet(fds);
   const byName = new Map<string, FileDescriptorProto>();
   for (const f of copy.file) {
     if (!byName.has(f.name)) byName.set(f.name, f);
@@ -100,6 +100,17 @@ export function normalizeSchema(fds: FileDescriptorSet): FileDescriptorSet {
   return copy;
 }
 
+/** A deep copy; a set built in code with invalid values is rejected, not crashed on. */
+function copySet(fds: FileDescriptorSet): FileDescriptorSet {
+  try {
+    return clone(FileDescriptorSetSchema, fds);
+  } catch (e) {
+    throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set holds invalid values: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
 function fillJsonName(field: FieldDescriptorProto): void {
   if (field.jsonName === "") field.jsonName = defaultJsonName(field.name);
 }
@@ -118,7 +129,15 @@ function forEachMessage(messages: readonly DescriptorProto[], fn: (m: Descriptor
  * Stable across processes and machines; the same id means the same schema.
  */
 export function schemaId(fds: FileDescriptorSet): string {
-  const bytes = toBinary(FileDescriptorSetSchema, normalizeSchema(fds));
+  let bytes: Uint8Array;
+  try {
+    bytes = toBinary(FileDescriptorSetSchema, normalizeSchema(fds));
+  } catch (e) {
+    // Only sets built in code can get here (e.g. an enum value outside a closed enum).
+    throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set cannot be serialized: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
@@ -142,7 +161,7 @@ export function extractSubjectSchema(fds: FileDescriptorSet, messageFullName: st
     needed.add(name);
     for (const dep of byName.get(name)?.dependency ?? []) stack.push(dep);
   }
-  const out = clone(FileDescriptorSetSchema, fds);
+  const out = copySet(fds);
   out.file = out.file.filter((f) => needed.has(f.name));
   return out;
 }
