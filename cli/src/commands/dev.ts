@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { startRegistryServer } from "@chronicle/registry";
 import { startLocalServer } from "@chronicle/runtime";
 import { ExitCode, intOption, type Command } from "../framework/command.js";
 
@@ -13,6 +14,11 @@ export const devCommand: Command = {
     data: { type: "string", valueName: "DIR", description: "Data folder", default: ".chronicle" },
     "sync-always": { type: "boolean", description: "fsync every write before acknowledging it (sync_interval: always)" },
     json: { type: "boolean", description: "Print the endpoints as one JSON line" },
+    "registry-port": {
+      type: "string",
+      valueName: "PORT",
+      description: "Schema registry port (open to anyone on loopback), 0 for any free port (default: 8081, or 0 with --port 0)",
+    },
   },
   examples: ["chronicle dev", "chronicle dev --port 0 --data /tmp/chronicle --json"],
   async run(ctx) {
@@ -23,11 +29,20 @@ export const devCommand: Command = {
       ...(port ? { port } : {}),
       syncAlways: ctx.values["sync-always"] === true,
     });
+    // the registry of a development setup: loopback only, no tokens needed
+    const registryPort = intOption(ctx.values["registry-port"], "registry-port", 0, 65535) ?? (port === 0 ? 0 : 8081);
+    const registry = await startRegistryServer({ nats: server.url, port: registryPort, auth: { tokens: [], anonymousAdmin: true } }).catch(
+      async (err: unknown) => {
+        await server.stop();
+        throw err;
+      },
+    );
     if (ctx.values["json"]) {
-      ctx.print(JSON.stringify({ nats: server.url, monitor: server.monitorUrl, data: dataDir }));
+      ctx.print(JSON.stringify({ nats: server.url, monitor: server.monitorUrl, registry: registry.url, data: dataDir }));
     } else {
       ctx.print(`NATS with JetStream  ${server.url}`);
       ctx.print(`monitoring           ${server.monitorUrl}`);
+      ctx.print(`schema registry      ${registry.url}`);
       ctx.print(`data                 ${dataDir}`);
       ctx.print("");
       ctx.print(`Next: export NATS_URL=${server.url}, then run your services or "chronicle streams apply".`);
@@ -37,6 +52,7 @@ export const devCommand: Command = {
       if (ctx.signal.aborted) done();
       ctx.signal.addEventListener("abort", () => done(), { once: true });
     });
+    await registry.close();
     await server.stop();
     if (!ctx.values["json"]) ctx.print("stopped");
     return ExitCode.Ok;
