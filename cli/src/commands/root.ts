@@ -1,5 +1,8 @@
 import type { Command } from "../framework/command.js";
 import { devCommand } from "./dev.js";
+import { generateCommand } from "./generate.js";
+import { initCommand } from "./init.js";
+import { scaffoldCommand } from "./scaffold.js";
 import { natsCommand } from "./nats.js";
 import { registryCommand } from "./registry.js";
 import { streamsCommand } from "./streams.js";
@@ -10,5 +13,5 @@ export const rootCommand: Command = {
   name: "chronicle",
   summary: "Schema-first events on NATS JetStream",
   description: "chronicle: schema-first events on NATS JetStream.\nExit codes: 0 ok, 1 a check failed, 2 usage or input error.",
-  subcommands: [devCommand, natsCommand, registryCommand, streamsCommand, tailCommand],
+  subcommands: [initCommand, generateCommand, scaffoldCommand, devCommand, natsCommand, registryCommand, streamsCommand, tailCommand],
 };
