@@ -28,7 +28,7 @@ export interface DeadLetterInput {
 /**
  * Publishes a dead letter to `S_dlq.<group>.<partition>.<EventName>.<keyToken>`
  * and waits for the server's acknowledgement: the original payload, its
- * headers (minus `Nats-Msg-Id`, kept as `chronicle-dlq-msg-id`) and the
+ * headers (minus `Nats-*` ones; `Nats-Msg-Id` is kept as `chronicle-dlq-msg-id`) and the
  * {@link DeadLetterHeaders}. Throws `unavailable` when it could not be stored;
  * the caller must then not terminate the original.
  * @private
@@ -37,7 +37,7 @@ export async function publishDeadLetter(conn: ChronicleConnection, d: DeadLetter
   const h = natsHeaders();
   if (d.headers) {
     for (const k of d.headers.keys()) {
-      if (k === Headers.MsgId || k.startsWith("chronicle-dlq-") || k.startsWith("Nats-Expected")) continue;
+      if (k.startsWith("Nats-") || k.startsWith("chronicle-dlq-")) continue;
       for (const v of d.headers.values(k)) h.append(k, v);
     }
     const msgId = d.headers.get(Headers.MsgId);
