@@ -1,6 +1,4 @@
-import { isFieldSet } from "@bufbuild/protobuf";
 import {
-  FieldDescriptorProtoSchema,
   type DescriptorProto,
   type EnumDescriptorProto,
   type FeatureSet,
@@ -104,6 +102,10 @@ export interface FieldNode {
   /** Name of the (non-synthetic) oneof the field belongs to. */
   readonly oneof: string | undefined;
   readonly jsonName: string;
+  /** Whether `oneof_index` is set (a real or a synthetic oneof). */
+  readonly hasOneofIndex: boolean;
+  /** Memoized resolved properties. */
+  memo?: { kind: FieldKind | undefined; cardinality?: Cardinality };
 }
 
 export interface EnumValueNode {
@@ -225,8 +227,8 @@ function addMessage(
   if (!index.messages.has(fullName)) index.messages.set(fullName, node);
   const oneofNames = proto.oneofDecl.map((o) => o.name);
   proto.field.forEach((f, i) => {
-    const synthetic = f.proto3Optional;
-    const inOneof = isFieldSet(f, FieldDescriptorProtoSchema.field.oneofIndex) && !synthetic;
+    const hasOneofIndex = isSet(f, "oneofIndex");
+    const inOneof = hasOneofIndex && !f.proto3Optional;
     const field: FieldNode = {
       fullName: fullName + "." + f.name,
       name: f.name,
@@ -239,6 +241,7 @@ function addMessage(
       typeName: trimDot(f.typeName),
       oneof: inOneof ? (oneofNames[f.oneofIndex] ?? `#${f.oneofIndex}`) : undefined,
       jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
+      hasOneofIndex,
     };
     node.fields.push(field);
     if (!node.byNumber.has(f.number)) node.byNumber.set(f.number, field);
@@ -298,6 +301,7 @@ function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | 
     typeName: trimDot(f.typeName),
     oneof: undefined,
     jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
+    hasOneofIndex: false,
   };
   let byNumber = index.extensions.get(extendee);
   if (byNumber === undefined) {
@@ -331,6 +335,11 @@ export function locate(file: FileNode, path: readonly number[]): SourceLocation 
     if (loc !== undefined) return loc;
   }
   return undefined;
+}
+
+/** Whether a proto2 optional field of a descriptor message was set (protobuf-es keeps defaults on the prototype). */
+function isSet(message: object, localName: string): boolean {
+  return Object.prototype.hasOwnProperty.call(message, localName) && (message as Record<string, unknown>)[localName] !== undefined;
 }
 
 export function trimDot(name: string): string {
@@ -407,6 +416,11 @@ export function jsonFormat(file: FileNode, parent: MessageNode | undefined, own:
 
 /** The protoreflect kind of a field: TYPE_MESSAGE with delimited encoding is a group. */
 export function fieldKind(field: FieldNode): FieldKind | undefined {
+  field.memo ??= { kind: computeKind(field) };
+  return field.memo.kind;
+}
+
+function computeKind(field: FieldNode): FieldKind | undefined {
   const kind = kindByType[field.proto.type];
   if (kind === "message" && field.file.syntax === "editions" && resolveFieldFeature(field, "messageEncoding") === 2) {
     return "group";
@@ -416,6 +430,12 @@ export function fieldKind(field: FieldNode): FieldKind | undefined {
 
 /** Buf's cardinality of a field (list, map, required, explicit or implicit presence). */
 export function fieldCardinality(field: FieldNode, index: SchemaIndex): Cardinality {
+  field.memo ??= { kind: computeKind(field) };
+  field.memo.cardinality ??= computeCardinality(field, index);
+  return field.memo.cardinality;
+}
+
+function computeCardinality(field: FieldNode, index: SchemaIndex): Cardinality {
   const p = field.proto;
   if (p.label === 3) {
     if (p.type === 11 && index.messages.get(field.typeName)?.isMapEntry === true) return "map";
@@ -429,7 +449,7 @@ export function fieldCardinality(field: FieldNode, index: SchemaIndex): Cardinal
 function hasPresence(field: FieldNode): boolean {
   const p = field.proto;
   if (p.type === 11 || p.type === 10 || field.extendee !== undefined || field.oneof !== undefined || p.proto3Optional) return true;
-  if (isFieldSet(p, FieldDescriptorProtoSchema.field.oneofIndex)) return true;
+  if (field.hasOneofIndex) return true;
   if (field.file.syntax === "proto3") return false;
   if (field.file.syntax === "proto2") return true;
   return resolveFieldFeature(field, "fieldPresence") !== 2;

@@ -56,6 +56,8 @@ export interface RuleContext {
   /** True when `prev` is the newer schema (FORWARD direction). Only changes wording. */
   readonly swapped: boolean;
   readonly scope: Scope | undefined;
+  /** Paired elements of `prev` and `cur`. */
+  readonly pairs: Pairs;
   emit(hit: RuleHit): void;
 }
 
@@ -64,6 +66,8 @@ export interface Rule {
   readonly id: string;
   readonly categories: readonly RuleCategory[];
   readonly direction: RuleDirection;
+  /** A symmetric rule gives the same verdict both ways, so FULL runs it once. */
+  readonly symmetric?: boolean;
   /** Whether the rule applies to a subject-scoped check (files and RPCs do not). */
   readonly subjectScoped: boolean;
   readonly purpose: string;
@@ -72,38 +76,71 @@ export interface Rule {
 
 // --- pairing, as Buf pairs elements ---------------------------------------
 
-function forEachMessagePair(ctx: RuleContext, fn: (prev: MessageNode, cur: MessageNode) => void): void {
-  for (const [name, prev] of ctx.prev.messages) {
-    if (ctx.scope !== undefined && !ctx.scope.messages.has(name)) continue;
-    const cur = ctx.cur.messages.get(name);
-    if (cur !== undefined) fn(prev, cur);
+/** Elements paired the way Buf pairs them, computed once per version pair. */
+export interface Pairs {
+  readonly messages: readonly [MessageNode, MessageNode][];
+  readonly enums: readonly [EnumNode, EnumNode][];
+  readonly fields: readonly [FieldNode, FieldNode][];
+}
+
+/**
+ * Pair messages and enums by full name, fields by number within paired
+ * messages, extensions by (extendee, number); within `scope` when given
+ * (extensions are then left out).
+ */
+export function pairElements(prev: SchemaIndex, cur: SchemaIndex, scope: Scope | undefined): Pairs {
+  const messages: [MessageNode, MessageNode][] = [];
+  const enums: [EnumNode, EnumNode][] = [];
+  const fields: [FieldNode, FieldNode][] = [];
+  const messageNames = scope === undefined ? prev.messages.keys() : scope.messages.values();
+  for (const name of messageNames) {
+    const p = prev.messages.get(name);
+    const c = cur.messages.get(name);
+    if (p === undefined || c === undefined) continue;
+    messages.push([p, c]);
+    for (const [number, pf] of p.byNumber) {
+      const cf = c.byNumber.get(number);
+      if (cf !== undefined) fields.push([pf, cf]);
+    }
   }
+  const enumNames = scope === undefined ? prev.enums.keys() : scope.enums.values();
+  for (const name of enumNames) {
+    const p = prev.enums.get(name);
+    const c = cur.enums.get(name);
+    if (p !== undefined && c !== undefined) enums.push([p, c]);
+  }
+  if (scope === undefined) {
+    for (const [extendee, prevByNumber] of prev.extensions) {
+      const curByNumber = cur.extensions.get(extendee);
+      if (curByNumber === undefined) continue;
+      for (const [number, pf] of prevByNumber) {
+        const cf = curByNumber.get(number);
+        if (cf !== undefined) fields.push([pf, cf]);
+      }
+    }
+  }
+  return { messages, enums, fields };
+}
+
+/** The same pairs with the roles swapped. */
+export function swapPairs(pairs: Pairs): Pairs {
+  return {
+    messages: pairs.messages.map(([a, b]) => [b, a]),
+    enums: pairs.enums.map(([a, b]) => [b, a]),
+    fields: pairs.fields.map(([a, b]) => [b, a]),
+  };
+}
+
+function forEachMessagePair(ctx: RuleContext, fn: (prev: MessageNode, cur: MessageNode) => void): void {
+  for (const [p, c] of ctx.pairs.messages) fn(p, c);
 }
 
 function forEachEnumPair(ctx: RuleContext, fn: (prev: EnumNode, cur: EnumNode) => void): void {
-  for (const [name, prev] of ctx.prev.enums) {
-    if (ctx.scope !== undefined && !ctx.scope.enums.has(name)) continue;
-    const cur = ctx.cur.enums.get(name);
-    if (cur !== undefined) fn(prev, cur);
-  }
+  for (const [p, c] of ctx.pairs.enums) fn(p, c);
 }
 
 function forEachFieldPair(ctx: RuleContext, fn: (prev: FieldNode, cur: FieldNode) => void): void {
-  forEachMessagePair(ctx, (pm, cm) => {
-    for (const [number, prev] of pm.byNumber) {
-      const cur = cm.byNumber.get(number);
-      if (cur !== undefined) fn(prev, cur);
-    }
-  });
-  if (ctx.scope !== undefined) return;
-  for (const [extendee, prevByNumber] of ctx.prev.extensions) {
-    const curByNumber = ctx.cur.extensions.get(extendee);
-    if (curByNumber === undefined) continue;
-    for (const [number, prev] of prevByNumber) {
-      const cur = curByNumber.get(number);
-      if (cur !== undefined) fn(prev, cur);
-    }
-  }
+  for (const [p, c] of ctx.pairs.fields) fn(p, c);
 }
 
 // --- reporting helpers -----------------------------------------------------
@@ -412,6 +449,7 @@ export const rules: readonly Rule[] = [
     id: "FIELD_WIRE_COMPATIBLE_CARDINALITY",
     categories: WIRE_ONLY,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Fields keep wire-compatible cardinalities.",
     check: (ctx) => forEachFieldPair(ctx, (p, c) => checkCardinality(ctx, "FIELD_WIRE_COMPATIBLE_CARDINALITY", wireCardinality, p, c)),
@@ -420,6 +458,7 @@ export const rules: readonly Rule[] = [
     id: "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY",
     categories: WIRE_JSON_ONLY,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Fields keep cardinalities compatible in binary and JSON (repeated and map differ in JSON).",
     check: (ctx) => forEachFieldPair(ctx, (p, c) => checkCardinality(ctx, "FIELD_WIRE_JSON_COMPATIBLE_CARDINALITY", wireJsonCardinality, p, c)),
@@ -428,6 +467,7 @@ export const rules: readonly Rule[] = [
     id: "FIELD_SAME_ONEOF",
     categories: WIRE,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Fields stay in (or out of) the same oneof.",
     check: (ctx) =>
@@ -456,6 +496,7 @@ export const rules: readonly Rule[] = [
     id: "FIELD_SAME_NAME",
     categories: WIRE_JSON_ONLY,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Fields keep their names (JSON uses them).",
     check: (ctx) =>
@@ -481,6 +522,7 @@ export const rules: readonly Rule[] = [
     id: "FIELD_SAME_JSON_NAME",
     categories: WIRE_JSON_ONLY,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Fields keep their JSON names.",
     check: (ctx) =>
@@ -504,6 +546,7 @@ export const rules: readonly Rule[] = [
     id: "MESSAGE_SAME_REQUIRED_FIELDS",
     categories: WIRE,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: true,
     purpose: "Messages neither gain nor lose required fields.",
     check: (ctx) =>
@@ -683,6 +726,7 @@ export const rules: readonly Rule[] = [
     id: "FILE_SAME_PACKAGE",
     categories: WIRE,
     direction: "both-ways",
+    symmetric: true,
     subjectScoped: false,
     purpose: "Files keep their package.",
     check: (ctx) => {

@@ -1,5 +1,5 @@
 import type { SchemaIndex } from "./model.js";
-import { rulesOf, type RuleHit, type Scope } from "./rules.js";
+import { pairElements, rulesOf, swapPairs, type Pairs, type RuleHit, type Scope } from "./rules.js";
 import type { RuleCategory } from "./types.js";
 
 /** Which way the rules run: Buf's way (old -> new) or swapped (new -> old). */
@@ -23,9 +23,13 @@ export interface DirectedHit extends RuleHit {
  */
 export function runRules(older: SchemaIndex, newer: SchemaIndex, options: RunOptions): DirectedHit[] {
   const hits: DirectedHit[] = [];
+  const forward = pairElements(older, newer, options.scope);
+  let backward: Pairs | undefined;
   for (const rule of rulesOf(options.category)) {
     if (options.scope !== undefined && !rule.subjectScoped) continue;
-    const directions: readonly Direction[] = rule.direction === "history" ? ["old-to-new"] : options.directions;
+    let directions: readonly Direction[] = rule.direction === "history" ? ["old-to-new"] : options.directions;
+    // A symmetric rule run both ways would report each change twice.
+    if (rule.symmetric === true && directions.length > 1) directions = ["old-to-new"];
     for (const direction of directions) {
       const swapped = direction === "new-to-old";
       rule.check({
@@ -33,6 +37,7 @@ export function runRules(older: SchemaIndex, newer: SchemaIndex, options: RunOpt
         cur: swapped ? older : newer,
         swapped,
         scope: options.scope,
+        pairs: swapped ? (backward ??= swapPairs(forward)) : forward,
         emit: (hit) => hits.push({ ...hit, direction }),
       });
     }
