@@ -1,4 +1,4 @@
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { StoreUnavailableError, type RegistryStore } from "./store.js";
@@ -48,6 +48,7 @@ export async function createKvStore(nc: NatsConnection, options: KvStoreOptions 
   } catch (err) {
     throw unavailable("open", bucket, err);
   }
+  const jsm = await jetstreamManager(nc);
   const guard = async <T>(op: string, key: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -85,11 +86,15 @@ export async function createKvStore(nc: NatsConnection, options: KvStoreOptions 
         await kv.put(key, value);
       }),
     remove: (key) => guard("purge", key, () => kv.purge(key)),
+    // the stream's subject list, not kv.keys(): that creates a consumer per call and a busy
+    // registry runs into the server's consumer limit; purged keys still show and get() skips them
     keys: (prefix) =>
       guard("keys", prefix, async () => {
-        const out: string[] = [];
-        for await (const k of await kv.keys(`${prefix}.>`)) out.push(k);
-        return out.sort();
+        const subjectPrefix = `$KV.${bucket}.`;
+        const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${subjectPrefix}${prefix}.>` });
+        return Object.keys(info.state.subjects ?? {})
+          .map((s) => s.slice(subjectPrefix.length))
+          .sort();
       }),
   };
 }
