@@ -1,7 +1,8 @@
 import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection, type Producer } from "@chronicle/runtime";
-import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
+import { createInbox, headers, type NatsConnection } from "@nats-io/transport-node";
+import { windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
 
 /** `bench.v1.Blob { string key = 1; bytes body = 2; }`, built at run time (no codegen needed). */
@@ -23,6 +24,57 @@ function blobSchema(): DescMessage {
 }
 
 type Events = { Blob: DescMessage };
+
+/**
+ * Baseline 2: the least a correct pipelined publisher does. Core publishes
+ * with reply subjects under one wildcard inbox subscription, acks matched in
+ * a Map by reply token and parsed as JSON, `window` in flight, `Nats-Msg-Id`
+ * set; no encoding, no CloudEvents headers, no retries. Returns elapsed ms.
+ */
+async function rawPipelined(nc: NatsConnection, subject: (i: number) => string, count: number, payload: Uint8Array, window = 5000): Promise<number> {
+  const prefix = createInbox();
+  const pending = new Map<string, () => void>();
+  const decoder = new TextDecoder();
+  let failure: Error | undefined;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  let allDone: (() => void) | undefined;
+  const sub = nc.subscribe(`${prefix}.*`, {
+    callback: (err, msg) => {
+      const done = pending.get(msg.subject.slice(prefix.length + 1));
+      if (!done) return;
+      pending.delete(msg.subject.slice(prefix.length + 1));
+      const ack = err ? undefined : (JSON.parse(decoder.decode(msg.data)) as { error?: unknown });
+      if (err || ack?.error) failure ??= err ?? new Error(JSON.stringify(ack?.error));
+      done();
+    },
+  });
+  const onAck = () => {
+    inFlight--;
+    if (wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+    if (inFlight === 0 && allDone) allDone();
+  };
+  const run = `${Date.now()}-`;
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    const h = headers();
+    h.set("Nats-Msg-Id", `${run}${i}`);
+    const token = i.toString(36);
+    pending.set(token, onAck);
+    inFlight++;
+    nc.publish(subject(i), payload, { reply: `${prefix}.${token}`, headers: h });
+  }
+  if (inFlight > 0) await new Promise<void>((r) => (allDone = r));
+  const elapsed = performance.now() - start;
+  sub.unsubscribe();
+  if (failure) throw failure;
+  return elapsed;
+}
 
 function blobStream(name: string, partitions: number, schema: DescMessage) {
   return defineStream<Events>(
@@ -75,7 +127,7 @@ const benchmark: Benchmark = {
     ctx.log(`js.publish, 1,000 in flight x ${count}`);
     const jsPublish = perSecond(count, await windowedJsPublish(conn.js, subject, count, payload));
     ctx.log(`hand-pipelined raw x ${count}`);
-    const raw = perSecond(count, await pipelinedPublish(conn.nc, subject, count, payload));
+    const raw = perSecond(count, await rawPipelined(conn.nc, subject, count, payload));
     ctx.log(`chronicle producer, 16 partitions, 128 B x ${count}`);
     const chronicle = await measureProducer(conn, "p16", 16, count, 128, schema);
 
@@ -97,7 +149,7 @@ const benchmark: Benchmark = {
     for (const size of [1024, 16 * 1024]) {
       const n = size > 4096 ? Math.ceil(count / 5) : count;
       ctx.log(`hand-pipelined raw, ${size} B x ${n}`);
-      const rawSized = perSecond(n, await pipelinedPublish(conn.nc, subject, n, new Uint8Array(size).fill(7)));
+      const rawSized = perSecond(n, await rawPipelined(conn.nc, subject, n, new Uint8Array(size).fill(7)));
       ctx.log(`chronicle producer, 16 partitions, ${size} B x ${n}`);
       const value = await measureProducer(conn, `s${size}`, 16, n, size, schema);
       out.push({

@@ -74,8 +74,13 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly inbox: string;
   private readonly sub: Subscription;
   private readonly entries = new Map<string, Entry>();
-  private waiters: (() => void)[] = [];
-  private waitersHead = 0;
+  /** Entries waiting out a back-off (or a stream check) before being sent again. */
+  private readonly backoff = new Set<Entry>();
+  /** Prepared publishes waiting for a slot in the window, oldest first from `blockedHead`. */
+  private blocked: Entry[] = [];
+  private blockedHead = 0;
+  private outbox: Entry[] = [];
+  private outboxScheduled = false;
   private readonly idle: (() => void)[] = [];
   private readonly failures: { dedupKey: string; error: Error }[] = [];
   private readonly sweeper: ReturnType<typeof setInterval>;
@@ -150,18 +155,45 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     for (const e of lost) this.send(e);
   }
 
-  async publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = {}): Promise<PublishResult> {
-    if (this.closed) throw new ChronicleError(ErrorCode.Closed, "the producer is closed", { context: { stream: this.stream } });
-    const entry = this.prepare(name, event, options);
-    if (this.slots >= this.maxInFlight) await new Promise<void>((r) => this.waiters.push(r));
-    else this.slots++;
-    return new Promise<PublishResult>((resolve, reject) => {
+  publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = {}): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(new ChronicleError(ErrorCode.Closed, "the producer is closed", { context: { stream: this.stream } }));
+    let entry: Entry;
+    try {
+      entry = this.prepare(name, event, options);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const promise = new Promise<PublishResult>((resolve, reject) => {
       entry.resolve = resolve;
       entry.reject = reject;
-      entry.deadline = Date.now() + this.publishTimeoutMs;
-      this.send(entry);
     });
+    if (this.slots < this.maxInFlight) {
+      this.slots++;
+      this.enqueue(entry);
+    } else this.blocked.push(entry); // backpressure: waits for a slot
+    return promise;
   }
+
+  /**
+   * Queues a first send for the next turn of the event loop. Publishes made
+   * in many microtasks (a caller awaiting each result in turn) then leave in
+   * one batch and one socket write, instead of one write each.
+   */
+  private enqueue(e: Entry): void {
+    e.deadline = Date.now() + this.publishTimeoutMs;
+    this.outbox.push(e);
+    if (!this.outboxScheduled) {
+      this.outboxScheduled = true;
+      setImmediate(this.drainOutbox);
+    }
+  }
+
+  private readonly drainOutbox = (): void => {
+    this.outboxScheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    for (const e of batch) this.send(e);
+  };
 
   async publishBatch<K extends keyof E & string>(items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): Promise<PublishResult[]> {
     const settled = await Promise.allSettled(items.map((it) => this.publish(it.name, it.event, it.options)));
@@ -242,8 +274,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       deadline: 0,
       attempts: 0,
       retryAt: 0,
-      resolve: () => undefined,
-      reject: () => undefined,
+      resolve: noop,
+      reject: noop,
     };
   }
 
@@ -265,6 +297,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   /** Sends (or sends again) an entry under a fresh reply token. */
   private send(e: Entry): void {
     if (e.token) this.entries.delete(e.token);
+    this.backoff.delete(e);
     e.token = (this.counter++).toString(36);
     e.attempts++;
     e.sentAt = Date.now();
@@ -333,6 +366,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     }
     // park the entry while we ask whether the stream exists at all
     e.retryAt = Number.MAX_SAFE_INTEGER;
+    this.backoff.add(e);
     this.streamCheck ??= this.conn.jsm.streams
       .info(this.stream)
       .then(() => true)
@@ -354,18 +388,19 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
 
   private retryOrFail(e: Entry, error: ChronicleError, retryable: boolean): void {
     if (!retryable || Date.now() + RETRY_BACKOFF_MS >= e.deadline) this.settle(e, error);
-    else e.retryAt = Date.now() + RETRY_BACKOFF_MS;
+    else {
+      e.retryAt = Date.now() + RETRY_BACKOFF_MS;
+      this.backoff.add(e);
+    }
   }
 
   /** Resends entries whose ack is overdue or whose back-off ended; fails those past their deadline. */
   private sweep(): void {
     const now = Date.now();
     const due: Entry[] = [];
+    for (const e of this.backoff) if (e.retryAt <= now) due.push(e);
     for (const e of this.entries.values()) {
-      if (e.retryAt !== 0) {
-        if (e.retryAt <= now) due.push(e);
-        continue;
-      }
+      if (e.retryAt !== 0) continue;
       // entries are in send order, so the first one in time ends the scan
       if (e.sentAt + this.ackTimeoutMs > now) break;
       due.push(e);
@@ -388,19 +423,21 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
 
   private settle(e: Entry, error: Error | undefined, result?: PublishResult): void {
     this.entries.delete(e.token);
+    this.backoff.delete(e);
     if (error) {
       if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ dedupKey: e.dedupKey, error });
       e.reject(error);
     } else e.resolve(result!);
     // a queue with a moving head: Array#shift is linear in the waiting count
-    if (this.waitersHead < this.waiters.length) {
-      const next = this.waiters[this.waitersHead]!;
-      this.waiters[this.waitersHead++] = noop;
-      if (this.waitersHead > 1024 && this.waitersHead * 2 > this.waiters.length) {
-        this.waiters = this.waiters.slice(this.waitersHead);
-        this.waitersHead = 0;
+    if (this.blockedHead < this.blocked.length) {
+      // the slot passes to the oldest blocked publish
+      const next = this.blocked[this.blockedHead]!;
+      this.blocked[this.blockedHead++] = undefined as unknown as Entry;
+      if (this.blockedHead > 1024 && this.blockedHead * 2 > this.blocked.length) {
+        this.blocked = this.blocked.slice(this.blockedHead);
+        this.blockedHead = 0;
       }
-      next();
+      this.enqueue(next);
     } else this.slots--;
     if (this.slots === 0) for (const f of this.idle.splice(0)) f();
   }

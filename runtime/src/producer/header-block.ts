@@ -21,8 +21,15 @@ export function validHeaderName(name: string): boolean {
  * Callers must pass header-safe values and valid names. @private
  */
 export function headerBlock(lines: string): MsgHdrs {
-  const bytes = encoder.encode(`NATS/1.0\r\n${lines}\r\n`);
-  return { encode: () => bytes } as unknown as MsgHdrs;
+  return new EncodedHeaders(encoder.encode(`NATS/1.0\r\n${lines}\r\n`)) as unknown as MsgHdrs;
+}
+
+/** The one method of `MsgHdrs` that nats.js's publish calls. */
+class EncodedHeaders {
+  constructor(private readonly bytes: Uint8Array) {}
+  encode(): Uint8Array {
+    return this.bytes;
+  }
 }
 
 /** One header line of a block. @private */

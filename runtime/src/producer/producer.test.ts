@@ -100,6 +100,23 @@ describe("producer", () => {
     console.log(`crash test: ${resolved.length} resolved, ${retried} after a retry, ${failed} failed`);
   }, 90_000);
 
+  it("sends again with the same dedup key when an ack is late, storing each event once", async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    const def = testStream({ name: "late", partitions: 2 });
+    await ensureStream(conn, def);
+    const producer = createProducer(conn, def, { ackTimeoutMs: 200 });
+    await server.kill("SIGSTOP");
+    const pending = Array.from({ length: 200 }, (_, i) => producer.publish("OrderPlaced", { orderId: `k${i % 5}`, n: BigInt(i) }));
+    await new Promise((r) => setTimeout(r, 700));
+    await server.kill("SIGCONT");
+    const results = await Promise.all(pending);
+    expect(results.every((r) => r.attempts > 1)).toBe(true);
+    expect(new Set(results.map((r) => r.sequence)).size).toBe(200);
+    expect((await conn.jsm.streams.info("late")).state.messages).toBe(200);
+    expect((await producer.close()).failed).toEqual([]);
+  });
+
   it("writes CloudEvents binary-mode headers and the dedup key", async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });

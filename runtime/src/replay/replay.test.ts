@@ -23,6 +23,8 @@ describe("replay", () => {
     const keys = ["a", "b", "c.d", "日本", ""];
     for (let i = 0; i < 50; i++)
       await producer.publish(i % 2 ? "OrderShipped" : "OrderPlaced", { orderId: keys[i % keys.length]!, ...(i % 2 ? { carrier: `c${i}` } : { n: BigInt(i) }) });
+    // Date.now() has ms precision, stored times ns: leave a gap on both sides
+    await new Promise((r) => setTimeout(r, 20));
     const middle = Date.now();
     await new Promise((r) => setTimeout(r, 20));
     for (let i = 50; i < 60; i++) await producer.publish("OrderPlaced", { orderId: "late", n: BigInt(i) });

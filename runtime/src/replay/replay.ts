@@ -145,11 +145,15 @@ export async function* replayStored(conn: ChronicleConnection, stream: string, o
   options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     if (options.signal?.aborted) return;
+    // the server may start a time-based read a little early (it searches
+    // message blocks by time); events stored before the start are skipped
+    const notBefore = typeof options.from === "object" && "time" in options.from ? options.from.time.getTime() * 1e6 : 0;
     for await (const m of messages) {
-      const stored = toStored(stream, m);
-      yield stored;
-      if (options.signal?.aborted) return;
-      if (!follow && stored.pending === 0) return;
+      if (m.info.timestampNanos >= notBefore) {
+        yield toStored(stream, m);
+        if (options.signal?.aborted) return;
+      }
+      if (!follow && m.info.pending === 0) return;
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
