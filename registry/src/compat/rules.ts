@@ -395,7 +395,9 @@ function checkReserved(ctx: RuleContext, rule: string, kind: "message" | "enum",
     ctx.emit(
       hit(
         rule,
-        `Reserved range ${start === end ? start : `${start} to ${end}`} of ${kind} "${cur.fullName}" lost ${text}; those numbers could be reused with another meaning.`,
+        start === end
+          ? `Reserved number ${start} was removed from ${kind} "${cur.fullName}"; it could be reused with another meaning.`
+          : `Reserved range ${start} to ${end} of ${kind} "${cur.fullName}" no longer covers ${text}; those numbers could be reused with another meaning.`,
         cur.fullName,
         cur.file,
         loc,
