@@ -69,7 +69,12 @@ export default tseslint.config(
   },
   {
     files: ["outbox/src/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen"], message: "the outbox uses only the runtime" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen"], message: "the outbox uses only the runtime" }] },
+      ],
+    },
   },
   {
     files: ["cli/src/**/*.ts", "bench/src/**/*.ts", "examples/**/*.ts", "scripts/**/*.ts", "*.ts", "**/*.test.ts", "test/**/*.ts"],
