@@ -26,6 +26,7 @@ export const registryCommand: Command = {
         "Serves chronicle.registry.v1.RegistryService over Connect (JSON and binary), gRPC and gRPC-Web on one port, plus GET /schemas/ids/<id> (the binary FileDescriptorSet) and GET /healthz. State lives in a JetStream KV bucket, so any number of servers can share one NATS. Tokens come from --tokens FILE (JSON array of {name, role, token} or lines name:role:token) and $CHRONICLE_REGISTRY_TOKENS (name:role:token,...); roles are read, write and admin. See docs/registry.md.",
       options: {
         nats: { type: "string", valueName: "URL", description: "NATS server URL (default: $NATS_URL or nats://127.0.0.1:4222)" },
+        servers: { type: "string", valueName: "URL", description: "Same as --nats (the name other commands use)" },
         port: { type: "string", valueName: "PORT", description: "Port to listen on, 0 for any free port", default: "8081" },
         host: { type: "string", valueName: "ADDR", description: "Address to bind", default: "127.0.0.1" },
         tokens: { type: "string", valueName: "FILE", description: "Bearer tokens file" },
@@ -58,7 +59,9 @@ export const registryCommand: Command = {
         const anonymousRead = ctx.values["anonymous-read"] === true;
         if (tokens.length === 0)
           ctx.warn(`registry: no tokens configured: writes are refused${anonymousRead ? "" : " and so are reads (pass --anonymous-read)"}`);
-        const nats = (ctx.values["nats"] as string | undefined) ?? process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+        if (ctx.values["nats"] !== undefined && ctx.values["servers"] !== undefined) throw new UsageError("pass --nats or --servers, not both");
+        const nats =
+          (ctx.values["nats"] as string | undefined) ?? (ctx.values["servers"] as string | undefined) ?? process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
         const server = await startRegistryServer({
           nats,
           ...(port !== undefined ? { port } : {}),
