@@ -116,47 +116,45 @@ const benchmark: Benchmark = {
   description:
     "Chronicle producer (pipelined, acked, dedup keys, CloudEvents headers) against js.publish and a hand-pipelined raw publisher, same server, same run",
   async run(ctx) {
-    const count = ctx.quick ? 3000 : 50_000;
+    // Other processes share this machine: each figure is the best of a few
+    // interleaved rounds, so a baseline and the producer see the same conditions.
+    const rounds = ctx.quick ? 1 : 3;
+    const count = ctx.quick ? 3000 : 30_000;
     const schema = blobSchema();
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });
     await conn.jsm.streams.add({ name: "raw", subjects: ["raw.>"] });
     const payload = new Uint8Array(128).fill(7);
     const subject = (i: number) => `raw.k${i % 1000}`;
+    const best = new Map<string, number>();
+    const keep = (name: string, value: number) => best.set(name, Math.max(best.get(name) ?? 0, value));
 
-    ctx.log(`js.publish, 1,000 in flight x ${count}`);
-    const jsPublish = perSecond(count, await windowedJsPublish(conn.js, subject, count, payload));
-    ctx.log(`hand-pipelined raw x ${count}`);
-    const raw = perSecond(count, await rawPipelined(conn.nc, subject, count, payload));
-    ctx.log(`chronicle producer, 16 partitions, 128 B x ${count}`);
-    const chronicle = await measureProducer(conn, "p16", 16, count, 128, schema);
-
-    const b1 = { name: "js.publish, 1,000 in flight", value: jsPublish };
-    const b2 = { name: "hand-pipelined raw publish", value: raw };
-    const out: Measurement[] = [
-      { name: "producer 128 B, 16 partitions vs js.publish", value: chronicle, unit: "events/s", baseline: b1, note: "target >= 3x" },
-      { name: "producer 128 B, 16 partitions vs hand-pipelined", value: chronicle, unit: "events/s", baseline: b2, note: "target >= 0.8x" },
-    ];
-    for (const partitions of [1, 64]) {
-      ctx.log(`chronicle producer, ${partitions} partitions, 128 B x ${count}`);
-      out.push({
-        name: `producer 128 B, ${partitions} partitions`,
-        value: await measureProducer(conn, `p${partitions}`, partitions, count, 128, schema),
-        unit: "events/s",
-        baseline: b2,
-      });
+    for (let round = 1; round <= rounds; round++) {
+      ctx.log(`round ${round}/${rounds}: js.publish (1,000 in flight), raw pipelined, producer at 1/16/64 partitions, 128 B x ${count}`);
+      keep("js", perSecond(count, await windowedJsPublish(conn.js, subject, count, payload)));
+      keep("raw", perSecond(count, await rawPipelined(conn.nc, subject, count, payload)));
+      for (const partitions of [16, 1, 64]) keep(`p${partitions}`, await measureProducer(conn, `p${partitions}r${round}`, partitions, count, 128, schema));
+      for (const size of [1024, 16 * 1024]) {
+        const n = size > 4096 ? Math.ceil(count / 5) : count;
+        ctx.log(`round ${round}/${rounds}: raw pipelined and producer, ${size} B x ${n}`);
+        keep(`raw${size}`, perSecond(n, await rawPipelined(conn.nc, subject, n, new Uint8Array(size).fill(7))));
+        keep(`s${size}`, await measureProducer(conn, `s${size}r${round}`, 16, n, size, schema));
+      }
     }
+    const b1 = { name: "js.publish, 1,000 in flight", value: best.get("js")! };
+    const b2 = { name: "hand-pipelined raw publish, 128 B", value: best.get("raw")! };
+    const out: Measurement[] = [
+      { name: "producer 128 B, 16 partitions", value: best.get("p16")!, unit: "events/s", baseline: b1, note: "target >= 3x" },
+      { name: "producer 128 B, 16 partitions", value: best.get("p16")!, unit: "events/s", baseline: b2, note: "target >= 0.8x" },
+      { name: "producer 128 B, 1 partition", value: best.get("p1")!, unit: "events/s", baseline: b2 },
+      { name: "producer 128 B, 64 partitions", value: best.get("p64")!, unit: "events/s", baseline: b2 },
+    ];
     for (const size of [1024, 16 * 1024]) {
-      const n = size > 4096 ? Math.ceil(count / 5) : count;
-      ctx.log(`hand-pipelined raw, ${size} B x ${n}`);
-      const rawSized = perSecond(n, await rawPipelined(conn.nc, subject, n, new Uint8Array(size).fill(7)));
-      ctx.log(`chronicle producer, 16 partitions, ${size} B x ${n}`);
-      const value = await measureProducer(conn, `s${size}`, 16, n, size, schema);
       out.push({
-        name: `producer ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}, 16 partitions`,
-        value,
+        name: `producer ${size / 1024} KiB, 16 partitions`,
+        value: best.get(`s${size}`)!,
         unit: "events/s",
-        baseline: { name: `hand-pipelined raw, ${size} B`, value: rawSized },
+        baseline: { name: `hand-pipelined raw publish, ${size / 1024} KiB`, value: best.get(`raw${size}`)! },
       });
     }
     return out;
