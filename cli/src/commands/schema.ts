@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { ExitCode, UsageError, intOption, type Command, type CommandContext, type OptionSpec } from "../framework/command.js";
 import { checkAgainstRegistry, checkAgainstSide, type RegistryOverrides } from "../schema/check.js";
 import { parseMode, parseRules, readSchemaConfig } from "../schema/config.js";
@@ -172,7 +172,7 @@ const diffCommand: Command = {
     const format = formatOf(ctx, ["text", "json"]);
     const subject = String(ctx.args["subject"]);
     const ref = str(ctx, "against-git");
-    let from: { label: string; schema: import("@bufbuild/protobuf/wkt").FileDescriptorSet | undefined };
+    let from: { label: string; schema: FileDescriptorSet | undefined };
     let to: typeof from;
     if (ref) {
       if (str(ctx, "registry") || ctx.args["a"] !== undefined)

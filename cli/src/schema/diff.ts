@@ -70,13 +70,14 @@ function reach(registry: FileRegistry, subject: string): { messages: Map<string,
  * The differences between two schemas of a subject (the message and every
  * message and enum it reaches): messages and enums added or removed; fields
  * and enum values added, removed or changed (name, type, label, json_name,
- * oneof), by number; reserved ranges and names changed. Ordered by path.
+ * oneof), by number; reserved ranges and names changed. Messages first, by
+ * name, then enums; inside each, by number.
  */
 export function diffSubject(before: FileDescriptorSet, after: FileDescriptorSet, subject: string): SchemaChange[] {
   const a = reach(createFileRegistry(before), subject);
   const b = reach(createFileRegistry(after), subject);
   const changes: SchemaChange[] = [];
-  for (const name of new Set([...a.messages.keys(), ...b.messages.keys()])) {
+  for (const name of [...new Set([...a.messages.keys(), ...b.messages.keys()])].sort()) {
     const ma = a.messages.get(name);
     const mb = b.messages.get(name);
     if (!ma || !mb) {
@@ -98,7 +99,7 @@ export function diffSubject(before: FileDescriptorSet, after: FileDescriptorSet,
       changes.push({ kind: "changed", element: "reserved", path: name, before: reservedText(ma) || "(none)", after: reservedText(mb) || "(none)" });
     }
   }
-  for (const name of new Set([...a.enums.keys(), ...b.enums.keys()])) {
+  for (const name of [...new Set([...a.enums.keys(), ...b.enums.keys()])].sort()) {
     const ea = a.enums.get(name);
     const eb = b.enums.get(name);
     if (!ea || !eb) {
@@ -117,7 +118,7 @@ export function diffSubject(before: FileDescriptorSet, after: FileDescriptorSet,
       else changes.push({ kind: "added", element: "value", path: `${name}.${y}`, number, after: `${y} = ${number}` });
     }
   }
-  return changes.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : (x.number ?? 0) - (y.number ?? 0)));
+  return changes;
 }
 
 /** The changes as lines for people: `+ field acme.v1.OrderPlaced.note: string note = 3`. */

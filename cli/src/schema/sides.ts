@@ -74,13 +74,19 @@ function side(label: string, image: FileDescriptorSet, localPath: (file: string)
   return { label, image, registry, ...messagesOf(registry, image), localPath };
 }
 
-/** Maps an image file name to where it lies in `localDir`, found by looking in `lookDir` (the same folder, or the extracted tree of a git ref). */
-function pathMapper(lookDir: string, localDir: string): (file: string) => string | undefined {
+/**
+ * Maps the image's file names to where they lie in `localDir`, found by
+ * looking in `lookDir` (the same folder, or the extracted tree of a git ref,
+ * which is removed afterwards: so the mapping is computed now).
+ */
+function pathMapper(image: FileDescriptorSet, lookDir: string, localDir: string): (file: string) => string | undefined {
   const roots = moduleRoots(lookDir);
-  return (file) => {
-    for (const m of roots) if (existsSync(join(lookDir, m, file))) return join(localDir, m, file);
-    return undefined;
-  };
+  const paths = new Map<string, string>();
+  for (const { name } of image.file) {
+    const root = roots.find((m) => existsSync(join(lookDir, m, name)));
+    if (root !== undefined) paths.set(name, join(localDir, root, name));
+  }
+  return (file) => paths.get(file);
 }
 
 /**
@@ -92,7 +98,7 @@ function pathMapper(lookDir: string, localDir: string): (file: string) => string
 export async function workingTreeSide(dir: string): Promise<SchemaSide> {
   const root = resolve(dir);
   const { image } = await loadProject(root);
-  return side("working tree", image, pathMapper(root, root));
+  return side("working tree", image, pathMapper(image, root, root));
 }
 
 /**
@@ -107,7 +113,7 @@ export async function gitRefSide(dir: string, ref: string): Promise<SchemaSide> 
   if (!tree.projectDir) return side(label, create(FileDescriptorSetSchema), () => undefined);
   try {
     const { image } = await loadProject(tree.projectDir);
-    return side(label, image, pathMapper(tree.projectDir, root));
+    return side(label, image, pathMapper(image, tree.projectDir, root));
   } catch (err) {
     if (isChronicleError(err)) {
       const detail = err.message.replaceAll(tree.projectDir, `${root} at ${ref}`);
