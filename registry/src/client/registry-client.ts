@@ -24,6 +24,8 @@ export interface RegistryClientOptions {
   httpVersion?: "1.1" | "2";
   /** Timeout of each call in milliseconds; default 10000. */
   timeoutMs?: number;
+  /** PEM certificate(s) to trust for an https registry with a private CA. */
+  ca?: string | Uint8Array;
 }
 
 /** A registered version as the client returns it. */
@@ -136,14 +138,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   };
   const protocol = options.protocol ?? "connect";
   const httpVersion = options.httpVersion ?? (protocol === "grpc" ? "2" : "1.1");
-  const session = httpVersion === "2" ? new Http2SessionManager(options.baseUrl) : undefined;
+  const ca = options.ca === undefined ? {} : { ca: typeof options.ca === "string" ? options.ca : Buffer.from(options.ca) };
+  const session = httpVersion === "2" ? new Http2SessionManager(options.baseUrl, undefined, ca) : undefined;
   const base = { baseUrl: options.baseUrl, interceptors: [auth], defaultTimeoutMs: options.timeoutMs ?? 10_000, useBinaryFormat: true };
   const transport: Transport =
     protocol === "grpc"
-      ? createGrpcTransport({ ...base, sessionManager: session ?? new Http2SessionManager(options.baseUrl) })
+      ? createGrpcTransport({ ...base, sessionManager: session ?? new Http2SessionManager(options.baseUrl, undefined, ca) })
       : session
         ? (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...base, httpVersion: "2", sessionManager: session })
-        : (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...base, httpVersion: "1.1" });
+        : (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...base, httpVersion: "1.1", nodeOptions: ca });
   const raw = createClient(RegistryService, transport);
   const config = (c: { subject: string; mode: number; category: number; inherited: boolean; readOnly: boolean } | undefined): RegistryConfig => ({
     subject: c?.subject ?? "",
