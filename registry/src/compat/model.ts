@@ -229,20 +229,18 @@ function addMessage(
   proto.field.forEach((f, i) => {
     const hasOneofIndex = isSet(f, "oneofIndex");
     const inOneof = hasOneofIndex && !f.proto3Optional;
-    const field: FieldNode = {
-      fullName: fullName + "." + f.name,
-      name: f.name,
-      number: f.number,
-      proto: f,
+    const field = new Field(
+      fullName + "." + f.name,
+      f,
       file,
-      message: node,
-      extendee: undefined,
-      path: [...path, 2, i],
-      typeName: trimDot(f.typeName),
-      oneof: inOneof ? (oneofNames[f.oneofIndex] ?? `#${f.oneofIndex}`) : undefined,
-      jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
+      node,
+      undefined,
+      path,
+      2,
+      i,
+      inOneof ? (oneofNames[f.oneofIndex] ?? `#${f.oneofIndex}`) : undefined,
       hasOneofIndex,
-    };
+    );
     node.fields.push(field);
     if (!node.byNumber.has(f.number)) node.byNumber.set(f.number, field);
   });
@@ -289,20 +287,18 @@ function addEnum(index: SchemaIndex, file: FileNode, parent: MessageNode | undef
 
 function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | undefined, f: FieldDescriptorProto, prefix: string, path: number[]): void {
   const extendee = trimDot(f.extendee);
-  const field: FieldNode = {
-    fullName: prefix + f.name,
-    name: f.name,
-    number: f.number,
-    proto: f,
+  const field = new Field(
+    prefix + f.name,
+    f,
     file,
-    message: parent,
+    parent,
     extendee,
-    path,
-    typeName: trimDot(f.typeName),
-    oneof: undefined,
-    jsonName: f.jsonName !== "" ? f.jsonName : defaultJsonName(f.name),
-    hasOneofIndex: false,
-  };
+    path.slice(0, -2),
+    path[path.length - 2] ?? 7,
+    path[path.length - 1] ?? 0,
+    undefined,
+    false,
+  );
   let byNumber = index.extensions.get(extendee);
   if (byNumber === undefined) {
     byNumber = new Map();
@@ -361,6 +357,37 @@ export function defaultJsonName(name: string): string {
     }
   }
   return out;
+}
+
+// A class rather than object literals: an index holds one per field, and the
+// descriptor path is only needed when a violation is reported, so it is
+// computed on demand instead of allocated for every field.
+class Field implements FieldNode {
+  readonly name: string;
+  readonly number: number;
+  readonly typeName: string;
+  readonly jsonName: string;
+  memo?: { kind: FieldKind | undefined; cardinality?: Cardinality };
+  constructor(
+    readonly fullName: string,
+    readonly proto: FieldDescriptorProto,
+    readonly file: FileNode,
+    readonly message: MessageNode | undefined,
+    readonly extendee: string | undefined,
+    private readonly parentPath: readonly number[],
+    private readonly tag: number,
+    private readonly idx: number,
+    readonly oneof: string | undefined,
+    readonly hasOneofIndex: boolean,
+  ) {
+    this.name = proto.name;
+    this.number = proto.number;
+    this.typeName = trimDot(proto.typeName);
+    this.jsonName = proto.jsonName !== "" ? proto.jsonName : defaultJsonName(proto.name);
+  }
+  get path(): readonly number[] {
+    return [...this.parentPath, this.tag, this.idx];
+  }
 }
 
 // --- resolved features ------------------------------------------------------
