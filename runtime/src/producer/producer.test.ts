@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect, startLocalCluster, startLocalServer } from "../index.js";
 import { isChronicleError } from "../errors.js";
 import { partitionOf } from "../layout/partition.js";
 import { replay, replayStored } from "../replay/replay.js";
@@ -98,6 +98,33 @@ describe("producer", () => {
     expect((await producer.close()).failed).toEqual([]);
     await conn.close();
     console.log(`crash test: ${resolved.length} resolved, ${retried} after a retry, ${failed} failed`);
+  }, 90_000);
+
+  it("keeps every resolved publish exactly once on a 3-node cluster when the stream leader is killed", async () => {
+    await using cluster = await startLocalCluster({ nodes: 3 });
+    await using conn = await connect({ servers: cluster.urls });
+    const def = testStream({ name: "r3", partitions: 4, replicas: 3 });
+    await ensureStream(conn, def);
+    const producer = createProducer(conn, def, { ackTimeoutMs: 1000 });
+    const total = 5_000;
+    let acked = 0;
+    const outcomes = Array.from({ length: total }, (_, i) =>
+      producer.publish("OrderPlaced", { orderId: `k${i % 50}`, n: BigInt(i) }, { dedupKey: `r-${i}` }).then(
+        (r) => (acked++, r),
+        (e: unknown) => e as Error,
+      ),
+    );
+    while (acked < 1_000) await new Promise((r) => setTimeout(r, 5));
+    const leader = (await conn.jsm.streams.info("r3")).cluster?.leader;
+    await cluster.server(leader!).kill("SIGKILL");
+    const settled = await Promise.all(outcomes);
+    const failed = settled.filter((s) => s instanceof Error);
+    expect(failed).toEqual([]);
+    const count = new Map<string, number>();
+    for await (const s of replayStored(conn, "r3")) count.set(s.headers["Nats-Msg-Id"]!, (count.get(s.headers["Nats-Msg-Id"]!) ?? 0) + 1);
+    expect(count.size).toBe(total);
+    expect([...count.values()].every((c) => c === 1)).toBe(true);
+    await producer.close();
   }, 90_000);
 
   it("sends again with the same dedup key when an ack is late, storing each event once", async () => {

@@ -129,10 +129,17 @@ export async function* replayStored(conn: ChronicleConnection, stream: string, o
   const filter = replayFilter(stream, options);
   const opts: Partial<OrderedConsumerOptions> = { filter_subjects: filter, ...startOptions(options.from) };
   let consumer;
-  try {
-    consumer = await conn.js.consumers.get(stream, opts);
-  } catch (err) {
-    throw translateNatsError(err, `reading stream ${stream}`, { stream, subject: filter });
+  // a stream electing a leader (a node lost) answers late or "unavailable" for a few seconds
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      consumer = await conn.js.consumers.get(stream, opts);
+      break;
+    } catch (err) {
+      const e = translateNatsError(err, `reading stream ${stream}`, { stream, subject: filter });
+      if ((e.code !== ErrorCode.Timeout && e.code !== ErrorCode.Unavailable) || Date.now() > deadline || options.signal?.aborted) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
   const follow = options.follow === true;
   const info = await consumer.info(true);
