@@ -6,6 +6,8 @@
 //     "done" when everything it wrote is relayed.
 //   relay <db> <nats> <stream>
 //     runs one relay until killed; prints "ready".
+//   postgres
+//     starts a local PostgreSQL and prints its pid; for the orphan test.
 //   consumer <db> <nats> <stream> <group>
 //     handles the stream with startConsumerGroup and inbox-wrapped handlers
 //     whose effect (a row per event, and a per-key total) commits with the
@@ -17,6 +19,12 @@ import { createInbox, createOutbox, openOutboxDatabase, startRelay, type SqliteO
 import { testStream, type Changed } from "./test-stream.js";
 
 const [mode, dbArg, natsUrl, streamName, a5, a6, a7] = process.argv.slice(2) as [string, string, string, string, string?, string?, string?];
+if (mode === "postgres") {
+  const { startLocalPostgres } = await import("./local-postgres.js");
+  const server = await startLocalPostgres();
+  console.log(`pid ${server.pid} dir ${server.dir} ready`);
+  await new Promise(() => undefined);
+}
 const def = testStream({ name: streamName, partitions: 4 });
 const opened = openOutboxDatabase(dbArg, { poolSize: 8 });
 if (opened.dialect === "postgres") (opened.db as pg.Pool).on("error", () => undefined);
