@@ -74,9 +74,12 @@ clean: true
 plugins:
   - local: protoc-gen-es
     out: src/gen
+    strategy: all
     opt: [target=ts, import_extension=js]
+  # strategy all: one run sees every file, so a stream may span files
   - local: protoc-gen-chronicle
     out: src/gen
+    strategy: all
     opt: [target=ts, import_extension=js]
 `,
     ".gitignore": "node_modules/\ndist/\n.chronicle/\n",
