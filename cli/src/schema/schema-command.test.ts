@@ -143,6 +143,16 @@ describe("chronicle schema check --against-git", () => {
     expect((await cli(dir, "schema", "check", "--against-git", "HEAD~1", "--mode", "none")).code).toBe(0);
   });
 
+  it("checks plain messages too with --all-messages", async () => {
+    const dir = project(orders("  string total = 2;", "message Note {\n  string text = 1;\n}\n"));
+    write(dir, ORDERS, orders("  string total = 2;", "message Note {\n  bytes text = 1;\n}\n"));
+    expect((await cli(dir, "schema", "check", "--against-git", "HEAD")).code).toBe(0);
+    const all = await cli(dir, "schema", "check", "--against-git", "HEAD", "--all-messages");
+    expect(all.code).toBe(1);
+    expect(all.out).toMatch(/^proto\/acme\/v1\/orders\.proto:11:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"text"/m);
+    expect(all.out).toMatch(/^INCOMPATIBLE: 2 messages checked/m);
+  });
+
   it("exits 2 with buf's error when the module does not compile, and for a ref that does not exist", async () => {
     const dir = project(orders("  string total = 2;"));
     write(dir, ORDERS, orders("  strin total = 2;"));
