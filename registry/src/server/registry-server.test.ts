@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { SourceCodeInfoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, violationsOf, type RegistryClient } from "../client/registry-client.js";
@@ -133,6 +135,14 @@ describe("registry server (memory store, real HTTP)", () => {
     expect(violations.length).toBeGreaterThanOrEqual(2);
     expect(violations.map((v) => v.path)).toEqual(expect.arrayContaining([`${subject}.a`, `${subject}.b`]));
     expect(violations.every((v) => v.rule !== "" && v.againstVersion === 1)).toBe(true);
+    // with source info in the proposed schema, a violation says where (file:line:column, 1-based; a type change points at the type)
+    const located = messageSet(subject, [
+      { name: "a", number: 1, type: "int64" },
+      { name: "b", number: 2 },
+    ]);
+    located.file[0]!.sourceCodeInfo = create(SourceCodeInfoSchema, { location: [{ path: [4, 0, 2, 0, 5], span: [5, 2, 7] }] });
+    const v = violationsOf(await writer.register(subject, located).catch((e: unknown) => e))!;
+    expect(v.find((x) => x.path === `${subject}.a`)?.location).toEqual({ file: located.file[0]!.name, line: 6, column: 3 });
     expect(await reader.listVersions(subject)).toEqual([1]);
 
     const dry = await reader.checkCompatibility(subject, bad);

@@ -210,8 +210,8 @@ export function createRegistryService(options: RegistryServiceOptions): ServiceI
     throw new ConnectError(`${what}: too many concurrent writers, gave up after ${maxAttempts} attempts; retry`, Code.Aborted);
   }
 
-  async function check(subject: string, prepared: Prepared, record: SubjectRecord | undefined) {
-    const cfg = await effectiveConfig(subject);
+  async function check(subject: string, prepared: Prepared, record: SubjectRecord | undefined, settings?: Awaited<ReturnType<typeof effectiveConfig>>) {
+    const cfg = settings ?? (await effectiveConfig(subject));
     const live = (record?.versions ?? []).filter((v) => !v.deleted);
     const existing = live.find((v) => v.id === prepared.id);
     const against = cfg.mode === "NONE" ? [] : cfg.mode.endsWith("_TRANSITIVE") ? live : live.slice(-1);
@@ -257,11 +257,13 @@ export function createRegistryService(options: RegistryServiceOptions): ServiceI
 
   const impl: ServiceImpl<typeof RegistryService> = {
     async register(req) {
-      await refuseIfReadOnly();
+      refuseIfServerReadOnly();
       const prepared = prepare(req.subject, req.schema);
       return withRetries(`registering ${req.subject}`, async () => {
-        const found = await readSubject(req.subject);
-        const { cfg, existing, result } = await check(req.subject, prepared, found?.record);
+        // one parallel batch of reads: the record and both settings
+        const [found, settings] = await Promise.all([readSubject(req.subject), effectiveConfig(req.subject)]);
+        if (settings.readOnly) await refuseIfReadOnly();
+        const { cfg, existing, result } = await check(req.subject, prepared, found?.record, settings);
         if (existing) return { id: existing.id, version: existing.version, created: false };
         if (!result.compatible) {
           throw new ConnectError(
@@ -337,8 +339,8 @@ export function createRegistryService(options: RegistryServiceOptions): ServiceI
 
     async checkCompatibility(req) {
       const prepared = prepare(req.subject, req.schema);
-      const found = await readSubject(req.subject);
-      const { cfg, existing, checked, result } = await check(req.subject, prepared, found?.record);
+      const [found, settings] = await Promise.all([readSubject(req.subject), effectiveConfig(req.subject)]);
+      const { cfg, existing, checked, result } = await check(req.subject, prepared, found?.record, settings);
       return {
         compatible: result.compatible,
         violations: result.violations.map(toWireViolation),
