@@ -43,8 +43,9 @@ function translate(url: string, what: string, err: unknown): Error {
     case Code.Unavailable:
     case Code.DeadlineExceeded:
     case Code.Unknown:
-    case Code.Internal:
       return new UsageError(`cannot reach the registry at ${url} (${what}): ${ce.rawMessage}`);
+    case Code.Unimplemented:
+      return new UsageError(`${url} does not answer as a Chronicle registry (${what}): ${ce.rawMessage}; is the URL the registry's base URL?`);
     case Code.Unauthenticated:
       return new UsageError(`the registry at ${url} needs a token (${what}): pass --token or set $CHRONICLE_REGISTRY_TOKEN`);
     case Code.PermissionDenied:
