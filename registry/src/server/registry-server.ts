@@ -164,7 +164,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     const h2s = h2;
     // one port for HTTP/1.1 and h2c: the HTTP/2 connection preface starts with "PRI * HTTP/2.0"
     listener = net.createServer((socket) => {
+      // a connection that never says anything is dropped instead of held open
+      socket.setTimeout(30_000, () => socket.destroy());
       socket.once("data", (chunk) => {
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(chunk);
         (chunk.subarray(0, 3).toString("latin1") === "PRI" ? h2s : h1s).emit("connection", socket);
