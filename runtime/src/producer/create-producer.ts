@@ -7,7 +7,7 @@ import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../streams/nats-error.js";
-import { injectTraceContext } from "../tracing/propagation.js";
+import { traceContextHeaders } from "../tracing/propagation.js";
 import { headerBlock, headerLine, headerSafe, validHeaderName } from "./header-block.js";
 import { parseAck } from "./pub-ack.js";
 import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
@@ -227,26 +227,34 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     const key = def.key(msg as never);
     const token = keyToken(key);
     const subject = `${this.stream}.${name}.${token}`;
+    // generated ids (NUIDs) and plain key tokens are header-safe: skip the checks for them
     const id = options.id ?? nuid.next();
     const dedupKey = options.dedupKey ?? (def.idempotencyKey ? def.idempotencyKey(msg as never) : id);
-    if (!headerSafe(dedupKey) || dedupKey.length === 0) {
-      throw new ChronicleError(ErrorCode.InvalidArgument, `dedup key ${JSON.stringify(dedupKey)} must be non-empty, without CR/LF or white space at its ends`, {
-        context: { stream: this.stream, key },
-      });
+    if (dedupKey !== id || options.id !== undefined) {
+      if (!headerSafe(dedupKey) || dedupKey.length === 0) {
+        throw new ChronicleError(
+          ErrorCode.InvalidArgument,
+          `dedup key ${JSON.stringify(dedupKey)} must be non-empty, without CR/LF or white space at its ends`,
+          {
+            context: { stream: this.stream, key },
+          },
+        );
+      }
     }
     let lines =
       this.staticLines(def) +
-      headerLine(Headers.Id, headerSafe(id) ? id : encodeURIComponent(id)) +
+      headerLine(Headers.Id, options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id)) +
       headerLine(Headers.Time, nowIso(options.time)) +
       headerLine(Headers.MsgId, dedupKey) +
-      (headerSafe(key)
+      (token === key || headerSafe(key)
         ? headerLine(Headers.PartitionKey, key)
         : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"));
     if (options.expectedLastSequence !== undefined) {
       lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ, String(options.expectedLastSequence));
       lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, layout.keyFilter(this.stream, key));
     }
-    if (this.tracing) injectTraceContext((k, v) => (lines += headerLine(k, v)));
+    const trace = this.tracing ? traceContextHeaders() : undefined;
+    if (trace) for (const [k, v] of Object.entries(trace)) if (validHeaderName(k) && headerSafe(v)) lines += headerLine(k, v);
     if (options.headers) {
       for (const [k, v] of Object.entries(options.headers)) {
         if (!validHeaderName(k) || !headerSafe(v)) {

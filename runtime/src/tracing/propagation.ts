@@ -38,13 +38,23 @@ function otel(): OtelGlobal | undefined {
  * OpenTelemetry SDK or no span is active.
  */
 export function injectTraceContext(set: (name: string, value: string) => void): void {
+  const carrier = traceContextHeaders();
+  if (carrier) for (const [k, v] of Object.entries(carrier)) set(k, v);
+}
+
+/**
+ * The trace context headers of the active OpenTelemetry span
+ * (`traceparent`, `tracestate`), or undefined, quickly, when no SDK is
+ * registered or no span is active. See {@link injectTraceContext}.
+ */
+export function traceContextHeaders(): Record<string, string> | undefined {
   const api = otel();
-  if (!api?.context || !api.propagation) return;
+  if (!api?.context || !api.propagation) return undefined;
   const active = api.context.active();
-  if (active.getValue(SPAN_KEY) === undefined) return;
+  if (active.getValue(SPAN_KEY) === undefined) return undefined;
   const carrier: Record<string, string> = {};
   api.propagation.inject(active, carrier, setter);
-  for (const [k, v] of Object.entries(carrier)) set(k, v);
+  return carrier;
 }
 
 /**
