@@ -50,7 +50,7 @@ export { planStreams, applyStreams, ensureStream, type StreamPlan, type StreamAc
 export { streamConfigOf, dlqStreamConfigOf } from "./streams/stream-config.js";
 export { createProducer, PARTITION_KEY_ENCODING } from "./producer/create-producer.js";
 export type { ProducerOptions } from "./producer/types.js";
-export { injectTraceContext, extractTraceContext } from "./tracing/propagation.js";
+export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./tracing/propagation.js";
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";
 
 // Consumer groups, idempotency, retries, dead letters, rewind and lag (docs/consumer-groups.md, docs/delivery.md, docs/dead-letters.md)
