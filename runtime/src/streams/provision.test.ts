@@ -78,7 +78,9 @@ describe("stream provisioning", () => {
   it("ensureStream provisions a definition; the server's error is translated when it cannot", async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });
-    await ensureStream(conn, testStream({ name: "svc" }));
+    // several instances of a service starting at once
+    const results = await Promise.all([1, 2, 3, 4].map(() => ensureStream(conn, testStream({ name: "svc" }))));
+    expect(results.every((plans) => plans.every((p) => p.action === "create" || p.action === "unchanged"))).toBe(true);
     expect((await ensureStream(conn, testStream({ name: "svc" }))).map((p) => p.action)).toEqual(["unchanged", "unchanged"]);
     // three replicas on one server
     await expect(ensureStream(conn, testStream({ name: "r3", replicas: 3 }))).rejects.toSatisfy((e) => isChronicleError(e) && e.context.stream === "r3");

@@ -199,10 +199,21 @@ export async function applyStreams(conn: ChronicleConnection, settings: readonly
   const plans: StreamPlan[] = [];
   for (const s of settings) {
     for (const [role, want] of wanted(s)) {
-      const plan = planOne(role, want, await streamInfo(conn, want.name), options.force === true);
+      let plan = planOne(role, want, await streamInfo(conn, want.name), options.force === true);
       if (plan.action === "create" || plan.action === "update" || plan.action === "recreate") {
-        await carryOut(conn, plan, want);
-        plan.applied = true;
+        try {
+          await carryOut(conn, plan, want);
+          plan.applied = true;
+        } catch (err) {
+          // another process (a second replica of a service at start-up) created it first: plan again
+          if (plan.action !== "create") throw err;
+          plan = planOne(role, want, await streamInfo(conn, want.name), options.force === true);
+          if (plan.action === "create") throw err;
+          if (plan.action === "update" || plan.action === "recreate") {
+            await carryOut(conn, plan, want);
+            plan.applied = true;
+          }
+        }
       }
       plans.push(plan);
     }
