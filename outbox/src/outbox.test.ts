@@ -15,6 +15,8 @@ import {
   type OutboxDatabase,
   type PgInbox,
   type SqliteInbox,
+  type SqliteOutbox,
+  type PgOutbox,
 } from "./index.js";
 import { readAll, testStream } from "./testing/test-stream.js";
 
@@ -105,6 +107,35 @@ describe.each(["sqlite", "postgres"] as const)("outbox on %s", (kind) => {
     expect(h["ce-partitionkey"]).toBe("k1");
     expect(h["x-test"]).toBe("1");
     expect(h["Nats-Msg-Id"]).toBe(h["ce-id"]);
+    await d.close();
+  });
+
+  it("publishBatch enqueues many events in one call, in order per key", async () => {
+    const def = testStream({ name: `ob_${kind}_batch`, partitions: 4 });
+    await ensureStream(conn, def);
+    const d = await openDb(kind);
+    const outbox = createOutbox(d.db);
+    await outbox.migrate();
+    const items = Array.from({ length: 60 }, (_, i) => ({ name: "Changed" as const, event: { key: `k${i % 4}`, n: BigInt(i) } }));
+    let receipts: { seq: number }[];
+    if (outbox.dialect === "sqlite") {
+      const db = d.db as BetterSqlite3.Database;
+      receipts = db.transaction(() => (outbox as SqliteOutbox).producer(def).publishBatch(db, items))();
+    } else {
+      const client = await (d.db as pg.Pool).connect();
+      await client.query("BEGIN");
+      receipts = await (outbox as PgOutbox).producer(def).publishBatch(client, items);
+      await client.query("COMMIT");
+      client.release();
+    }
+    expect(receipts.map((r) => r.seq)).toEqual([...receipts.map((r) => r.seq)].sort((a, b) => a - b));
+    const relay = await startRelay(outbox, conn, { pollIntervalMs: 10 });
+    await relay.idle();
+    await relay.stop();
+    const events = await readAll(conn, def);
+    for (let k = 0; k < 4; k++) {
+      expect(events.filter((e) => e.key === `k${k}`).map((e) => e.n)).toEqual(items.filter((_, i) => i % 4 === k).map((it) => Number(it.event.n)));
+    }
     await d.close();
   });
 

@@ -48,11 +48,16 @@ export interface OutboxStatus {
  * PostgreSQL it returns a promise. Same arguments as the runtime's
  * `Producer.publish`, after the transaction handle.
  */
-export interface OutboxProducer<E extends EventSchemas, Tx, R> {
+export interface OutboxProducer<E extends EventSchemas, Tx, R, RBatch> {
   /** The stream's definition. */
   readonly definition: StreamDefinition<E>;
   /** Inserts one event into the outbox through `tx`; it is published after `tx` commits, never if it rolls back. */
   publish<K extends keyof E & string>(tx: Tx, name: K, event: EventInput<E[K]>, options?: PublishOptions): R;
+  /**
+   * Inserts several events through `tx`, in order; on PostgreSQL in one
+   * round trip (much faster than a publish per event). Receipts in input order.
+   */
+  publishBatch<K extends keyof E & string>(tx: Tx, items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): RBatch;
   /** The same bound to one transaction: `{ publish(name, event, options) }`, the shape typed wrappers call. */
   bind(tx: Tx): { publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options?: PublishOptions): R };
 }
@@ -67,7 +72,7 @@ export interface Outbox<Tx, R> {
   /** Creates the tables when missing (idempotent). Call once at start-up, or apply the DDL of docs/outbox.md yourself. */
   migrate(): Promise<void>;
   /** A producer of one stream writing into this outbox. */
-  producer<E extends EventSchemas>(definition: StreamDefinition<E>): OutboxProducer<E, Tx, R>;
+  producer<E extends EventSchemas>(definition: StreamDefinition<E>): OutboxProducer<E, Tx, R, R extends Promise<infer X> ? Promise<X[]> : R[]>;
   /** Rows waiting to be published, and the age of the oldest. */
   status(): Promise<OutboxStatus>;
 }
@@ -109,8 +114,10 @@ function sqliteOutbox(db: SqliteDatabase, options: OutboxOptions): SqliteOutbox 
       return {
         definition,
         publish,
+        publishBatch: (tx: SqliteDatabase, items: readonly { name: string; event: unknown; options?: PublishOptions }[]) =>
+          items.map((it) => publish(tx, it.name, it.event, it.options)),
         bind: (tx: SqliteDatabase) => ({ publish: (name: string, event: unknown, o?: PublishOptions) => publish(tx, name, event, o) }),
-      } as OutboxProducer<E, SqliteDatabase, OutboxReceipt>;
+      } as OutboxProducer<E, SqliteDatabase, OutboxReceipt, OutboxReceipt[]>;
     },
     async status() {
       const rows = db.prepare(`SELECT stream, count(*) AS pending, min(created_at) AS oldest FROM ${t.outbox} GROUP BY stream ORDER BY stream`).all() as {
@@ -136,6 +143,20 @@ function pgEnqueueSql(t: TableNames): string {
     SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM l RETURNING seq`;
 }
 
+/**
+ * Many rows in one statement: the key locks are taken in ascending order (so
+ * two batches never deadlock on each other), then the rows are inserted in
+ * input order, so their `seq` follow it.
+ */
+function pgEnqueueManySql(t: TableNames): string {
+  return `WITH l AS (SELECT count(pg_advisory_xact_lock($1::int, k)) AS n FROM unnest($2::int[]) AS k)
+    INSERT INTO ${t.outbox} (id, stream, subject, msg_key, slot, headers, payload, created_at)
+    SELECT r.id, r.stream, r.subject, r.msg_key, r.slot, r.headers, r.payload, r.created_at
+    FROM l, unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bytea[], $10::bigint[])
+      WITH ORDINALITY AS r(id, stream, subject, msg_key, slot, headers, payload, created_at, o)
+    ORDER BY r.o RETURNING seq`;
+}
+
 function pgOutbox(pool: PgPool, options: OutboxOptions): PgOutbox {
   const t = tableNames(options.tablePrefix);
   const sql = pgEnqueueSql(t);
@@ -159,6 +180,30 @@ function pgOutbox(pool: PgPool, options: OutboxOptions): PgOutbox {
     });
     return { seq: Number(r.rows[0]!.seq), dedupKey: row.id, stream: row.stream, subject: row.subject };
   };
+  const many = pgEnqueueManySql(t);
+  const enqueueMany = async (tx: PgTransaction, rows: OutboxRow[]): Promise<OutboxReceipt[]> => {
+    if (rows.length === 0) return [];
+    const col = <T>(f: (r: OutboxRow) => T) => rows.map(f);
+    const locks = [...new Set(rows.map((r) => int4Hash(`${r.stream}\n${r.key}`)))].sort((a, b) => a - b);
+    const r = await tx.query<{ seq: string }>({
+      name: `${t.outbox}_enqueue_many`,
+      text: many,
+      values: [
+        keyLockClass,
+        locks,
+        col((x) => x.id),
+        col((x) => x.stream),
+        col((x) => x.subject),
+        col((x) => x.key),
+        col((x) => x.slot),
+        col((x) => x.headers),
+        col((x) => Buffer.from(x.payload)),
+        col((x) => x.createdAt),
+      ],
+    });
+    const seqs = r.rows.map((x) => Number(x.seq)).sort((a, b) => a - b);
+    return rows.map((row, i) => ({ seq: seqs[i]!, dedupKey: row.id, stream: row.stream, subject: row.subject }));
+  };
   return {
     dialect: "postgres",
     db: pool,
@@ -170,8 +215,13 @@ function pgOutbox(pool: PgPool, options: OutboxOptions): PgOutbox {
       return {
         definition,
         publish,
+        publishBatch: async (tx: PgTransaction, items: readonly { name: string; event: unknown; options?: PublishOptions }[]) =>
+          enqueueMany(
+            tx,
+            items.map((it) => encodeRow(definition, source, it.name, it.event, it.options)),
+          ),
         bind: (tx: PgTransaction) => ({ publish: (name: string, event: unknown, o?: PublishOptions) => publish(tx, name, event, o) }),
-      } as OutboxProducer<E, PgTransaction, Promise<OutboxReceipt>>;
+      } as OutboxProducer<E, PgTransaction, Promise<OutboxReceipt>, Promise<OutboxReceipt[]>>;
     },
     async status() {
       const r = await pool.query<{ stream: string; pending: string; oldest: string | null }>(

@@ -102,7 +102,7 @@ export async function pgSession(pool: PgPool, t: TableNames, maxSlots: number, c
       const relays = Number(
         (
           await client.query<{ n: string }>(
-            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objsubid = 2 AND granted",
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $1::int::oid AND objsubid = 2 AND granted",
             [presenceClass],
           )
         ).rows[0]!.n,

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { ChronicleConnection } from "@chronicle/runtime";
+import { ChronicleError, ErrorCode, type ChronicleConnection } from "@chronicle/runtime";
 import type { PgPool, SqliteDatabase } from "../sql/database.js";
 import { RELAY_SLOTS } from "../outbox/encode-row.js";
 import type { PgOutbox, SqliteOutbox } from "../outbox/create-outbox.js";
@@ -134,7 +134,7 @@ export async function startRelay(outbox: SqliteOutbox | PgOutbox, conn: Chronicl
     stats: () => ({ ...stats }),
     idle(timeoutMs = 60_000) {
       return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`relay not idle after ${timeoutMs} ms`)), timeoutMs);
+        const t = setTimeout(() => reject(new ChronicleError(ErrorCode.Timeout, `relay ${owner} not idle after ${timeoutMs} ms`)), timeoutMs);
         idleWaiters.push(() => (clearTimeout(t), resolve()));
       });
     },
