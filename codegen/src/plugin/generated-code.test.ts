@@ -9,36 +9,11 @@ import { describe, expect, it } from "vitest";
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const testdata = join(repo, "codegen/testdata");
 
-// Until the runtime exports the producer and consumer-group entry points,
-// declare them with the contract's shapes so the generated code still
-// type-checks against everything else; remove once both exist.
-const PENDING = {
-  createProducer: `export function createProducer<E extends EventSchemas>(conn: ChronicleConnection, definition: StreamDefinition<E>, options?: { maxInFlight?: number }): Producer<E>;`,
-  startConsumerGroup: `export function startConsumerGroup<E extends EventSchemas>(conn: ChronicleConnection, definition: StreamDefinition<E>, options: { group: string; handlers: ExhaustiveHandlers<E> | PartialHandlers<E> }): Promise<{ stop(): Promise<void> }>;`,
-};
-
-function pendingRuntimeShim(): string | undefined {
-  const index = readFileSync(join(repo, "runtime/src/index.ts"), "utf8");
-  const missing = Object.entries(PENDING).filter(([name]) => !new RegExp(`\\b${name}\\b`).test(index));
-  if (!missing.length) return undefined;
-  return [
-    `import type { ChronicleConnection, EventSchemas, ExhaustiveHandlers, PartialHandlers, Producer, StreamDefinition } from "@chronicle/runtime";`,
-    `declare module "@chronicle/runtime" {`,
-    ...missing.map(([, decl]) => `  ${decl}`),
-    `}`,
-  ].join("\n");
-}
-
 describe("generated code", () => {
   it("compiles under the strict base tsconfig, and the exhaustive form rejects a missing handler", () => {
     const dir = mkdtempSync(join(tmpdir(), "chronicle-tsc-"));
     try {
       const include = [join(testdata, "gen/**/*.ts"), join(testdata, "types/**/*.ts")];
-      const shim = pendingRuntimeShim();
-      if (shim) {
-        writeFileSync(join(dir, "pending-runtime.d.ts"), shim);
-        include.push(join(dir, "pending-runtime.d.ts"));
-      }
       writeFileSync(
         join(dir, "tsconfig.json"),
         JSON.stringify({
