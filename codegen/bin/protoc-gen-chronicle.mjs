@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// protoc-gen-chronicle launcher: runs the built plugin from dist/ when the
-// package is built (as installed from npm), else the TypeScript sources
-// through tsx (development in the Chronicle repository).
-import { existsSync } from "node:fs";
+// protoc-gen-chronicle launcher. Installed from npm (the package sits under a
+// node_modules folder), it runs the built plugin in dist/. In the Chronicle
+// repository it runs the TypeScript sources through tsx, so a stale dist/ from
+// an earlier `npm run build` is never used by mistake.
+import { fileURLToPath } from "node:url";
 
-const dist = new URL("../dist/bin/protoc-gen-chronicle.js", import.meta.url);
-if (existsSync(dist)) {
-  await import(dist.href);
+const installed = fileURLToPath(import.meta.url).includes("/node_modules/");
+if (installed) {
+  await import(new URL("../dist/bin/protoc-gen-chronicle.js", import.meta.url).href);
 } else {
   const { register } = await import("tsx/esm/api");
   register();
