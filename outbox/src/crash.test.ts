@@ -149,6 +149,7 @@ describe.each(["sqlite", "postgres"] as const)("crashes on %s", (kind) => {
       expect(Number(t.sum)).toBe((n * (n + 1)) / 2);
     }
     expect(kills).toBeGreaterThan(0);
+    console.info(`inbox crash ${kind}: ${INBOX_EVENTS} events, ${kills} of ${INBOX_ROUNDS} consumers SIGKILLed while handling`);
   });
 
   it("two relays running at once publish every row once, in order per key (no dedup window to hide a double publish)", { timeout: 120_000 }, async () => {

@@ -75,7 +75,12 @@ async function fill(outbox: SqliteOutbox | PgOutbox, def: ReturnType<typeof stre
 
 async function drain(outbox: SqliteOutbox | PgOutbox, conn: ChronicleConnection): Promise<number> {
   const start = performance.now();
-  const relay = await startRelay(outbox, conn, { pollIntervalMs: 5 });
+  const relay = await startRelay(outbox, conn, {
+    pollIntervalMs: 5,
+    ...(process.env["OUTBOX_BENCH_BATCH"]
+      ? { batchSize: Number(process.env["OUTBOX_BENCH_BATCH"]), maxInFlight: Number(process.env["OUTBOX_BENCH_BATCH"]) }
+      : {}),
+  });
   while ((await outbox.status()).pending > 0) await new Promise((r) => setTimeout(r, 5));
   const elapsed = performance.now() - start;
   await relay.stop();

@@ -23,6 +23,33 @@ export interface BatchOutcome {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * The row's NATS header block, encoded once: nats.js only calls `encode()`
+ * on the headers it is given (the runtime producer relies on the same), and
+ * building the text directly skips a `MsgHdrs` map and its validation per
+ * row. The values were checked when the row was written (no CR/LF, no edge
+ * white space); a row written by other means falls back to `MsgHdrs`.
+ */
+function headerBlock(row: StoredRow): MsgHdrs {
+  const fields = JSON.parse(row.headers) as Record<string, string>;
+  let text = "NATS/1.0\r\n";
+  let safe = true;
+  for (const [k, v] of Object.entries(fields)) {
+    if (/[\r\n:]/.test(k) || /[\r\n]/.test(v)) safe = false;
+    text += `${k}: ${v}\r\n`;
+  }
+  if (/[\r\n]/.test(row.id)) safe = false;
+  if (!safe) {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(fields)) h.set(k, v);
+    h.set(Headers.MsgId, row.id);
+    return h;
+  }
+  const bytes = encoder.encode(`${text}${Headers.MsgId}: ${row.id}\r\n\r\n`);
+  return { encode: () => bytes } as unknown as MsgHdrs;
+}
 
 /**
  * Publishes outbox rows with acknowledgements, pipelined across keys and one
@@ -71,9 +98,7 @@ export class RowPublisher {
 
   private publishOne(row: StoredRow): Promise<{ ok: boolean; duplicate: boolean; error?: Error }> {
     const token = (this.counter++).toString(36);
-    const h: MsgHdrs = natsHeaders();
-    for (const [k, v] of Object.entries(JSON.parse(row.headers) as Record<string, string>)) h.set(k, v);
-    h.set(Headers.MsgId, row.id);
+    const h = headerBlock(row);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         if (this.pending.delete(token))

@@ -9,9 +9,9 @@ import { pgSession, sqliteSession, type RelaySession } from "./sessions.js";
 
 /** Options of {@link startRelay}. */
 export interface RelayOptions {
-  /** Rows read per batch; default 1000. */
+  /** Rows read per batch; default 2000. */
   batchSize?: number;
-  /** Publishes in flight at once (distinct keys; a key has at most one); default 1000. */
+  /** Publishes in flight at once (distinct keys; a key has at most one); default 2000. */
   maxInFlight?: number;
   /** Wait between polls when the outbox is empty, ms; default 50. */
   pollIntervalMs?: number;
@@ -73,8 +73,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * the others.
  */
 export async function startRelay(outbox: SqliteOutbox | PgOutbox, conn: ChronicleConnection, options: RelayOptions = {}): Promise<Relay> {
-  const batchSize = options.batchSize ?? 1000;
-  const maxInFlight = options.maxInFlight ?? 1000;
+  const batchSize = options.batchSize ?? 2000;
+  const maxInFlight = options.maxInFlight ?? 2000;
   const pollMs = options.pollIntervalMs ?? 50;
   const retryMs = options.retryDelayMs ?? 500;
   const owner = options.owner ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
