@@ -9,6 +9,7 @@ export {
   type PgOutbox,
   type OutboxOptions,
   type OutboxProducer,
+  type BoundOutboxProducer,
   type OutboxReceipt,
   type OutboxStatus,
 } from "./outbox/create-outbox.js";

@@ -58,8 +58,23 @@ export interface OutboxProducer<E extends EventSchemas, Tx, R, RBatch> {
    * round trip (much faster than a publish per event). Receipts in input order.
    */
   publishBatch<K extends keyof E & string>(tx: Tx, items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): RBatch;
-  /** The same bound to one transaction: `{ publish(name, event, options) }`, the shape typed wrappers call. */
-  bind(tx: Tx): { publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options?: PublishOptions): R };
+  /**
+   * The producer bound to one transaction: `publish(name, event, options)`
+   * plus one `publish<Event>(event, options)` method per event type, the
+   * same names as the generated typed producers (`publishOrderPlaced`).
+   */
+  bind(tx: Tx): BoundOutboxProducer<E, R>;
+}
+
+/** An {@link OutboxProducer} bound to one transaction, with typed per-event methods. */
+export type BoundOutboxProducer<E extends EventSchemas, R> = {
+  publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options?: PublishOptions): R;
+} & { [K in keyof E & string as `publish${K}`]: (event: EventInput<E[K]>, options?: PublishOptions) => R };
+
+function bindMethods(definition: StreamDefinition, publish: (name: string, event: unknown, options?: PublishOptions) => unknown): Record<string, unknown> {
+  const bound: Record<string, unknown> = { publish };
+  for (const name of Object.keys(definition.events)) bound[`publish${name}`] = (event: unknown, options?: PublishOptions) => publish(name, event, options);
+  return bound;
 }
 
 /** An outbox on a database: producers, schema creation, backlog status. */
@@ -116,7 +131,7 @@ function sqliteOutbox(db: SqliteDatabase, options: OutboxOptions): SqliteOutbox 
         publish,
         publishBatch: (tx: SqliteDatabase, items: readonly { name: string; event: unknown; options?: PublishOptions }[]) =>
           items.map((it) => publish(tx, it.name, it.event, it.options)),
-        bind: (tx: SqliteDatabase) => ({ publish: (name: string, event: unknown, o?: PublishOptions) => publish(tx, name, event, o) }),
+        bind: (tx: SqliteDatabase) => bindMethods(definition, (name, event, o) => publish(tx, name, event, o)),
       } as OutboxProducer<E, SqliteDatabase, OutboxReceipt, OutboxReceipt[]>;
     },
     async status() {
@@ -220,7 +235,7 @@ function pgOutbox(pool: PgPool, options: OutboxOptions): PgOutbox {
             tx,
             items.map((it) => encodeRow(definition, source, it.name, it.event, it.options)),
           ),
-        bind: (tx: PgTransaction) => ({ publish: (name: string, event: unknown, o?: PublishOptions) => publish(tx, name, event, o) }),
+        bind: (tx: PgTransaction) => bindMethods(definition, (name, event, o) => publish(tx, name, event, o)),
       } as OutboxProducer<E, PgTransaction, Promise<OutboxReceipt>, Promise<OutboxReceipt[]>>;
     },
     async status() {
