@@ -1,14 +1,15 @@
 // `npm test`: runs vitest, then prints the plain closing line CI reads:
 // "N passed, N failed, N skipped". Extra arguments go to vitest.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const dir = mkdtempSync(join(tmpdir(), "chronicle-test-"));
 const report = join(dir, "report.json");
 const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)];
-const run = spawnSync("npx", args, { stdio: "inherit" });
+const leaks = join(dir, "leaks.txt");
+const run = spawnSync("npx", args, { stdio: "inherit", env: { ...process.env, CHRONICLE_LEAK_REPORT: leaks } });
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -20,6 +21,10 @@ try {
   if (json.success === false && failed === 0) failed = 1; // a suite failed to load
 } catch {
   failed = Math.max(failed, 1);
+}
+if (existsSync(leaks)) {
+  console.log(`\nFAILED: server processes outlived the test run:\n${readFileSync(leaks, "utf8")}`);
+  failed++;
 }
 rmSync(dir, { recursive: true, force: true });
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
