@@ -1,7 +1,7 @@
 // Raw nats.js baselines that Chronicle's figures are compared with. They do
 // the least work that gives the same guarantee (acked, stored events), with
 // nothing of Chronicle in between.
-import { createInbox, headers, type NatsConnection } from "@nats-io/transport-node";
+import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 
 /** `await js.publish()` one at a time: the naive loop. Returns elapsed ms. */
@@ -28,51 +28,69 @@ export async function windowedJsPublish(
   return performance.now() - start;
 }
 
+const textEncoder = new TextEncoder();
+
+/** A header block of the size and shape the producer writes (CloudEvents binary mode), to separate its cost from the producer's. */
+function ceHeaderBlock(id: string, key: string): MsgHdrs {
+  const text =
+    `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: bench.v1.Blob\r\nce-source: /chronicle/raw\r\ncontent-type: application/protobuf\r\n` +
+    `ce-id: ${id.padEnd(22, "x")}\r\nce-time: ${new Date().toISOString()}\r\nNats-Msg-Id: ${id.padEnd(22, "x")}\r\nce-partitionkey: ${key}\r\n\r\n`;
+  const bytes = textEncoder.encode(text);
+  return { encode: () => bytes } as unknown as MsgHdrs;
+}
+
 /**
- * Hand-pipelined acked publishing: core publishes with reply subjects under
- * one wildcard inbox subscription, acks matched in a Map, a bounded window,
- * `Nats-Msg-Id` set. The fastest correct raw publisher known here. Returns
- * elapsed ms; throws if any ack is an error.
+ * Baseline 2: the least a correct pipelined publisher does. Core publishes
+ * with reply subjects under one wildcard inbox subscription, acks matched in
+ * a Map by reply token and parsed as JSON, `window` in flight, `Nats-Msg-Id`
+ * set; no encoding, no CloudEvents headers, no retries. Returns elapsed ms.
  */
-export async function pipelinedPublish(nc: NatsConnection, subject: (i: number) => string, count: number, payload: Uint8Array, window = 5000): Promise<number> {
+export async function pipelinedPublish(
+  nc: NatsConnection,
+  subject: (i: number) => string,
+  count: number,
+  payload: Uint8Array,
+  window = 5000,
+  ceHeaders = false,
+): Promise<number> {
   const prefix = createInbox();
   const pending = new Map<string, () => void>();
+  const decoder = new TextDecoder();
   let failure: Error | undefined;
+  let inFlight = 0;
   let wake: (() => void) | undefined;
+  let allDone: (() => void) | undefined;
   const sub = nc.subscribe(`${prefix}.*`, {
     callback: (err, msg) => {
-      if (err) failure = err;
-      else if (msg.data.length > 0 && msg.string().includes('"error"')) failure = new Error(msg.string());
-      const token = msg.subject.slice(prefix.length + 1);
-      const done = pending.get(token);
-      if (done) {
-        pending.delete(token);
-        done();
-      }
+      const done = pending.get(msg.subject.slice(prefix.length + 1));
+      if (!done) return;
+      pending.delete(msg.subject.slice(prefix.length + 1));
+      const ack = err ? undefined : (JSON.parse(decoder.decode(msg.data)) as { error?: unknown });
+      if (err || ack?.error) failure ??= err ?? new Error(JSON.stringify(ack?.error));
+      done();
     },
   });
+  const onAck = () => {
+    inFlight--;
+    if (wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+    if (inFlight === 0 && allDone) allDone();
+  };
+  const run = `${Date.now()}-`;
   const start = performance.now();
-  let acked = 0;
-  const allAcked = new Promise<void>((resolve) => {
-    const onAck = () => {
-      acked++;
-      if (wake && pending.size < window) {
-        const w = wake;
-        wake = undefined;
-        w();
-      }
-      if (acked === count) resolve();
-    };
-    for (let i = 0; i < count; i++) pending.set(String(i), onAck);
-  });
-  const ids = `${Date.now()}-`;
   for (let i = 0; i < count; i++) {
-    while (i - acked >= window) await new Promise<void>((r) => (wake = r));
-    const h = headers();
-    h.set("Nats-Msg-Id", `${ids}${i}`);
-    nc.publish(subject(i), payload, { reply: `${prefix}.${i}`, headers: h });
+    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
+    const h = ceHeaders ? ceHeaderBlock(`${run}${i}`, `k${i % 1000}`) : headers();
+    if (!ceHeaders) h.set("Nats-Msg-Id", `${run}${i}`);
+    const token = i.toString(36);
+    pending.set(token, onAck);
+    inFlight++;
+    nc.publish(subject(i), payload, { reply: `${prefix}.${token}`, headers: h });
   }
-  await allAcked;
+  if (inFlight > 0) await new Promise<void>((r) => (allDone = r));
   const elapsed = performance.now() - start;
   sub.unsubscribe();
   if (failure) throw failure;

@@ -1,8 +1,7 @@
 import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection, type Producer } from "@chronicle/runtime";
-import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { windowedJsPublish } from "../baselines/raw-nats.js";
+import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
 
 /** `bench.v1.Blob { string key = 1; bytes body = 2; }`, built at run time (no codegen needed). */
@@ -24,75 +23,6 @@ function blobSchema(): DescMessage {
 }
 
 type Events = { Blob: DescMessage };
-
-const textEncoder = new TextEncoder();
-
-/** A header block of the size and shape the producer writes (CloudEvents binary mode), to separate its cost from the producer's. */
-function ceHeaderBlock(id: string, key: string): MsgHdrs {
-  const text =
-    `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: bench.v1.Blob\r\nce-source: /chronicle/raw\r\ncontent-type: application/protobuf\r\n` +
-    `ce-id: ${id.padEnd(22, "x")}\r\nce-time: ${new Date().toISOString()}\r\nNats-Msg-Id: ${id.padEnd(22, "x")}\r\nce-partitionkey: ${key}\r\n\r\n`;
-  const bytes = textEncoder.encode(text);
-  return { encode: () => bytes } as unknown as MsgHdrs;
-}
-
-/**
- * Baseline 2: the least a correct pipelined publisher does. Core publishes
- * with reply subjects under one wildcard inbox subscription, acks matched in
- * a Map by reply token and parsed as JSON, `window` in flight, `Nats-Msg-Id`
- * set; no encoding, no CloudEvents headers, no retries. Returns elapsed ms.
- */
-async function rawPipelined(
-  nc: NatsConnection,
-  subject: (i: number) => string,
-  count: number,
-  payload: Uint8Array,
-  window = 5000,
-  ceHeaders = false,
-): Promise<number> {
-  const prefix = createInbox();
-  const pending = new Map<string, () => void>();
-  const decoder = new TextDecoder();
-  let failure: Error | undefined;
-  let inFlight = 0;
-  let wake: (() => void) | undefined;
-  let allDone: (() => void) | undefined;
-  const sub = nc.subscribe(`${prefix}.*`, {
-    callback: (err, msg) => {
-      const done = pending.get(msg.subject.slice(prefix.length + 1));
-      if (!done) return;
-      pending.delete(msg.subject.slice(prefix.length + 1));
-      const ack = err ? undefined : (JSON.parse(decoder.decode(msg.data)) as { error?: unknown });
-      if (err || ack?.error) failure ??= err ?? new Error(JSON.stringify(ack?.error));
-      done();
-    },
-  });
-  const onAck = () => {
-    inFlight--;
-    if (wake) {
-      const w = wake;
-      wake = undefined;
-      w();
-    }
-    if (inFlight === 0 && allDone) allDone();
-  };
-  const run = `${Date.now()}-`;
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
-    const h = ceHeaders ? ceHeaderBlock(`${run}${i}`, `k${i % 1000}`) : headers();
-    if (!ceHeaders) h.set("Nats-Msg-Id", `${run}${i}`);
-    const token = i.toString(36);
-    pending.set(token, onAck);
-    inFlight++;
-    nc.publish(subject(i), payload, { reply: `${prefix}.${token}`, headers: h });
-  }
-  if (inFlight > 0) await new Promise<void>((r) => (allDone = r));
-  const elapsed = performance.now() - start;
-  sub.unsubscribe();
-  if (failure) throw failure;
-  return elapsed;
-}
 
 function blobStream(name: string, partitions: number, schema: DescMessage) {
   return defineStream<Events>(
@@ -166,13 +96,13 @@ const benchmark: Benchmark = {
     for (let round = 1; round <= rounds; round++) {
       ctx.log(`round ${round}/${rounds}: js.publish (1,000 in flight), raw pipelined, producer at 1/16/64 partitions, 128 B x ${count}`);
       keep("js", perSecond(count, await windowedJsPublish(conn.js, subject, count, payload)));
-      keep("raw", perSecond(count, await rawPipelined(conn.nc, subject, count, payload)));
-      keep("rawCe", perSecond(count, await rawPipelined(conn.nc, subject, count, payload, 5000, true)));
+      keep("raw", perSecond(count, await pipelinedPublish(conn.nc, subject, count, payload)));
+      keep("rawCe", perSecond(count, await pipelinedPublish(conn.nc, subject, count, payload, 5000, true)));
       for (const partitions of [16, 1, 64]) keep(`p${partitions}`, await measureProducer(conn, `p${partitions}r${round}`, partitions, count, 128, schema));
       for (const size of [1024, 16 * 1024]) {
         const n = size > 4096 ? Math.ceil(count / 5) : count;
         ctx.log(`round ${round}/${rounds}: raw pipelined and producer, ${size} B x ${n}`);
-        keep(`raw${size}`, perSecond(n, await rawPipelined(conn.nc, subject, n, new Uint8Array(size).fill(7))));
+        keep(`raw${size}`, perSecond(n, await pipelinedPublish(conn.nc, subject, n, new Uint8Array(size).fill(7))));
         keep(`s${size}`, await measureProducer(conn, `s${size}r${round}`, 16, n, size, schema));
       }
     }
