@@ -1,0 +1,199 @@
+// Shared helpers of the reliability suite (issue #10). Internal to the tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { StringValueSchema } from "@bufbuild/protobuf/wkt";
+import { createProducer, defineStream, type ChronicleConnection, type PublishResult, type StreamDefinition } from "@chronicle/runtime";
+
+/** `CHRONICLE_SOAK=1` (npm run test:soak) scales counts and rounds up. */
+export const SOAK = process.env["CHRONICLE_SOAK"] === "1";
+
+/** `bounded` in the default suite, `soak` under CHRONICLE_SOAK=1. */
+export const scaled = (bounded: number, soak: number): number => (SOAK ? soak : bounded);
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await sleep(everyMs);
+  }
+  return await cond();
+}
+
+export type NoteStream = StreamDefinition<{ Note: typeof StringValueSchema }>;
+
+/**
+ * A stream with one event type `Note` (a StringValue `<key>:<n>`); its
+ * idempotency key is `<key>_<n>`, plain enough that the store key ends with it.
+ */
+export function noteStream(name: string, partitions: number, replicas = 1): NoteStream {
+  return defineStream<{ Note: typeof StringValueSchema }>(
+    { name, partitions, replicas, storage: "file" },
+    {
+      Note: {
+        schema: StringValueSchema,
+        name: "Note",
+        type: "google.protobuf.StringValue",
+        keyPath: "value",
+        key: (e) => e.value.split(":")[0]!,
+        idempotencyKeyPath: "value",
+        idempotencyKey: (e) => e.value.replace(":", "_"),
+      },
+    },
+  );
+}
+
+/** `count` notes over `keys` keys, numbered per key: `k<i % keys>:<n>`. */
+export function notes(count: number, keys: number, prefix = "k"): string[] {
+  const perKey = new Map<string, number>();
+  return Array.from({ length: count }, (_, i) => {
+    const key = `${prefix}${i % keys}`;
+    const n = perKey.get(key) ?? 0;
+    perKey.set(key, n + 1);
+    return `${key}:${n}`;
+  });
+}
+
+/** Outcome of {@link publishAll}: values whose publish resolved, and the failures. */
+export interface PublishOutcome {
+  acked: Map<string, PublishResult>;
+  failed: { value: string; error: Error }[];
+}
+
+/**
+ * Publishes `values` with the runtime producer (dedup key = value), `window`
+ * at a time so the test can interleave faults; `onProgress` after each window.
+ */
+export async function publishAll(
+  conn: ChronicleConnection,
+  def: NoteStream,
+  values: readonly string[],
+  options: { window?: number; ackTimeoutMs?: number; onProgress?: (done: number) => void | Promise<void> } = {},
+): Promise<PublishOutcome> {
+  const producer = createProducer(conn, def, { ackTimeoutMs: options.ackTimeoutMs ?? 1000, maxInFlight: 2000 });
+  const out: PublishOutcome = { acked: new Map(), failed: [] };
+  const window = options.window ?? 1000;
+  for (let i = 0; i < values.length; i += window) {
+    await Promise.all(
+      values.slice(i, i + window).map((value) =>
+        producer.publish("Note", { value }, { dedupKey: value }).then(
+          (r) => void out.acked.set(value, r),
+          (error: unknown) => void out.failed.push({ value, error: error as Error }),
+        ),
+      ),
+    );
+    await options.onProgress?.(Math.min(i + window, values.length));
+  }
+  await producer.close();
+  return out;
+}
+
+/** Reads every stored Note of a stream with a throwaway ordered read; returns value -> count. */
+export async function storedCounts(conn: ChronicleConnection, stream: string): Promise<Map<string, number>> {
+  const { fromBinary } = await import("@bufbuild/protobuf");
+  const info = await conn.jsm.streams.info(stream);
+  const counts = new Map<string, number>();
+  if (info.state.messages === 0) return counts;
+  const oc = await conn.js.consumers.get(stream);
+  const it = await oc.consume();
+  let seen = 0;
+  for await (const m of it) {
+    const v = fromBinary(StringValueSchema, m.data).value;
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+    if (++seen >= info.state.messages || m.info.pending === 0) break;
+  }
+  await it.close();
+  return counts;
+}
+
+/** One handled effect as a member recorded it (a line of the effects file). */
+export interface Effect {
+  m: string;
+  v: string;
+  p: number;
+  s: number;
+  at: number;
+}
+
+/** Reads the effects file that member processes append to (one JSON line per effect). */
+export function readEffects(file: string): Effect[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Effect);
+}
+
+/** Configuration of a member process (test/reliability/fixtures/member.ts). */
+export interface MemberConfig {
+  servers: string[];
+  stream: string;
+  partitions: number;
+  replicas?: number;
+  group: string;
+  memberId: string;
+  effectsFile: string;
+  store: "kv" | "sqlite";
+  sqlitePath?: string;
+  failoverMs?: number;
+  handlerDelayMs?: number;
+  /** Probability of a SIGKILL of itself right after the effect (before the record). */
+  crashAfterEffect?: number;
+  /** Probability of a SIGKILL of itself after the record, before the ack. */
+  crashAfterRecord?: number;
+  /** SIGKILL itself after its Nth record (KV store), so every run has this case. */
+  crashAfterRecordAt?: number;
+  /** Handler always throws (for dead-letter tests); attempts before dead-lettering. */
+  alwaysFail?: boolean;
+  maxAttempts?: number;
+  /** Disable the idempotency store / inbox (CHRONICLE_RELIABILITY_BREAK=store), to prove the tests catch it. */
+  breakStore?: boolean;
+}
+
+/** Set CHRONICLE_RELIABILITY_BREAK=store (or dedup) to check that the suite fails when a promise is broken. */
+export const BREAK = process.env["CHRONICLE_RELIABILITY_BREAK"] ?? "";
+
+const memberScript = fileURLToPath(new URL("./fixtures/member.ts", import.meta.url));
+
+/** A member process; resolves once it joined the group (or killed itself on purpose). */
+export async function spawnMember(config: MemberConfig): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@chronicle/source", memberScript, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`member ${config.memberId} not ready after 60 s: ${err}`)), 60_000);
+    child.stdout.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      // a member told to crash may SIGKILL itself before it printed "ready"
+      if (signal === "SIGKILL") resolve();
+      else reject(new Error(`member ${config.memberId} exited (${code ?? signal}) before joining: ${err}`));
+    });
+  });
+  return child;
+}
+
+/** Resolves when the child has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once("exit", () => r()));
+}
+
+/** Kills a member process this test started, by its pid, and waits for it. */
+export async function killMember(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  if (signal !== "SIGSTOP" && signal !== "SIGCONT") await exited(child);
+}
