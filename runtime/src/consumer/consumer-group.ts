@@ -12,6 +12,7 @@ import { layout } from "../layout/subjects.js";
 import { ConsumerMetrics, type ConsumerMetricsSnapshot, type MeterLike } from "../metrics/consumer-metrics.js";
 import type { MemberRuntime } from "./handle-message.js";
 import { PartitionWorker, Semaphore } from "./partition-worker.js";
+import { RecentRecords } from "./recent-records.js";
 import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { EventContext, ExhaustiveHandlers, PartialHandlers } from "./types.js";
 
@@ -158,7 +159,8 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const kv = await openGroupsBucket(conn, definition.settings.replicas);
   const epochEntry = await kv.get(epochKey(stream, group)).catch(() => null);
   const epoch = epochEntry && epochEntry.operation === "PUT" ? Number(epochEntry.string()) || 0 : 0;
-  const store = options.store ?? (await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas }));
+  const ownStore = options.store ? undefined : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas });
+  const store = options.store ?? ownStore!;
   const abort = new AbortController();
   const rt: MemberRuntime = {
     conn,
@@ -172,6 +174,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     metrics: new ConsumerMetrics(stream, group, options.meter),
     signal: abort.signal,
     firstFailures: new Map(),
+    recent: new RecentRecords(),
     onError:
       options.onError ??
       ((err, ctx) => {
@@ -280,6 +283,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
       await Promise.all([...workers.keys()].map((slot) => releaseNow(slot)));
       await Promise.all(chains.values());
       await membership.leave();
+      await ownStore?.close?.();
     },
     async [Symbol.asyncDispose]() {
       await member.stop();

@@ -10,6 +10,7 @@ import { Headers } from "../layout/headers.js";
 import { keyFromToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import type { ConsumerMetrics } from "../metrics/consumer-metrics.js";
+import type { RecentRecords } from "./recent-records.js";
 import { isNonRetryable, retryDelayMs, type RetryPolicy } from "./retry.js";
 import type { EventContext, EventHandler } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface MemberRuntime {
   signal: AbortSignal;
   /** First failure time per `stream:sequence`, for dead-letter headers. */
   firstFailures: Map<string, Date>;
+  /** Idempotency keys this member handled lately, to close the gap between a lookup and a record in flight. */
+  recent: RecentRecords;
   onError: (err: unknown, ctx: Partial<EventContext>) => void;
 }
 
@@ -74,57 +77,140 @@ function headerRecord(m: JsMsg): Record<string, string> {
   return out;
 }
 
+/** A delivery read and decoded when it arrived, before its turn in its key's lane. @private */
+export interface Delivery {
+  m: JsMsg;
+  origin: Origin;
+  attempt: number;
+  def: EventDefinition | undefined;
+  event: unknown;
+  decodeError: ChronicleError | undefined;
+  headers: Record<string, string>;
+  key: string;
+  id: string;
+  idempotencyKey: string;
+  storeKey: string;
+  /** Lookup started when the event arrived (first deliveries only). */
+  lookup: Lookup | undefined;
+}
+
+/** An idempotency-store lookup in flight, stamped with {@link RecentRecords.stamp} when issued. @private */
+export interface Lookup {
+  stamp: number;
+  result: Promise<boolean | { error: unknown }>;
+}
+
+/** What became of one delivery; `recorded` settles once the record is stored (or failed) and the event acknowledged. @private */
+export type HandledOutcome = Outcome & { recorded?: Promise<void> };
+
+/** Starts a lookup of `storeKey`; never rejects. @private */
+export function startLookup(rt: MemberRuntime, storeKey: string): Lookup {
+  const stamp = rt.recent.stamp();
+  let result: Lookup["result"];
+  try {
+    result = rt.store.isDone(storeKey).then(
+      (done) => done,
+      (error: unknown) => ({ error }),
+    );
+  } catch (error) {
+    result = Promise.resolve({ error });
+  }
+  return { stamp, result };
+}
+
+/**
+ * Reads a delivery at once when it arrives: decodes it, works its
+ * idempotency key out and, for a first delivery, starts the store lookup so
+ * that it is answered by the time the event's turn comes. A redelivery is
+ * looked up only when its turn comes, just before its handler, as before
+ * (it may race with another member's record during a rebalance). Never throws.
+ * @private
+ */
+export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): Delivery {
+  const origin = originOf(m, redrive);
+  const attempt = m.info.deliveryCount;
+  const def = rt.definition.events[origin.eventName] as EventDefinition | undefined;
+  const d: Delivery = {
+    m,
+    origin,
+    attempt,
+    def,
+    event: undefined,
+    decodeError: undefined,
+    headers: {},
+    key: "",
+    id: "",
+    idempotencyKey: "",
+    storeKey: "",
+    lookup: undefined,
+  };
+  if (!def) return d;
+  const ceType = m.headers?.get(Headers.Type);
+  try {
+    if (ceType && ceType !== def.type) throw new Error(`ce-type ${ceType} does not match ${def.type} of subject ${m.subject}`);
+    d.event = fromBinary(def.schema, m.data);
+  } catch (err) {
+    d.decodeError = new ChronicleError(ErrorCode.DecodeFailed, `cannot decode ${origin.stream}#${origin.sequence} as ${def.type}: ${(err as Error).message}`, {
+      cause: err,
+      context: { stream: origin.stream, sequence: origin.sequence, subject: origin.subject, eventType: def.type, group: rt.group },
+    });
+    return d;
+  }
+  const headers = headerRecord(m);
+  d.headers = headers;
+  d.key = headers[Headers.PartitionKey] ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
+  d.id = headers[Headers.Id] ?? headers[Headers.MsgId] ?? `${origin.stream}-${origin.sequence}`;
+  d.idempotencyKey = d.id;
+  try {
+    if (def.idempotencyKey) d.idempotencyKey = def.idempotencyKey(d.event as never);
+  } catch {
+    // a broken key function falls back to the event id
+  }
+  d.storeKey = `${rt.group}.e${rt.epoch}.${safeStoreKey(d.idempotencyKey)}`;
+  if (attempt === 1) d.lookup = startLookup(rt, d.storeKey);
+  return d;
+}
+
 /**
  * Runs one delivery through the idempotent pipeline: decode (dead-letter at
  * once when impossible), look the idempotency key up (ack and skip when
  * done), run the handler, record the key, ack. A failure is retried with a
  * delayed nak until the policy's attempts are used, then dead-lettered and
  * terminated. Never throws.
+ *
+ * Returns as soon as the handler succeeded, so that the key's next event can
+ * start; the record and then the ack happen in `recorded`. The lookup
+ * answer is trusted only together with {@link RecentRecords}: an event whose
+ * idempotency key this member handled after the lookup was issued (a
+ * re-published duplicate right behind its original) is a duplicate too.
  * @private
  */
-export async function handleMessage(rt: MemberRuntime, m: JsMsg, origin: Origin): Promise<Outcome> {
-  const attempt = m.info.deliveryCount;
-  const def = rt.definition.events[origin.eventName] as EventDefinition | undefined;
+export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<HandledOutcome> {
+  const { m, origin, attempt, def } = d;
   if (!def) {
     // An event type this code does not know (a newer producer): not ours to fail on.
     m.ack();
     rt.metrics.count("skipped");
     return { kind: "skipped" };
   }
-  const ceType = m.headers?.get(Headers.Type);
-  let event: unknown;
-  try {
-    if (ceType && ceType !== def.type) throw new Error(`ce-type ${ceType} does not match ${def.type} of subject ${m.subject}`);
-    event = fromBinary(def.schema, m.data);
-  } catch (err) {
-    const e = new ChronicleError(ErrorCode.DecodeFailed, `cannot decode ${origin.stream}#${origin.sequence} as ${def.type}: ${(err as Error).message}`, {
-      cause: err,
-      context: { stream: origin.stream, sequence: origin.sequence, subject: origin.subject, eventType: def.type, group: rt.group },
-    });
-    rt.onError(e, { stream: origin.stream, sequence: origin.sequence, subject: origin.subject });
-    return deadLetter(rt, m, origin, attempt, e, "decode_failed");
+  if (d.decodeError) {
+    rt.onError(d.decodeError, { stream: origin.stream, sequence: origin.sequence, subject: origin.subject });
+    return deadLetter(rt, m, origin, attempt, d.decodeError, "decode_failed");
   }
-  const headers = headerRecord(m);
-  const key = headers[Headers.PartitionKey] ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
-  const id = headers[Headers.Id] ?? headers[Headers.MsgId] ?? `${origin.stream}-${origin.sequence}`;
-  let idempotencyKey = id;
-  try {
-    if (def.idempotencyKey) idempotencyKey = def.idempotencyKey(event as never);
-  } catch {
-    // a broken key function falls back to the event id
-  }
-  const storeKey = `${rt.group}.e${rt.epoch}.${safeStoreKey(idempotencyKey)}`;
-  try {
-    if (await rt.store.isDone(storeKey)) {
-      m.ack();
-      rt.metrics.count("duplicates");
-      return { kind: "duplicate" };
-    }
-  } catch (err) {
+  const storeKey = d.storeKey;
+  const lookup = d.lookup && !rt.recent.stale(d.lookup.stamp) ? d.lookup : startLookup(rt, storeKey);
+  d.lookup = undefined;
+  const done = await lookup.result;
+  if (typeof done === "object") {
     // The store is unreachable: try again soon without burning an attempt's worth of backoff.
-    rt.onError(err, { stream: origin.stream, sequence: origin.sequence });
+    rt.onError(done.error, { stream: origin.stream, sequence: origin.sequence });
     m.nak(1000);
     return { kind: "retry", delayMs: 1000 };
+  }
+  if (done || rt.recent.doneSince(storeKey, lookup.stamp)) {
+    m.ack();
+    rt.metrics.count("duplicates");
+    return { kind: "duplicate" };
   }
   const handler = rt.handlers[origin.eventName];
   if (!handler) {
@@ -132,25 +218,25 @@ export async function handleMessage(rt: MemberRuntime, m: JsMsg, origin: Origin)
     rt.metrics.count("skipped");
     return { kind: "skipped" };
   }
-  const timeHeader = headers[Headers.Time];
+  const timeHeader = d.headers[Headers.Time];
   const ctx: EventContext = {
-    id,
+    id: d.id,
     type: def.type,
     name: origin.eventName,
-    key,
-    idempotencyKey,
+    key: d.key,
+    idempotencyKey: d.idempotencyKey,
     stream: origin.stream,
     subject: origin.subject,
     partition: origin.partition,
     sequence: origin.sequence,
     attempt,
-    time: timeHeader ? new Date(timeHeader) : new Date(Math.floor(Number(m.info.timestampNanos) / 1e6)),
-    headers,
+    time: timeHeader ? new Date(timeHeader) : new Date(Math.floor(m.info.timestampNanos / 1e6)),
+    headers: d.headers,
     signal: rt.signal,
   };
   const started = performance.now();
   try {
-    await (handler as EventHandler<unknown>)(event, ctx);
+    await (handler as EventHandler<unknown>)(d.event, ctx);
   } catch (err) {
     rt.metrics.count("failed");
     if (rt.signal.aborted) {
@@ -168,17 +254,27 @@ export async function handleMessage(rt: MemberRuntime, m: JsMsg, origin: Origin)
     return { kind: "retry", delayMs };
   }
   rt.metrics.latency(performance.now() - started);
+  rt.recent.handled(storeKey);
+  if (rt.firstFailures.size > 0) rt.firstFailures.delete(`${origin.stream}:${origin.sequence}`);
+  const acked = () => {
+    rt.recent.recorded(storeKey);
+    m.ack();
+    rt.metrics.count("handled");
+  };
+  let recorded: Promise<void>;
   try {
-    await rt.store.markDone(storeKey);
+    recorded = rt.store.markDone(storeKey).then(acked, (err: unknown) => {
+      // The effect happened but is not recorded: ack anyway (a redelivery is
+      // unlikely once acked); docs/delivery.md states this window.
+      rt.onError(err, ctx);
+      acked();
+    });
   } catch (err) {
-    // The effect happened but is not recorded: ack anyway (a redelivery is
-    // unlikely once acked); docs/delivery.md states this window.
     rt.onError(err, ctx);
+    acked();
+    recorded = Promise.resolve();
   }
-  m.ack();
-  rt.firstFailures.delete(`${origin.stream}:${origin.sequence}`);
-  rt.metrics.count("handled");
-  return { kind: "acked" };
+  return { kind: "acked", recorded };
 }
 
 async function deadLetter(rt: MemberRuntime, m: JsMsg, origin: Origin, attempts: number, err: unknown, reason: DeadLetterReason): Promise<Outcome> {

@@ -1,29 +1,54 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { Headers } from "../layout/headers.js";
 import { PIN_GROUP } from "../groups/names.js";
-import { handleMessage, originOf, type MemberRuntime } from "./handle-message.js";
+import { handleDelivery, prepareDelivery, type Delivery, type HandledOutcome, type MemberRuntime } from "./handle-message.js";
 
-/** A counting semaphore bounding the handlers that run at once in a member. @private */
+/**
+ * A counting semaphore bounding the events in flight in a member: handlers
+ * running, and handled events whose record is not yet stored. Taking a free
+ * permit is synchronous; a waiter is a callback, not a promise.
+ * @private
+ */
 export class Semaphore {
-  private waiting: (() => void)[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private head = 0;
   constructor(private free: number) {}
-  async acquire(): Promise<void> {
+  /** Takes a permit if one is free. */
+  tryAcquire(): boolean {
     if (this.free > 0) {
       this.free--;
-      return;
+      return true;
     }
-    await new Promise<void>((r) => this.waiting.push(r));
+    return false;
+  }
+  /** Runs `then` once a permit is handed over to it (after a failed {@link tryAcquire}). */
+  wait(then: () => void): void {
+    this.waiting.push(then);
+  }
+  async acquire(): Promise<void> {
+    if (this.tryAcquire()) return;
+    await new Promise<void>((r) => this.wait(r));
   }
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head]!;
+      this.waiting[this.head++] = noop;
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.head);
+        this.head = 0;
+      }
+      next();
+    } else {
+      this.free++;
+    }
   }
 }
 
+const noop = () => undefined;
+
 interface Lane {
   running: boolean;
-  queue: JsMsg[];
+  queue: Delivery[];
   /** Sequence of a message of this key waiting for its delayed redelivery: later ones wait too. */
   waitingFor: number | undefined;
   waitTimer: NodeJS.Timeout | undefined;
@@ -53,7 +78,8 @@ export class PartitionWorker {
   private messages: ConsumerMessages | undefined;
   private readonly lanes = new Map<string, Lane>();
   private readonly pending = new Set<JsMsg>();
-  private running = 0;
+  /** Events taken from their lane and not yet settled (handler running, or record in flight). */
+  private inFlight = 0;
   private stopping = false;
   private loop: Promise<void> = Promise.resolve();
   private idle: (() => void) | undefined;
@@ -84,7 +110,7 @@ export class PartitionWorker {
     this.messages?.stop();
     await this.loop;
     for (const lane of this.lanes.values()) if (lane.waitTimer) clearTimeout(lane.waitTimer);
-    if (this.running > 0) await new Promise<void>((r) => (this.idle = r));
+    if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
     if (this.workingTimer) clearInterval(this.workingTimer);
     this.lanes.clear();
     this.pending.clear();
@@ -96,15 +122,27 @@ export class PartitionWorker {
       try {
         const consumer = await js.consumers.get(this.settings.streamName, this.settings.consumerName);
         if (this.stopping) break;
-        this.messages = await consumer.consume({ max_messages: this.settings.maxMessages, expires: this.settings.expiresMs, group: PIN_GROUP });
+        // A callback, not an async iterator: the messages of one socket read are dispatched in one
+        // synchronous run, so their lookups leave in one write and no promise is made per message.
+        this.messages = await consumer.consume({
+          max_messages: this.settings.maxMessages,
+          expires: this.settings.expiresMs,
+          group: PIN_GROUP,
+          callback: (m) => {
+            if (this.stopping) return;
+            try {
+              this.dispatch(m);
+            } catch (err) {
+              this.rt.onError(err, { stream: this.settings.streamName, sequence: m.seq });
+            }
+          },
+        });
         if (this.stopping) {
           this.messages.stop();
           break;
         }
-        for await (const m of this.messages) {
-          if (this.stopping) break;
-          this.dispatch(m);
-        }
+        const end = await this.messages.closed();
+        if (end instanceof Error && !this.stopping) this.rt.onError(end, { stream: this.settings.streamName });
       } catch (err) {
         if (this.stopping) break;
         this.rt.onError(err, { stream: this.settings.streamName });
@@ -122,53 +160,70 @@ export class PartitionWorker {
       this.lanes.set(key, lane);
     }
     this.pending.add(m);
+    const d = prepareDelivery(this.rt, m, this.settings.redrive);
     if (lane.waitingFor === m.seq) {
       lane.waitingFor = undefined;
       if (lane.waitTimer) clearTimeout(lane.waitTimer);
-      lane.queue.unshift(m);
+      lane.queue.unshift(d);
     } else {
-      lane.queue.push(m);
+      lane.queue.push(d);
     }
     this.pump(key, lane);
   }
 
   private pump(key: string, lane: Lane): void {
     if (lane.running || lane.waitingFor !== undefined || this.stopping) return;
-    const m = lane.queue.shift();
-    if (!m) {
+    const d = lane.queue.shift();
+    if (!d) {
       this.lanes.delete(key);
       return;
     }
     lane.running = true;
-    this.running++;
-    void this.process(key, lane, m);
+    this.inFlight++;
+    if (this.sem.tryAcquire()) void this.process(key, lane, d);
+    else this.sem.wait(() => void this.process(key, lane, d));
   }
 
-  private async process(key: string, lane: Lane, m: JsMsg): Promise<void> {
-    await this.sem.acquire();
-    let outcome;
+  /** Runs one event; the key's next event may start once the handler is done, the permit is held until the record is stored. */
+  private async process(key: string, lane: Lane, d: Delivery): Promise<void> {
+    let outcome: HandledOutcome;
     try {
-      outcome = await handleMessage(this.rt, m, originOf(m, this.settings.redrive));
-    } finally {
-      this.sem.release();
-    }
-    this.pending.delete(m);
-    if (!this.settings.redrive) this.rt.metrics.lag.set(this.settings.slot, this.lastPending + this.pending.size);
-    if (outcome.kind === "acked" && this.settings.redrive) {
-      // A redrive request is done once handled: remove it from the dead-letter stream.
-      await this.rt.conn.jsm.streams.deleteMessage(this.settings.streamName, m.seq, false).catch(() => undefined);
+      outcome = await handleDelivery(this.rt, d);
+    } catch (err) {
+      // handleDelivery does not throw; should it, the event stays unacknowledged and is redelivered after ack_wait.
+      this.rt.onError(err, { stream: this.settings.streamName, sequence: d.origin.sequence });
+      outcome = { kind: "left" };
     }
     lane.running = false;
-    this.running--;
     if (outcome.kind === "retry") {
-      lane.waitingFor = m.seq;
+      lane.waitingFor = d.m.seq;
       // If the redelivery never comes here (the partition moved), let the key go on.
       lane.waitTimer = setTimeout(() => {
         lane.waitingFor = undefined;
         this.pump(key, lane);
       }, outcome.delayMs + this.settings.ackWaitMs);
     }
-    if (this.running === 0 && this.idle) this.idle();
+    if (outcome.recorded) {
+      const kind = outcome.kind;
+      void outcome.recorded.then(() => this.settle(d, kind));
+    } else {
+      this.settle(d, outcome.kind);
+    }
     this.pump(key, lane);
+  }
+
+  private settle(d: Delivery, kind: HandledOutcome["kind"]): void {
+    const done = () => {
+      this.sem.release();
+      this.pending.delete(d.m);
+      if (!this.settings.redrive) this.rt.metrics.lag.set(this.settings.slot, this.lastPending + this.pending.size);
+      if (--this.inFlight === 0 && this.idle) this.idle();
+    };
+    if (kind === "acked" && this.settings.redrive) {
+      // A redrive request is done once handled: remove it from the dead-letter stream.
+      void this.rt.conn.jsm.streams.deleteMessage(this.settings.streamName, d.m.seq, false).then(done, done);
+    } else {
+      done();
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { Kvm, type KV } from "@nats-io/kv";
+import { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import type { IdempotencyStore } from "./types.js";
@@ -13,10 +14,192 @@ export interface KvIdempotencyStoreOptions {
   replicas?: number;
   /** Stream the store belongs to, for the default bucket name. */
   stream?: string;
+  /** How long a lookup or a record may wait for the server before it fails with `unavailable`; default 5 s. */
+  timeoutMs?: number;
 }
 
 /** Default time a KV store remembers a handled event: 7 days. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
+
+interface Caller {
+  resolve: (done: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+/** One record in flight, or one batched lookup (its keys' callers by subject). */
+type Waiter = { at: number; key: string; callers: Caller } | { at: number; key: string; bySubject: Map<string, Caller[]> };
+
+/** Keys per batched lookup request. */
+const MAX_KEYS_PER_LOOKUP = 256;
+
+const MARKER = new Uint8Array([1]);
+
+/**
+ * Lookups and records of one bucket, pipelined, over a single wildcard inbox
+ * subscription whose answers are matched in a Map; there is no per-operation
+ * timer, subscription or error object (nats.js `request()` makes all three),
+ * and one interval fails operations older than the timeout.
+ *
+ * - A record is one publish to the key's subject with a reply subject; the
+ *   server's acknowledgement resolves it.
+ * - Lookups made in the same event-loop turn leave as one batched direct
+ *   get (`multi_last`, server 2.11+) of up to 256 keys: the server answers
+ *   with the keys it holds, then an end-of-batch status, so a batch of new
+ *   events costs one request and one answer, not one pair per event.
+ */
+class KvPipe {
+  private readonly prefix = createInbox();
+  private readonly waiting = new Map<number, Waiter>();
+  private next = 0;
+  private gets: { key: string; caller: Caller }[] = [];
+  private getsScheduled = false;
+  private readonly sub: Subscription;
+  private readonly sweeper: NodeJS.Timeout;
+  private failure: Error | undefined;
+
+  constructor(
+    private readonly conn: ChronicleConnection,
+    private readonly bucket: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
+    this.sweeper.unref();
+    void conn.nc.closed().then(() => this.fail(new ChronicleError(ErrorCode.Closed, `connection closed`)));
+  }
+
+  get(key: string): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<boolean>((resolve, reject) => {
+      this.gets.push({ key, caller: { resolve, reject } });
+      if (!this.getsScheduled) {
+        this.getsScheduled = true;
+        queueMicrotask(() => this.flushGets());
+      }
+    });
+  }
+
+  put(key: string): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<boolean>((resolve, reject) => {
+      const callers = { resolve, reject };
+      const token = this.next++;
+      this.waiting.set(token, { at: Date.now(), key, callers });
+      this.send(token, `$KV.${this.bucket}.${key}`, MARKER, [callers], key);
+    });
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sub.unsubscribe();
+    this.fail(new ChronicleError(ErrorCode.Closed, `idempotency store of ${this.bucket} is closed`));
+  }
+
+  private flushGets(): void {
+    this.getsScheduled = false;
+    const all = this.gets;
+    this.gets = [];
+    const now = Date.now();
+    for (let i = 0; i < all.length; i += MAX_KEYS_PER_LOOKUP) {
+      const bySubject = new Map<string, Caller[]>();
+      for (const g of all.slice(i, i + MAX_KEYS_PER_LOOKUP)) {
+        const subject = `$KV.${this.bucket}.${g.key}`;
+        const same = bySubject.get(subject);
+        if (same) same.push(g.caller);
+        else bySubject.set(subject, [g.caller]);
+      }
+      const token = this.next++;
+      const first = all[i]!.key;
+      this.waiting.set(token, { at: now, key: first, bySubject });
+      const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
+      this.send(token, `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, new TextEncoder().encode(body), [...bySubject.values()].flat(), first);
+    }
+  }
+
+  private send(token: number, subject: string, data: Uint8Array, callers: Caller[], key: string): void {
+    try {
+      this.conn.nc.publish(subject, data, { reply: `${this.prefix}.${token}` });
+    } catch (err) {
+      this.waiting.delete(token);
+      const e = this.error(key, (err as Error).message, err);
+      for (const c of callers) c.reject(e);
+    }
+  }
+
+  private answer(err: Error | null, msg: Msg): void {
+    if (err) {
+      this.fail(err);
+      return;
+    }
+    const token = Number(msg.subject.slice(this.prefix.length + 1));
+    const w = this.waiting.get(token);
+    if (!w) return;
+    const code = msg.headers?.code ?? 0;
+    if ("bySubject" in w) {
+      if (code === 0) {
+        // One key the server holds: done unless its last entry is a delete or purge marker.
+        const subject = msg.headers?.get("Nats-Subject") ?? "";
+        const callers = w.bySubject.get(subject);
+        if (!callers) return;
+        w.bySubject.delete(subject);
+        const op = msg.headers?.get("KV-Operation");
+        for (const c of callers) c.resolve(op !== "DEL" && op !== "PURGE");
+        return;
+      }
+      this.waiting.delete(token);
+      // 204 end of batch, 404 none of the keys: the rest are not recorded (never written, or expired).
+      if (code === 204 || code === 404) {
+        for (const callers of w.bySubject.values()) for (const c of callers) c.resolve(false);
+      } else {
+        const e = this.error(w.key, `${code} ${msg.headers?.description ?? ""}`);
+        for (const callers of w.bySubject.values()) for (const c of callers) c.reject(e);
+      }
+      return;
+    }
+    this.waiting.delete(token);
+    if (code !== 0) {
+      w.callers.reject(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
+      return;
+    }
+    // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}}.
+    const body = msg.data.length > 0 ? new TextDecoder().decode(msg.data) : "";
+    if (body.includes('"error"')) w.callers.reject(this.error(w.key, body));
+    else w.callers.resolve(true);
+  }
+
+  private sweep(): void {
+    const old = Date.now() - this.timeoutMs;
+    for (const [token, w] of this.waiting) {
+      if (w.at > old) break; // insertion order is time order
+      this.waiting.delete(token);
+      this.rejectAll(w, this.error(w.key, `no answer within ${this.timeoutMs} ms`));
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiting.values()) this.rejectAll(w, this.error(w.key, err.message, err));
+    this.waiting.clear();
+    const gets = this.gets;
+    this.gets = [];
+    for (const g of gets) g.caller.reject(this.error(g.key, err.message, err));
+  }
+
+  private rejectAll(w: Waiter, e: ChronicleError): void {
+    if ("bySubject" in w) {
+      for (const callers of w.bySubject.values()) for (const c of callers) c.reject(e);
+    } else {
+      w.callers.reject(e);
+    }
+  }
+
+  private error(key: string, why: string, cause?: unknown): ChronicleError {
+    return new ChronicleError(ErrorCode.Unavailable, `idempotency store ${this.bucket}: no answer for ${key}: ${why}`, {
+      ...(cause !== undefined ? { cause } : {}),
+      context: { bucket: this.bucket, key },
+    });
+  }
+}
 
 /**
  * The default idempotency store: a JetStream KV bucket whose entries expire
@@ -25,6 +208,11 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
  * and is seen by every member of the group. The bucket is created when
  * missing. Keys must be valid KV keys (the runtime passes
  * `<group>.<epoch>.<key>` with each part made safe).
+ *
+ * Lookups (direct gets of the key's last value) and records (publishes to the
+ * key's subject, acknowledged by the server) are pipelined over the
+ * connection: callers may have thousands in flight, each costs one message
+ * each way and no timer. A bucket without direct gets falls back to `kv.get`.
  */
 export async function createKvIdempotencyStore(
   conn: ChronicleConnection,
@@ -43,15 +231,21 @@ export async function createKvIdempotencyStore(
       throw new ChronicleError(ErrorCode.Unavailable, `cannot open idempotency bucket ${bucket}: ${(createErr as Error).message}`, { cause: createErr });
     }
   }
-  const marker = new Uint8Array([1]);
+  const status = await kv.status();
+  const direct = status.streamInfo.config.allow_direct === true;
+  const pipe = new KvPipe(conn, bucket, options.timeoutMs ?? 5000);
   return {
     bucket,
     async isDone(key) {
+      if (direct) return pipe.get(key);
       const e = await kv.get(key);
       return e !== null && e.operation === "PUT";
     },
     async markDone(key) {
-      await kv.put(key, marker);
+      await pipe.put(key);
+    },
+    async close() {
+      pipe.close();
     },
   };
 }
