@@ -48,6 +48,13 @@ const steps = [
       buf("generate", "--template", "codegen/testdata/buf.gen.yaml", "--path", "codegen/testdata/proto/acme", "--path", "schemas/chronicle/v1/options.proto");
     },
   },
+  ...["identity", "orders"].map((ex) => ({
+    what: `examples/${ex}/src/gen: the ${ex} example's typed SDK (protoc-gen-es + protoc-gen-chronicle)`,
+    run() {
+      rmSync(join(root, `examples/${ex}/src/gen`), { recursive: true, force: true });
+      buf("generate", "--template", `examples/${ex}/buf.gen.yaml`, "--path", `examples/${ex}/proto/shop`, "--path", "schemas/chronicle/v1/options.proto");
+    },
+  })),
 ];
 
 for (const step of steps) {
