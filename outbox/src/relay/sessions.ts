@@ -43,12 +43,16 @@ export function sqliteSession(db: SqliteDatabase, t: TableNames, owner: string, 
   const del = db.prepare(`DELETE FROM ${t.outbox} WHERE seq IN (SELECT value FROM json_each(?))`);
   const release = db.prepare(`DELETE FROM ${t.lease} WHERE name = 'relay' AND owner = ?`);
   let heldUntil = 0;
+  let nextTry = 0;
   return {
     async claim() {
       const now = Date.now();
       if (heldUntil - now > leaseMs / 2) return true;
+      // a standby relay tries a few times per lease, not at every poll: each try is a write
+      if (heldUntil === 0 && now < nextTry) return false;
       const r = take.run(owner, now + leaseMs, now);
       heldUntil = r.changes === 1 ? now + leaseMs : 0;
+      if (heldUntil === 0) nextTry = now + Math.max(50, leaseMs / 10);
       return heldUntil > 0;
     },
     async fetch(limit) {

@@ -25,7 +25,11 @@ export interface RelayOptions {
   maxSlots?: number;
   /** PostgreSQL: how often to look for free slots and rebalance, ms; default 1000. */
   claimIntervalMs?: number;
-  /** Relay name in the SQLite lease; default `<host>-<pid>-<random>`. */
+  /**
+   * Relay name in the SQLite lease; default `<host>-<pid>-<random>`. Give each
+   * replica a stable name (a pod name) so that a restarted relay takes its
+   * lease back at once instead of waiting for it to expire.
+   */
   owner?: string;
   /** Called with errors the relay recovers from by retrying; default prints to stderr. */
   onError?: (err: unknown) => void;

@@ -60,7 +60,8 @@ if (mode === "writer") {
   const outbox = createOutbox(opened.db);
   await outbox.migrate();
   await bizSchema();
-  const relay = await startRelay(outbox, conn, { pollIntervalMs: 5, onError: quiet });
+  // a stable owner name: the restarted process takes its SQLite lease back at once
+  const relay = await startRelay(outbox, conn, { pollIntervalMs: 5, owner: "crash-writer", onError: quiet });
   console.log("ready");
   let left = quota;
   const pick = () => `key-${Math.floor(Math.random() * keys)}`;
