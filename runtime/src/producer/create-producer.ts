@@ -1,5 +1,5 @@
 import { create, isMessage, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { createInbox, nuid, type Msg, type MsgHdrs, type Subscription } from "@nats-io/transport-node";
+import { createInbox, nuid, type Msg, type MsgHdrs, type PublishOptions as NatsPublishOptions, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
@@ -8,8 +8,8 @@ import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../streams/nats-error.js";
 import { traceContextHeaders } from "../tracing/propagation.js";
-import { headerBlock, headerLine, headerSafe, validHeaderName } from "./header-block.js";
-import { parseAck } from "./pub-ack.js";
+import { HeaderBlockWriter, headerLine, headerPrefix, headerSafe, validHeaderName } from "./header-block.js";
+import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
 
 /** Header naming the last-sequence filter of an optimistic-concurrency publish. @private */
@@ -24,25 +24,49 @@ const MAX_FAILURES_KEPT = 10_000;
 const RECOVERY_GRACE_MS = 30_000;
 const RETRY_BACKOFF_MS = 250;
 
-interface Entry {
-  token: string;
-  subject: string;
-  payload: Uint8Array;
-  headers: MsgHdrs;
-  dedupKey: string;
-  id: string;
-  partition: number;
-  sentAt: number;
-  epoch: number;
-  deadline: number;
-  attempts: number;
+const noop = () => undefined;
+
+/**
+ * One publish in flight. It is also the `MsgHdrs` handed to nats.js, whose
+ * publish only calls `encode()` on it: the header block was written once as
+ * bytes, and a retry sends the same bytes.
+ */
+class Entry {
+  /** Reply token of the latest attempt (0: not sent yet). */
+  token = 0;
+  sentAt = 0;
+  epoch = 0;
+  deadline = 0;
+  attempts = 0;
   /** When set, waiting to be sent again at this time. */
-  retryAt: number;
-  resolve(r: PublishResult): void;
-  reject(e: Error): void;
+  retryAt = 0;
+  resolve: (r: PublishResult) => void = noop;
+  reject: (e: Error) => void = noop;
+
+  constructor(
+    readonly subject: string,
+    readonly payload: Uint8Array,
+    readonly header: Uint8Array,
+    readonly dedupKey: string,
+    readonly id: string,
+    readonly partition: number,
+  ) {}
+
+  encode(): Uint8Array {
+    return this.header;
+  }
 }
 
-const noop = () => undefined;
+/** What the producer keeps per event type: computed on its first publish. */
+interface EventType {
+  def: EventDefinition;
+  /** `NATS/1.0` and the CloudEvents lines that are the same for every event of the type, encoded. */
+  headerPrefix: Uint8Array;
+  /** `<stream>.<EventName>.` */
+  subjectPrefix: string;
+}
+
+const NO_OPTIONS: PublishOptions = Object.freeze({});
 
 let isoMs = -1;
 let isoText = "";
@@ -73,7 +97,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly tracing: boolean;
   private readonly inbox: string;
   private readonly sub: Subscription;
-  private readonly entries = new Map<string, Entry>();
+  /** Entries by reply token of their latest attempt, in send order. */
+  private readonly entries = new Map<number, Entry>();
   /** Entries waiting out a back-off (or a stream check) before being sent again. */
   private readonly backoff = new Set<Entry>();
   /** Prepared publishes waiting for a slot in the window, oldest first from `blockedHead`. */
@@ -92,7 +117,12 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private closed = false;
   private closing: Promise<CloseReport> | undefined;
   private streamCheck: Promise<boolean> | undefined;
-  private readonly staticByEvent = new Map<EventDefinition, string>();
+  private readonly types = new Map<string, EventType>();
+  private readonly headerWriter = new HeaderBlockWriter();
+  /** `{"stream":"<stream>","seq":`: the start of every ordinary ack. */
+  private readonly ackPrefix: Uint8Array;
+  /** Reused for every nats.js publish (it reads `reply` and `headers`, and sets `reply` only when missing). */
+  private readonly pubOpts: NatsPublishOptions = { reply: "" };
   private statusIter: (AsyncIterable<unknown> & { stop?: () => void }) | undefined;
 
   constructor(
@@ -117,6 +147,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         context: { stream: this.stream, option: "source" },
       });
     }
+    this.ackPrefix = pubAckPrefix(this.stream);
     const nc = conn.nc;
     this.inbox = createInbox((nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
@@ -155,7 +186,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     for (const e of lost) this.send(e);
   }
 
-  publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = {}): Promise<PublishResult> {
+  publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = NO_OPTIONS): Promise<PublishResult> {
     if (this.closed) return Promise.reject(new ChronicleError(ErrorCode.Closed, "the producer is closed", { context: { stream: this.stream } }));
     let entry: Entry;
     try {
@@ -215,18 +246,14 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   private prepare(name: string, event: unknown, options: PublishOptions): Entry {
-    const def = (this.definition.events as Record<string, EventDefinition>)[name];
-    if (!def) {
-      throw new ChronicleError(ErrorCode.InvalidArgument, `stream ${this.stream} has no event named ${JSON.stringify(name)}`, {
-        context: { stream: this.stream, eventType: name },
-      });
-    }
+    const type = this.types.get(name) ?? this.eventType(name);
+    const def = type.def;
     const schema: DescMessage = def.schema;
     const msg = isMessage(event, schema) ? event : create(schema, event as never);
     const payload = toBinary(schema, msg as Message);
     const key = def.key(msg as never);
     const token = keyToken(key);
-    const subject = `${this.stream}.${name}.${token}`;
+    const subject = type.subjectPrefix + token;
     // generated ids (NUIDs) and plain key tokens are header-safe: skip the checks for them
     const id = options.id ?? nuid.next();
     const dedupKey = options.dedupKey ?? (def.idempotencyKey ? def.idempotencyKey(msg as never) : id);
@@ -242,7 +269,6 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       }
     }
     let lines =
-      this.staticLines(def) +
       headerLine(Headers.Id, options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id)) +
       headerLine(Headers.Time, nowIso(options.time)) +
       headerLine(Headers.MsgId, dedupKey) +
@@ -269,51 +295,48 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         lines += headerLine(k, v);
       }
     }
-    return {
-      token: "",
-      subject,
-      payload,
-      headers: headerBlock(lines),
-      dedupKey,
-      id,
-      partition: fnv1a32Ascii(token) % this.partitions,
-      sentAt: 0,
-      epoch: 0,
-      deadline: 0,
-      attempts: 0,
-      retryAt: 0,
-      resolve: noop,
-      reject: noop,
-    };
+    const header = this.headerWriter.write(type.headerPrefix, lines);
+    return new Entry(subject, payload, header, dedupKey, id, fnv1a32Ascii(token) % this.partitions);
   }
 
-  /** The header lines that are the same for every event of a type. */
-  private staticLines(def: EventDefinition): string {
-    let lines = this.staticByEvent.get(def);
-    if (lines === undefined) {
-      lines =
-        headerLine(Headers.SpecVersion, "1.0") +
-        headerLine(Headers.Type, def.type) +
-        headerLine(Headers.Source, this.source) +
-        (def.schemaId ? headerLine(Headers.DataSchema, def.schemaId) : "") +
-        headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE);
-      this.staticByEvent.set(def, lines);
+  /** Looks an event type up and keeps what is the same for all its events (the constant header lines as bytes). */
+  private eventType(name: string): EventType {
+    const def = Object.hasOwn(this.definition.events, name) ? (this.definition.events as Record<string, EventDefinition>)[name] : undefined;
+    if (!def) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `stream ${this.stream} has no event named ${JSON.stringify(name)}`, {
+        context: { stream: this.stream, eventType: name },
+      });
     }
-    return lines;
+    const type: EventType = {
+      def,
+      headerPrefix: headerPrefix(
+        headerLine(Headers.SpecVersion, "1.0") +
+          headerLine(Headers.Type, def.type) +
+          headerLine(Headers.Source, this.source) +
+          (def.schemaId ? headerLine(Headers.DataSchema, def.schemaId) : "") +
+          headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE),
+      ),
+      subjectPrefix: `${this.stream}.${name}.`,
+    };
+    this.types.set(name, type);
+    return type;
   }
 
   /** Sends (or sends again) an entry under a fresh reply token. */
   private send(e: Entry): void {
-    if (e.token) this.entries.delete(e.token);
-    this.backoff.delete(e);
-    e.token = (this.counter++).toString(36);
+    if (e.token !== 0) this.entries.delete(e.token);
+    if (e.retryAt !== 0) this.backoff.delete(e);
+    e.token = ++this.counter;
     e.attempts++;
     e.sentAt = Date.now();
     e.epoch = this.epoch;
     e.retryAt = 0;
     this.entries.set(e.token, e);
+    const opts = this.pubOpts;
+    opts.reply = `${this.inbox}.${e.token}`;
+    opts.headers = e as unknown as MsgHdrs;
     try {
-      this.conn.nc.publish(e.subject, e.payload, { reply: `${this.inbox}.${e.token}`, headers: e.headers });
+      this.conn.nc.publish(e.subject, e.payload, opts);
     } catch (err) {
       const ce = translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject });
       if (ce.code === ErrorCode.PayloadTooLarge) {
@@ -334,9 +357,32 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   private onReply(err: Error | null, msg: Msg): void {
-    const token = msg.subject.slice(this.inbox.length + 1);
+    // the reply token is the decimal number after `<inbox>.`
+    const subject = msg.subject;
+    let token = 0;
+    for (let i = this.inbox.length + 1; i < subject.length; i++) {
+      const d = subject.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return;
+      token = token * 10 + d;
+    }
     const e = this.entries.get(token);
     if (!e) return; // an ack for an attempt already answered or sent again
+    if (!err) {
+      const seq = fastAckSequence(msg.data, this.ackPrefix);
+      if (seq !== 0) {
+        this.acknowledged++;
+        this.settle(e, undefined, {
+          stream: this.stream,
+          sequence: seq > 0 ? seq : -seq,
+          duplicate: seq < 0,
+          partition: e.partition,
+          id: e.id,
+          dedupKey: e.dedupKey,
+          attempts: e.attempts,
+        });
+        return;
+      }
+    }
     if (err) {
       this.retryOrFail(e, translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject }), true);
       return;
@@ -431,7 +477,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
 
   private settle(e: Entry, error: Error | undefined, result?: PublishResult): void {
     this.entries.delete(e.token);
-    this.backoff.delete(e);
+    if (e.retryAt !== 0) this.backoff.delete(e);
     if (error) {
       if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ dedupKey: e.dedupKey, error });
       e.reject(error);

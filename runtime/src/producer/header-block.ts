@@ -1,7 +1,5 @@
-import type { MsgHdrs } from "@nats-io/transport-node";
-
-const encoder = new TextEncoder();
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const encoder = new TextEncoder();
 
 /** True when nats.js would keep a header value verbatim: no CR/LF, no white space at the ends. @private */
 export function headerSafe(v: string): boolean {
@@ -13,26 +11,53 @@ export function validHeaderName(name: string): boolean {
   return HEADER_NAME.test(name);
 }
 
-/**
- * A NATS header block built as text and encoded once. nats.js's publish
- * only calls `encode()` on the headers it is given; building the block
- * directly avoids a `MsgHdrs` map, its per-call validation and a second
- * serialisation per event, which is a large share of a publish's cost.
- * Callers must pass header-safe values and valid names. @private
- */
-export function headerBlock(lines: string): MsgHdrs {
-  return new EncodedHeaders(encoder.encode(`NATS/1.0\r\n${lines}\r\n`)) as unknown as MsgHdrs;
-}
-
-/** The one method of `MsgHdrs` that nats.js's publish calls. */
-class EncodedHeaders {
-  constructor(private readonly bytes: Uint8Array) {}
-  encode(): Uint8Array {
-    return this.bytes;
-  }
-}
-
 /** One header line of a block. @private */
 export function headerLine(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
+}
+
+/**
+ * The constant start of a header block: the `NATS/1.0` status line and the
+ * given lines, encoded once (per event type, by the producer). @private
+ */
+export function headerPrefix(lines: string): Uint8Array {
+  return encoder.encode(`NATS/1.0\r\n${lines}`);
+}
+
+/** Bytes per slab: a few hundred header blocks of a typical event. */
+const SLAB_BYTES = 128 * 1024;
+
+/**
+ * Writes NATS header blocks (a constant prefix from {@link headerPrefix},
+ * then the per-event lines) into large slabs instead of one fresh
+ * `ArrayBuffer` per event: a `TextEncoder.encode` of the whole ~330-byte
+ * block per event, and the garbage it left, were the largest single cost of
+ * a publish after nats.js itself. A block is never overwritten (the write
+ * position only moves forward, and a full slab is replaced, not reused), so
+ * it stays valid as long as it is referenced: a retry sends the same bytes.
+ * Callers must pass header-safe values and valid names. @private
+ */
+export class HeaderBlockWriter {
+  private slab = new Uint8Array(0);
+  private buf = Buffer.alloc(0);
+  private pos = 0;
+
+  /** The block `prefix` + `lines` + the closing blank line. */
+  write(prefix: Uint8Array, lines: string): Uint8Array {
+    // at most 3 UTF-8 bytes per UTF-16 code unit, 2 for the final CRLF
+    const most = prefix.length + lines.length * 3 + 2;
+    if (this.pos + most > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, most));
+      this.buf = Buffer.from(this.slab.buffer, this.slab.byteOffset, this.slab.length);
+      this.pos = 0;
+    }
+    const start = this.pos;
+    this.slab.set(prefix, start);
+    let end = start + prefix.length;
+    end += this.buf.write(lines, end, "utf8");
+    this.slab[end++] = 13; // \r
+    this.slab[end++] = 10; // \n
+    this.pos = end;
+    return new Uint8Array(this.slab.buffer, start, end - start);
+  }
 }

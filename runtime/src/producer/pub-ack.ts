@@ -38,3 +38,39 @@ export function parseAck(msg: Msg, context: ErrorContext): AckOutcome {
   }
   return { kind: "ok", stream: body.stream ?? "", seq: body.seq ?? 0, duplicate: body.duplicate === true };
 }
+
+const DUPLICATE_TAIL = Array.from(',"duplicate":true}', (c) => c.charCodeAt(0));
+
+/**
+ * The start of the PubAck the server sends for a message stored in `stream`:
+ * `{"stream":"<stream>","seq":`, for {@link fastAckSequence}. @private
+ */
+export function pubAckPrefix(stream: string): Uint8Array {
+  return new TextEncoder().encode(`{"stream":${JSON.stringify(stream)},"seq":`);
+}
+
+/**
+ * Reads the common PubAck shapes, `{"stream":"S","seq":N}` and
+ * `{"stream":"S","seq":N,"duplicate":true}`, straight from the bytes, without
+ * decoding or JSON parsing: the sequence, negated for a duplicate. Returns 0
+ * for anything else (another shape, an error, a status), which the caller
+ * hands to {@link parseAck}. @private
+ */
+export function fastAckSequence(data: Uint8Array, prefix: Uint8Array): number {
+  const n = data.length;
+  const p = prefix.length;
+  if (n < p + 2) return 0;
+  for (let i = 0; i < p; i++) if (data[i] !== prefix[i]) return 0;
+  let i = p;
+  let seq = 0;
+  for (; i < n && i - p < 16; i++) {
+    const d = data[i]! - 48;
+    if (d < 0 || d > 9) break;
+    seq = seq * 10 + d;
+  }
+  if (i === p || seq === 0 || !Number.isSafeInteger(seq)) return 0;
+  if (i === n - 1 && data[i] === 125) return seq; // }
+  if (n - i !== DUPLICATE_TAIL.length) return 0;
+  for (let j = 0; j < DUPLICATE_TAIL.length; j++) if (data[i + j] !== DUPLICATE_TAIL[j]) return 0;
+  return -seq;
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { HeaderBlockWriter, headerPrefix } from "./header-block.js";
+import { fastAckSequence, pubAckPrefix } from "./pub-ack.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+describe("header blocks written into slabs", () => {
+  it("writes prefix, lines and the closing CRLF, UTF-8 included, and never overwrites an earlier block", () => {
+    const w = new HeaderBlockWriter();
+    const prefix = headerPrefix("ce-specversion: 1.0\r\n");
+    const blocks: [Uint8Array, string][] = [];
+    // enough blocks to fill several slabs, some with multi-byte characters
+    for (let i = 0; i < 5000; i++) {
+      const lines = `ce-id: ${i}\r\nce-partitionkey: ${i % 7 === 0 ? "日本語🙂é" : `k${i}`}${"x".repeat(i % 300)}\r\n`;
+      blocks.push([w.write(prefix, lines), `NATS/1.0\r\nce-specversion: 1.0\r\n${lines}\r\n`]);
+    }
+    for (const [bytes, text] of blocks) expect(dec.decode(bytes)).toBe(text);
+  });
+
+  it("takes a block larger than a slab", () => {
+    const w = new HeaderBlockWriter();
+    const lines = `big: ${"y".repeat(300_000)}\r\n`;
+    expect(dec.decode(w.write(headerPrefix(""), lines))).toBe(`NATS/1.0\r\n${lines}\r\n`);
+  });
+});
+
+describe("fast PubAck reading", () => {
+  const prefix = pubAckPrefix("ORDERS");
+  const read = (s: string) => fastAckSequence(enc.encode(s), prefix);
+
+  it("reads the sequence, negated for a duplicate", () => {
+    expect(read('{"stream":"ORDERS","seq":1}')).toBe(1);
+    expect(read('{"stream":"ORDERS","seq":9007199254740991}')).toBe(9007199254740991);
+    expect(read('{"stream":"ORDERS","seq":42,"duplicate":true}')).toBe(-42);
+  });
+
+  it("leaves every other shape to the JSON parser (0)", () => {
+    for (const s of [
+      '{"stream":"OTHER","seq":1}',
+      '{"stream":"ORDERS","seq":0}',
+      '{"stream":"ORDERS","seq":}',
+      '{"stream":"ORDERS","seq":12',
+      '{"stream":"ORDERS","seq":12,"domain":"hub"}',
+      '{"stream":"ORDERS","seq":12,"duplicate":false}',
+      '{"stream":"ORDERS","seq":99999999999999999}',
+      '{"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 3"}}',
+      "",
+    ])
+      expect(read(s), s).toBe(0);
+  });
+});
