@@ -61,6 +61,8 @@ export function notes(count: number, keys: number, prefix = "k"): string[] {
 export interface PublishOutcome {
   acked: Map<string, PublishResult>;
   failed: { value: string; error: Error }[];
+  /** Longest time between two consecutive acknowledgements, ms (the producer's stall across a fault). */
+  maxAckGapMs: number;
 }
 
 /**
@@ -74,13 +76,19 @@ export async function publishAll(
   options: { window?: number; ackTimeoutMs?: number; onProgress?: (done: number) => void | Promise<void> } = {},
 ): Promise<PublishOutcome> {
   const producer = createProducer(conn, def, { ackTimeoutMs: options.ackTimeoutMs ?? 1000, maxInFlight: 2000 });
-  const out: PublishOutcome = { acked: new Map(), failed: [] };
+  const out: PublishOutcome = { acked: new Map(), failed: [], maxAckGapMs: 0 };
   const window = options.window ?? 1000;
+  let lastAck = Date.now();
   for (let i = 0; i < values.length; i += window) {
     await Promise.all(
       values.slice(i, i + window).map((value) =>
         producer.publish("Note", { value }, { dedupKey: value }).then(
-          (r) => void out.acked.set(value, r),
+          (r) => {
+            out.acked.set(value, r);
+            const now = Date.now();
+            out.maxAckGapMs = Math.max(out.maxAckGapMs, now - lastAck);
+            lastAck = now;
+          },
           (error: unknown) => void out.failed.push({ value, error: error as Error }),
         ),
       ),
