@@ -13,6 +13,7 @@ import { ConsumerMetrics, type ConsumerMetricsSnapshot, type MeterLike } from ".
 import type { MemberRuntime } from "./handle-message.js";
 import { PartitionWorker, Semaphore } from "./partition-worker.js";
 import { RecentRecords } from "./recent-records.js";
+import { AckBatch } from "./ack-batch.js";
 import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { EventContext, ExhaustiveHandlers, PartialHandlers } from "./types.js";
 
@@ -175,6 +176,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     signal: abort.signal,
     firstFailures: new Map(),
     recent: new RecentRecords(),
+    acks: new AckBatch(),
     onError:
       options.onError ??
       ((err, ctx) => {

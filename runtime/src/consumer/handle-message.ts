@@ -10,7 +10,9 @@ import { Headers } from "../layout/headers.js";
 import { keyFromToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import type { ConsumerMetrics } from "../metrics/consumer-metrics.js";
+import type { AckBatch } from "./ack-batch.js";
 import type { RecentRecords } from "./recent-records.js";
+import { readHeaders } from "./read-headers.js";
 import { isNonRetryable, retryDelayMs, type RetryPolicy } from "./retry.js";
 import type { EventContext, EventHandler } from "./types.js";
 
@@ -30,6 +32,8 @@ export interface MemberRuntime {
   firstFailures: Map<string, Date>;
   /** Idempotency keys this member handled lately, to close the gap between a lookup and a record in flight. */
   recent: RecentRecords;
+  /** Acks of this member, sent once per event-loop turn. */
+  acks: AckBatch;
   onError: (err: unknown, ctx: Partial<EventContext>) => void;
 }
 
@@ -69,12 +73,6 @@ export function originOf(m: JsMsg, redrive: boolean): Origin {
     eventName: parsed?.eventName ?? "",
     keyToken: parsed?.keyToken ?? "",
   };
-}
-
-function headerRecord(m: JsMsg): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (m.headers) for (const k of m.headers.keys()) out[k] = m.headers.get(k);
-  return out;
 }
 
 /** A delivery read and decoded when it arrived, before its turn in its key's lane. @private */
@@ -130,6 +128,7 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
   const origin = originOf(m, redrive);
   const attempt = m.info.deliveryCount;
   const def = rt.definition.events[origin.eventName] as EventDefinition | undefined;
+  const headers = readHeaders(m);
   const d: Delivery = {
     m,
     origin,
@@ -137,7 +136,7 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
     def,
     event: undefined,
     decodeError: undefined,
-    headers: {},
+    headers,
     key: "",
     id: "",
     idempotencyKey: "",
@@ -145,7 +144,7 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
     lookup: undefined,
   };
   if (!def) return d;
-  const ceType = m.headers?.get(Headers.Type);
+  const ceType = headers[Headers.Type];
   try {
     if (ceType && ceType !== def.type) throw new Error(`ce-type ${ceType} does not match ${def.type} of subject ${m.subject}`);
     d.event = fromBinary(def.schema, m.data);
@@ -156,8 +155,6 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
     });
     return d;
   }
-  const headers = headerRecord(m);
-  d.headers = headers;
   d.key = headers[Headers.PartitionKey] ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
   d.id = headers[Headers.Id] ?? headers[Headers.MsgId] ?? `${origin.stream}-${origin.sequence}`;
   d.idempotencyKey = d.id;
@@ -208,7 +205,7 @@ export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<Ha
     return { kind: "retry", delayMs: 1000 };
   }
   if (done || rt.recent.doneSince(storeKey, lookup.stamp)) {
-    m.ack();
+    rt.acks.ack(m);
     rt.metrics.count("duplicates");
     return { kind: "duplicate" };
   }
@@ -258,7 +255,7 @@ export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<Ha
   if (rt.firstFailures.size > 0) rt.firstFailures.delete(`${origin.stream}:${origin.sequence}`);
   const acked = () => {
     rt.recent.recorded(storeKey);
-    m.ack();
+    rt.acks.ack(m);
     rt.metrics.count("handled");
   };
   let recorded: Promise<void>;

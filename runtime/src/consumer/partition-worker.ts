@@ -111,6 +111,8 @@ export class PartitionWorker {
     await this.loop;
     for (const lane of this.lanes.values()) if (lane.waitTimer) clearTimeout(lane.waitTimer);
     if (this.inFlight > 0) await new Promise<void>((r) => (this.idle = r));
+    // Acks leave before whatever the caller sends next (a handover reads the consumer's pending count).
+    this.rt.acks.flush();
     if (this.workingTimer) clearInterval(this.workingTimer);
     this.lanes.clear();
     this.pending.clear();
@@ -153,14 +155,14 @@ export class PartitionWorker {
 
   private dispatch(m: JsMsg): void {
     this.lastPending = m.info.pending;
-    const key = m.headers?.get(Headers.PartitionKey) || m.subject.slice(m.subject.lastIndexOf(".") + 1);
+    const d = prepareDelivery(this.rt, m, this.settings.redrive);
+    const key = d.headers[Headers.PartitionKey] || m.subject.slice(m.subject.lastIndexOf(".") + 1);
     let lane = this.lanes.get(key);
     if (!lane) {
       lane = { running: false, queue: [], waitingFor: undefined, waitTimer: undefined };
       this.lanes.set(key, lane);
     }
     this.pending.add(m);
-    const d = prepareDelivery(this.rt, m, this.settings.redrive);
     if (lane.waitingFor === m.seq) {
       lane.waitingFor = undefined;
       if (lane.waitTimer) clearTimeout(lane.waitTimer);

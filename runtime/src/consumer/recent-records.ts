@@ -18,6 +18,15 @@ export class RecentRecords {
   private tick = 0;
   private evictedUpTo = 0;
   private readonly at = new Map<string, number>();
+  /**
+   * Confirmed keys in confirmation order, with their ticks, from `head` on.
+   * Eviction reads this queue rather than iterating the Map from its front:
+   * V8 leaves deleted Map entries as holes that every new iterator skips, so
+   * FIFO eviction through `entries()` costs O(holes) per call.
+   */
+  private keys: string[] = [];
+  private ticks: number[] = [];
+  private head = 0;
 
   constructor(private readonly limit = 16_384) {}
 
@@ -28,18 +37,28 @@ export class RecentRecords {
 
   /** This member ran the handler of `key` successfully; its record is in flight. */
   handled(key: string): void {
-    this.at.delete(key);
     this.at.set(key, Infinity);
   }
 
   /** The record of `key` was confirmed (or failed: then the store's answer stands, as without this class). */
   recorded(key: string): void {
-    if (this.at.get(key) === Infinity) this.at.set(key, ++this.tick);
-    while (this.at.size > this.limit) {
-      const [oldest, t] = this.at.entries().next().value as [string, number];
-      if (t === Infinity) break;
-      this.at.delete(oldest);
-      if (t > this.evictedUpTo) this.evictedUpTo = t;
+    if (this.at.get(key) !== Infinity) return;
+    const t = ++this.tick;
+    this.at.set(key, t);
+    this.keys.push(key);
+    this.ticks.push(t);
+    while (this.at.size > this.limit && this.head < this.keys.length) {
+      const k = this.keys[this.head]!;
+      const kt = this.ticks[this.head]!;
+      this.head++;
+      if (this.at.get(k) !== kt) continue; // handled again since
+      this.at.delete(k);
+      if (kt > this.evictedUpTo) this.evictedUpTo = kt;
+    }
+    if (this.head > 4096 && this.head * 2 > this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.ticks = this.ticks.slice(this.head);
+      this.head = 0;
     }
   }
 

@@ -33,6 +33,8 @@ type Waiter = { at: number; key: string; callers: Caller } | { at: number; key: 
 const MAX_KEYS_PER_LOOKUP = 256;
 
 const MARKER = new Uint8Array([1]);
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /**
  * Lookups and records of one bucket, pipelined, over a single wildcard inbox
@@ -42,6 +44,8 @@ const MARKER = new Uint8Array([1]);
  *
  * - A record is one publish to the key's subject with a reply subject; the
  *   server's acknowledgement resolves it.
+ * - Everything asked for in one event-loop turn is sent at its end
+ *   (`setImmediate`), in one socket write.
  * - Lookups made in the same event-loop turn leave as one batched direct
  *   get (`multi_last`, server 2.11+) of up to 256 keys: the server answers
  *   with the keys it holds, then an end-of-batch status, so a batch of new
@@ -52,7 +56,8 @@ class KvPipe {
   private readonly waiting = new Map<number, Waiter>();
   private next = 0;
   private gets: { key: string; caller: Caller }[] = [];
-  private getsScheduled = false;
+  private puts: { key: string; caller: Caller }[] = [];
+  private scheduled = false;
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private failure: Error | undefined;
@@ -72,21 +77,38 @@ class KvPipe {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<boolean>((resolve, reject) => {
       this.gets.push({ key, caller: { resolve, reject } });
-      if (!this.getsScheduled) {
-        this.getsScheduled = true;
-        queueMicrotask(() => this.flushGets());
-      }
+      this.schedule();
     });
   }
 
-  put(key: string): Promise<boolean> {
+  put(key: string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise<boolean>((resolve, reject) => {
-      const callers = { resolve, reject };
-      const token = this.next++;
-      this.waiting.set(token, { at: Date.now(), key, callers });
-      this.send(token, `$KV.${this.bucket}.${key}`, MARKER, [callers], key);
+    return new Promise<void>((resolve, reject) => {
+      this.puts.push({ key, caller: { resolve: resolve as unknown as (done: boolean) => void, reject } });
+      this.schedule();
     });
+  }
+
+  /** Sends what this event-loop turn asked for at its end, so that it leaves in one socket write. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushGets();
+      this.flushPuts();
+    });
+  }
+
+  private flushPuts(): void {
+    const all = this.puts;
+    this.puts = [];
+    const now = Date.now();
+    for (const { key, caller } of all) {
+      const token = this.next++;
+      this.waiting.set(token, { at: now, key, callers: caller });
+      this.send(token, `$KV.${this.bucket}.${key}`, MARKER, [caller], key);
+    }
   }
 
   close(): void {
@@ -96,7 +118,6 @@ class KvPipe {
   }
 
   private flushGets(): void {
-    this.getsScheduled = false;
     const all = this.gets;
     this.gets = [];
     const now = Date.now();
@@ -112,7 +133,7 @@ class KvPipe {
       const first = all[i]!.key;
       this.waiting.set(token, { at: now, key: first, bySubject });
       const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
-      this.send(token, `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, new TextEncoder().encode(body), [...bySubject.values()].flat(), first);
+      this.send(token, `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, encoder.encode(body), [...bySubject.values()].flat(), first);
     }
   }
 
@@ -162,7 +183,7 @@ class KvPipe {
       return;
     }
     // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}}.
-    const body = msg.data.length > 0 ? new TextDecoder().decode(msg.data) : "";
+    const body = msg.data.length > 0 ? decoder.decode(msg.data) : "";
     if (body.includes('"error"')) w.callers.reject(this.error(w.key, body));
     else w.callers.resolve(true);
   }
@@ -180,9 +201,10 @@ class KvPipe {
     this.failure ??= err;
     for (const w of this.waiting.values()) this.rejectAll(w, this.error(w.key, err.message, err));
     this.waiting.clear();
-    const gets = this.gets;
+    const queued = [...this.gets, ...this.puts];
     this.gets = [];
-    for (const g of gets) g.caller.reject(this.error(g.key, err.message, err));
+    this.puts = [];
+    for (const g of queued) g.caller.reject(this.error(g.key, err.message, err));
   }
 
   private rejectAll(w: Waiter, e: ChronicleError): void {
@@ -236,16 +258,17 @@ export async function createKvIdempotencyStore(
   const pipe = new KvPipe(conn, bucket, options.timeoutMs ?? 5000);
   return {
     bucket,
-    async isDone(key) {
+    // Not async functions: each returns the pipe's own promise, without a wrapper promise and its extra turns.
+    isDone(key) {
       if (direct) return pipe.get(key);
-      const e = await kv.get(key);
-      return e !== null && e.operation === "PUT";
+      return kv.get(key).then((e) => e !== null && e.operation === "PUT");
     },
-    async markDone(key) {
-      await pipe.put(key);
+    markDone(key) {
+      return pipe.put(key);
     },
-    async close() {
+    close() {
       pipe.close();
+      return Promise.resolve();
     },
   };
 }
