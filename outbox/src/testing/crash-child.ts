@@ -29,7 +29,7 @@ const def = testStream({ name: streamName, partitions: 4 });
 const opened = openOutboxDatabase(dbArg, { poolSize: 8 });
 if (opened.dialect === "postgres") (opened.db as pg.Pool).on("error", () => undefined);
 const conn = await connect({ servers: natsUrl });
-const quiet = () => undefined;
+const quiet = (err: unknown) => void process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
 
 async function bizSchema(): Promise<void> {
   const ddl = [
