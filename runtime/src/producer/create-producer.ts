@@ -296,7 +296,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       }
     }
     const header = this.headerWriter.write(type.headerPrefix, lines);
-    return new Entry(subject, payload, header, dedupKey, id, fnv1a32Ascii(token) % this.partitions);
+    return new Entry(subject, this.headerWriter.keep(payload), header, dedupKey, id, fnv1a32Ascii(token) % this.partitions);
   }
 
   /** Looks an event type up and keeps what is the same for all its events (the constant header lines as bytes). */

@@ -24,6 +24,9 @@ export function headerPrefix(lines: string): Uint8Array {
   return encoder.encode(`NATS/1.0\r\n${lines}`);
 }
 
+/** Payloads up to this size are copied into the slab by {@link HeaderBlockWriter.keep}. */
+const SMALL_COPY_BYTES = 2048;
+
 /** Bytes per slab: a few hundred header blocks of a typical event. */
 const SLAB_BYTES = 128 * 1024;
 
@@ -45,12 +48,7 @@ export class HeaderBlockWriter {
   /** The block `prefix` + `lines` + the closing blank line. */
   write(prefix: Uint8Array, lines: string): Uint8Array {
     // at most 3 UTF-8 bytes per UTF-16 code unit, 2 for the final CRLF
-    const most = prefix.length + lines.length * 3 + 2;
-    if (this.pos + most > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_BYTES, most));
-      this.buf = Buffer.from(this.slab.buffer, this.slab.byteOffset, this.slab.length);
-      this.pos = 0;
-    }
+    this.reserve(prefix.length + lines.length * 3 + 2);
     const start = this.pos;
     this.slab.set(prefix, start);
     let end = start + prefix.length;
@@ -59,5 +57,30 @@ export class HeaderBlockWriter {
     this.slab[end++] = 10; // \n
     this.pos = end;
     return new Uint8Array(this.slab.buffer, start, end - start);
+  }
+
+  /**
+   * A copy of small bytes (an encoded event) in the slab. An event in flight
+   * is kept until its ack; as a view on a slab it holds no buffer of its own,
+   * so the many events in flight cost the garbage collector less than as
+   * thousands of separate `ArrayBuffer`s (external memory, each swept on
+   * its own). Bytes over {@link SMALL_COPY_BYTES} are returned as they are.
+   */
+  keep(bytes: Uint8Array): Uint8Array {
+    const n = bytes.length;
+    if (n > SMALL_COPY_BYTES) return bytes;
+    this.reserve(n);
+    const start = this.pos;
+    this.slab.set(bytes, start);
+    this.pos = start + n;
+    return new Uint8Array(this.slab.buffer, start, n);
+  }
+
+  private reserve(most: number): void {
+    if (this.pos + most > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_BYTES, most));
+      this.buf = Buffer.from(this.slab.buffer, this.slab.byteOffset, this.slab.length);
+      this.pos = 0;
+    }
   }
 }

@@ -18,6 +18,19 @@ describe("header blocks written into slabs", () => {
     for (const [bytes, text] of blocks) expect(dec.decode(bytes)).toBe(text);
   });
 
+  it("keeps small payloads as copies beside the blocks, large ones as they are", () => {
+    const w = new HeaderBlockWriter();
+    const kept: [Uint8Array, number][] = [];
+    for (let i = 0; i < 600; i++) {
+      const bytes = new Uint8Array(i % 500).fill(i % 251);
+      w.write(headerPrefix(""), `n: ${i}\r\n`);
+      kept.push([w.keep(bytes), i]);
+    }
+    for (const [bytes, i] of kept) expect(bytes).toEqual(new Uint8Array(i % 500).fill(i % 251));
+    const large = new Uint8Array(100_000);
+    expect(w.keep(large)).toBe(large);
+  });
+
   it("takes a block larger than a slab", () => {
     const w = new HeaderBlockWriter();
     const lines = `big: ${"y".repeat(300_000)}\r\n`;
