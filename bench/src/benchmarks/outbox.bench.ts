@@ -44,7 +44,9 @@ async function fill(outbox: SqliteOutbox | PgOutbox, def: ReturnType<typeof stre
     const db = outbox.db as BetterSqlite3.Database;
     const p = (outbox as SqliteOutbox).producer(def);
     const tx = db.transaction((from: number) => {
-      for (let i = from; i < Math.min(count, from + TX_SIZE); i++) p.publish(db, "Row", { key: `k${i % KEYS}`, body });
+      const items = [];
+      for (let i = from; i < Math.min(count, from + TX_SIZE); i++) items.push({ name: "Row" as const, event: { key: `k${i % KEYS}`, body } });
+      p.publishBatch(db, items);
     });
     for (let i = 0; i < count; i += TX_SIZE) tx.immediate(i);
   } else {
