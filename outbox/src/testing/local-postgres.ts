@@ -147,7 +147,9 @@ function asUnprivileged(dir: string): { wrap: (cmd: string, args: string[]) => [
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const log = options.log ?? (() => undefined);
   const binDir = options.binDir ?? ensurePostgresBinaries(log).binDir;
-  const dir = mkdtempSync(join(tmpdir(), "chronicle-pg-"));
+  // as root the server runs as nobody, who must be able to reach the folder: /tmp is world-traversable, $TMPDIR may not be
+  const base = process.getuid?.() === 0 && existsSync("/tmp") ? "/tmp" : tmpdir();
+  const dir = mkdtempSync(join(base, "chronicle-pg-"));
   const dataDir = join(dir, "data");
   const { wrap } = asUnprivileged(dir);
   const [initCmd, initArgs] = wrap(join(binDir, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"]);
