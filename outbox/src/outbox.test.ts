@@ -51,6 +51,29 @@ async function openDb(kind: "sqlite" | "postgres"): Promise<Db> {
   return { db: pool, close: () => pool.end(), exec: async (sql) => void (await pool.query(sql)) };
 }
 
+describe("relay", () => {
+  it("keeps rows while the stream does not exist, reports it, and publishes them once it does", async () => {
+    const def = testStream({ name: "ob_late_stream", partitions: 2 });
+    const d = await openDb("sqlite");
+    const outbox = createOutbox(d.db as BetterSqlite3.Database);
+    await outbox.migrate();
+    const db = d.db as BetterSqlite3.Database;
+    db.transaction(() => outbox.producer(def).bind(db).publishChanged({ key: "a", n: 1n }))();
+    const errors: unknown[] = [];
+    const relay = await startRelay(outbox, conn, { pollIntervalMs: 10, retryDelayMs: 100, onError: (e) => errors.push(e) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await outbox.status()).pending).toBe(1);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(relay.stats().failedBatches).toBeGreaterThan(0);
+    await ensureStream(conn, def);
+    await relay.idle();
+    await relay.stop();
+    expect((await outbox.status()).pending).toBe(0);
+    expect((await readAll(conn, def)).map((e) => e.n)).toEqual([1]);
+    await d.close();
+  });
+});
+
 describe.each(["sqlite", "postgres"] as const)("outbox on %s", (kind) => {
   it("publishes committed events in order per key with CloudEvents headers and the row's dedup key; rolled-back ones never", async () => {
     const def = testStream({ name: `ob_${kind}_1`, partitions: 4 });
