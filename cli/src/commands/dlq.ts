@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
 import { fromBinary, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { connect, getDeadLetter, listDeadLetters, purgeDeadLetters, redriveDeadLetter, type DeadLetter } from "@chronicle/runtime";
+import { getDeadLetter, listDeadLetters, purgeDeadLetters, redriveDeadLetter, type DeadLetter } from "@chronicle/runtime";
 import { ExitCode, UsageError, intOption, type Command, type CommandContext, type OptionSpec } from "../framework/command.js";
 import { loadProject } from "../project/load-project.js";
-import { serversOf } from "./streams.js";
+import { connectFromCli, natsConnectionOptions } from "../framework/nats-connection.js";
 
 const connOptions: Record<string, OptionSpec> = {
-  servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+  ...natsConnectionOptions,
   json: { type: "boolean", description: "Print JSON" },
 };
 const streamArg = { name: "stream", description: "Stream name (its dead letters are in <stream>_dlq)", required: true };
@@ -52,7 +52,7 @@ export const dlqCommand: Command = {
         limit: { type: "string", valueName: "N", description: "At most N (default 1000)" },
       },
       async run(ctx) {
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-dlq" });
+        await using conn = await connectFromCli(ctx, "chronicle-dlq");
         const limit = intOption(ctx.values["limit"], "limit", 1, Number.MAX_SAFE_INTEGER);
         const list = await listDeadLetters(conn, String(ctx.args["stream"]), {
           ...(typeof ctx.values["group"] === "string" ? { group: ctx.values["group"] } : {}),
@@ -76,7 +76,7 @@ export const dlqCommand: Command = {
       positionals: [streamArg, seqArg],
       options: { ...connOptions, dir: { type: "string", valueName: "DIR", description: "Project folder with buf.yaml and the protos", default: "." } },
       async run(ctx) {
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-dlq" });
+        await using conn = await connectFromCli(ctx, "chronicle-dlq");
         const d = await getDeadLetter(conn, String(ctx.args["stream"]), seqOf(ctx));
         const decoded = await decodeDeadLetter(ctx, d);
         const out = { ...summary(d), ...decoded, ...(decoded.event === undefined ? { payloadBase64: Buffer.from(d.data).toString("base64") } : {}) };
@@ -107,7 +107,7 @@ export const dlqCommand: Command = {
       },
       async run(ctx) {
         const stream = String(ctx.args["stream"]);
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-dlq" });
+        await using conn = await connectFromCli(ctx, "chronicle-dlq");
         let seqs: number[];
         if (ctx.values["all"])
           seqs = (await listDeadLetters(conn, stream, typeof ctx.values["group"] === "string" ? { group: ctx.values["group"] } : {})).map((d) => d.dlqSequence);
@@ -124,7 +124,7 @@ export const dlqCommand: Command = {
       positionals: [streamArg],
       options: { ...connOptions, group: { type: "string", valueName: "G", description: "Only this group's" } },
       async run(ctx) {
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-dlq" });
+        await using conn = await connectFromCli(ctx, "chronicle-dlq");
         const n = await purgeDeadLetters(conn, String(ctx.args["stream"]), typeof ctx.values["group"] === "string" ? { group: ctx.values["group"] } : {});
         ctx.print(ctx.values["json"] ? JSON.stringify({ purged: n }) : `purged ${n} dead letter(s)`);
         return ExitCode.Ok;

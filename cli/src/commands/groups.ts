@@ -1,9 +1,9 @@
-import { connect, describeGroup, listGroups, rewindGroup, type RewindTarget } from "@chronicle/runtime";
+import { describeGroup, listGroups, rewindGroup, type RewindTarget } from "@chronicle/runtime";
 import { ExitCode, UsageError, type Command, type OptionSpec } from "../framework/command.js";
-import { serversOf } from "./streams.js";
+import { connectFromCli, natsConnectionOptions } from "../framework/nats-connection.js";
 
 const connOptions: Record<string, OptionSpec> = {
-  servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+  ...natsConnectionOptions,
   json: { type: "boolean", description: "Print JSON" },
 };
 
@@ -28,7 +28,7 @@ export const groupsCommand: Command = {
       positionals: [{ name: "stream", description: "Only groups of this stream" }],
       options: connOptions,
       async run(ctx) {
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-groups" });
+        await using conn = await connectFromCli(ctx, "chronicle-groups");
         const groups = await listGroups(conn, typeof ctx.args["stream"] === "string" ? ctx.args["stream"] : undefined);
         if (ctx.values["json"]) ctx.print(JSON.stringify(groups));
         else if (groups.length === 0) ctx.print("no consumer groups");
@@ -45,7 +45,7 @@ export const groupsCommand: Command = {
       ],
       options: connOptions,
       async run(ctx) {
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-groups" });
+        await using conn = await connectFromCli(ctx, "chronicle-groups");
         const d = await describeGroup(conn, String(ctx.args["stream"]), String(ctx.args["group"]));
         if (ctx.values["json"]) {
           ctx.print(JSON.stringify(d));
@@ -75,7 +75,7 @@ export const groupsCommand: Command = {
       async run(ctx) {
         if (ctx.values["to"] === undefined) throw new UsageError("--to is required: start, a stream sequence or a time");
         const to = parseRewindTarget(ctx.values["to"]);
-        await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-groups" });
+        await using conn = await connectFromCli(ctx, "chronicle-groups");
         const r = await rewindGroup(conn, String(ctx.args["stream"]), String(ctx.args["group"]), { to });
         ctx.print(ctx.values["json"] ? JSON.stringify(r) : `rewound ${r.partitions} partitions; epoch ${r.epoch}`);
         return ExitCode.Ok;

@@ -1,6 +1,6 @@
-import { connect, lag, listGroups } from "@chronicle/runtime";
+import { lag, listGroups } from "@chronicle/runtime";
 import { ExitCode, intOption, type Command } from "../framework/command.js";
-import { serversOf } from "./streams.js";
+import { connectFromCli, natsConnectionOptions } from "../framework/nats-connection.js";
 
 /** `chronicle lag`: unacknowledged events per group, optionally failing above a limit. */
 export const lagCommand: Command = {
@@ -13,14 +13,14 @@ export const lagCommand: Command = {
     { name: "group", description: "Only this group" },
   ],
   options: {
-    servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+    ...natsConnectionOptions,
     json: { type: "boolean", description: "Print JSON" },
     max: { type: "string", valueName: "N", description: "Exit 1 when a group's lag is above N" },
     partitions: { type: "boolean", description: "Show the lag of each partition" },
   },
   async run(ctx) {
     const max = intOption(ctx.values["max"], "max", 0, Number.MAX_SAFE_INTEGER);
-    await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-lag" });
+    await using conn = await connectFromCli(ctx, "chronicle-lag");
     const streamArg = typeof ctx.args["stream"] === "string" ? ctx.args["stream"] : undefined;
     const groupArg = typeof ctx.args["group"] === "string" ? ctx.args["group"] : undefined;
     const streams = streamArg ? [streamArg] : [...new Set((await listGroups(conn)).map((g) => g.stream))];

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
-import { connect } from "@chronicle/runtime";
 import { createOutbox, openOutboxDatabase, startRelay, type OutboxStatus } from "@chronicle/outbox";
 import { ExitCode, UsageError, intOption, type Command } from "../framework/command.js";
-import { serversOf } from "./streams.js";
+import { connectFromCli, natsConnectionOptions } from "../framework/nats-connection.js";
 
 function openDb(value: unknown) {
   if (typeof value !== "string" || value === "") throw new UsageError("--db is required: a postgres:// URL or the path of an SQLite file");
@@ -64,7 +63,7 @@ export const outboxCommand: Command = {
         "Publishes outbox rows in commit order per key with their dedup key as Nats-Msg-Id and deletes them once acknowledged. Several relays may run: on PostgreSQL they share the keys, on SQLite one holds the lease. Stops on Ctrl-C or SIGTERM.",
       options: {
         db: dbOption,
-        servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+        ...natsConnectionOptions,
         "batch-size": { type: "string", valueName: "N", description: "Rows per batch; default 1000" },
         "table-prefix": prefixOption,
       },
@@ -72,7 +71,7 @@ export const outboxCommand: Command = {
         const batchSize = intOption(ctx.values["batch-size"], "batch-size", 1, 100_000);
         const opened = openDb(ctx.values["db"]);
         try {
-          await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-outbox-relay" });
+          await using conn = await connectFromCli(ctx, "chronicle-outbox-relay");
           const prefix = ctx.values["table-prefix"];
           const outbox = createOutbox(opened.db, typeof prefix === "string" ? { tablePrefix: prefix } : {});
           await outbox.migrate();

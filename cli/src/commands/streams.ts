@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
-import { applyStreams, connect, planStreams, type StreamPlan, type StreamSettings } from "@chronicle/runtime";
+import { applyStreams, planStreams, type StreamPlan, type StreamSettings } from "@chronicle/runtime";
 import { ExitCode, type Command, type CommandContext, type OptionSpec } from "../framework/command.js";
 import { loadProject } from "../project/load-project.js";
+import { connectFromCli, natsConnectionOptions } from "../framework/nats-connection.js";
 
 /** Options shared by commands that talk to NATS. @private */
 export const serverOptions: Record<string, OptionSpec> = {
-  servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+  ...natsConnectionOptions,
   dir: { type: "string", valueName: "DIR", description: "Project folder with buf.yaml and the protos", default: "." },
 };
 
@@ -43,7 +44,7 @@ async function run(ctx: CommandContext, apply: boolean): Promise<number> {
     return ExitCode.Ok;
   }
   const force = ctx.values["force"] === true;
-  await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-cli" });
+  await using conn = await connectFromCli(ctx, "chronicle-cli");
   const plans = apply ? await applyStreams(conn, settings, { force }) : await planStreams(conn, settings, { force });
   if (ctx.values["json"]) ctx.print(JSON.stringify(plans));
   else for (const line of renderPlans(plans, apply)) ctx.print(line);

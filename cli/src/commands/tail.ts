@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
 import { fromBinary, toJson, type FileRegistry, type JsonValue } from "@bufbuild/protobuf";
-import { connect, replayStored, type ReplayFrom, type StoredEvent } from "@chronicle/runtime";
+import { replayStored, type ReplayFrom, type StoredEvent } from "@chronicle/runtime";
 import { ExitCode, UsageError, intOption, type Command } from "../framework/command.js";
 import { loadProject } from "../project/load-project.js";
-import { serverOptions, serversOf } from "./streams.js";
+import { serverOptions } from "./streams.js";
+import { connectFromCli } from "../framework/nats-connection.js";
 
 /** Parses `--from`: `start`, a stream sequence, or a time (RFC 3339 / anything `Date` reads). @private */
 export function parseFrom(value: unknown): ReplayFrom {
@@ -78,7 +79,7 @@ export const tailCommand: Command = {
       if (!short) throw new UsageError(`--type ${event}: no event of stream ${stream} has this full name; use its name in the stream`);
       event = short;
     }
-    await using conn = await connect({ servers: serversOf(ctx), name: "chronicle-tail" });
+    await using conn = await connectFromCli(ctx, "chronicle-tail");
     let printed = 0;
     for await (const s of replayStored(conn, stream, {
       from,

@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { connect, isChronicleError, type ChronicleConnection, type ConnectOptions } from "@chronicle/runtime";
+import { UsageError, type CommandContext, type OptionSpec } from "./command.js";
+
+/**
+ * The NATS options every command that talks to NATS accepts. Each has an
+ * environment variable used when the option is absent; secrets are better
+ * passed that way (or in files), since a command line is visible to other
+ * users of the machine.
+ */
+export const natsConnectionOptions: Record<string, OptionSpec> = {
+  servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
+  creds: { type: "string", valueName: "FILE", description: "Credentials file (JWT and NKey seed) for decentralized auth; default $NATS_CREDS" },
+  user: { type: "string", valueName: "NAME", description: "User name; default $NATS_USER" },
+  password: { type: "string", valueName: "SECRET", description: "Password of --user; default $NATS_PASSWORD (prefer the variable)" },
+  token: { type: "string", valueName: "SECRET", description: "Authentication token; default $NATS_TOKEN (prefer the variable)" },
+  nkey: { type: "string", valueName: "FILE", description: "File holding an NKey seed (SU...); default $NATS_NKEY" },
+  "tls-ca": { type: "string", valueName: "FILE", description: "PEM CA certificate(s) to trust for TLS; default $NATS_CA" },
+  "tls-cert": { type: "string", valueName: "FILE", description: "PEM client certificate for TLS; default $NATS_CERT" },
+  "tls-key": { type: "string", valueName: "FILE", description: "PEM key of --tls-cert; default $NATS_KEY" },
+};
+
+/** Environment variable read for each option of {@link natsConnectionOptions}. */
+export const NATS_ENV: Readonly<Record<string, string>> = {
+  servers: "NATS_URL",
+  creds: "NATS_CREDS",
+  user: "NATS_USER",
+  password: "NATS_PASSWORD",
+  token: "NATS_TOKEN",
+  nkey: "NATS_NKEY",
+  "tls-ca": "NATS_CA",
+  "tls-cert": "NATS_CERT",
+  "tls-key": "NATS_KEY",
+};
+
+function value(ctx: CommandContext, option: string, env: NodeJS.ProcessEnv): string | undefined {
+  const v = ctx.values[option];
+  if (typeof v === "string" && v !== "") return v;
+  const e = env[NATS_ENV[option]!];
+  return e !== undefined && e !== "" ? e : undefined;
+}
+
+/** Hides the user information of URLs (`nats://user:secret@host` -> `nats://***@host`). */
+export function redactUrl(url: string): string {
+  return url.replace(/(\w+:\/\/)[^@/\s]*@/g, "$1***@");
+}
+
+/**
+ * Turns the NATS options of a command line (and their environment
+ * variables) into runtime {@link ConnectOptions}. Throws a `UsageError` for
+ * contradictory or unreadable options; messages never contain a password,
+ * token or seed.
+ */
+export function natsConnectOptionsOf(ctx: CommandContext, name: string, env: NodeJS.ProcessEnv = process.env): ConnectOptions {
+  const servers = (value(ctx, "servers", env) ?? "nats://127.0.0.1:4222")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const options: ConnectOptions = { servers, name };
+  const file = (option: string) => {
+    const path = value(ctx, option, env);
+    return path === undefined ? undefined : resolve(ctx.cwd, path);
+  };
+  const user = value(ctx, "user", env);
+  const password = value(ctx, "password", env);
+  const token = value(ctx, "token", env);
+  const creds = file("creds");
+  const nkey = file("nkey");
+  if (password !== undefined && user === undefined) throw new UsageError("--password needs --user (or $NATS_USER)");
+  const methods = [user !== undefined, token !== undefined, creds !== undefined, nkey !== undefined].filter(Boolean).length;
+  if (methods > 1) throw new UsageError("pass one of --user/--password, --token, --creds or --nkey (or their variables), not several");
+  if (user !== undefined) {
+    options.user = user;
+    if (password !== undefined) options.pass = password;
+  }
+  if (token !== undefined) options.token = token;
+  if (creds !== undefined) {
+    try {
+      readFileSync(creds);
+    } catch (err) {
+      throw new UsageError(`cannot read the credentials file ${creds}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+    options.credsFile = creds;
+  }
+  if (nkey !== undefined) {
+    let seed: string;
+    try {
+      seed = readFileSync(nkey, "utf8").trim();
+    } catch (err) {
+      throw new UsageError(`cannot read the NKey seed file ${nkey}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    }
+    if (!/^S[A-Z2-7]{50,}$/.test(seed)) throw new UsageError(`${nkey} does not hold an NKey seed (a line starting with S)`);
+    options.nkeySeed = seed;
+  }
+  const caFile = file("tls-ca");
+  const certFile = file("tls-cert");
+  const keyFile = file("tls-key");
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
+  if (caFile !== undefined || certFile !== undefined) {
+    options.tls = { ...(caFile !== undefined ? { caFile } : {}), ...(certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : {}) };
+  }
+  return options;
+}
+
+/**
+ * Connects to NATS with the command's NATS options (see
+ * {@link natsConnectionOptions}). A refused or failed connection becomes a
+ * `UsageError` naming the servers with their user information hidden, and
+ * without any secret.
+ */
+export async function connectFromCli(ctx: CommandContext, name = "chronicle-cli", env: NodeJS.ProcessEnv = process.env): Promise<ChronicleConnection> {
+  const options = natsConnectOptionsOf(ctx, name, env);
+  try {
+    return await connect(options);
+  } catch (err) {
+    let message = redactUrl(err instanceof Error ? err.message : String(err));
+    for (const secret of [options.pass, options.token, options.nkeySeed]) if (secret) message = message.split(secret).join("***");
+    const kind = isChronicleError(err) && err.code === "permission_denied" ? "NATS refused the credentials" : "cannot connect to NATS";
+    throw new UsageError(`${kind}: ${message}`);
+  }
+}
