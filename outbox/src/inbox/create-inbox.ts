@@ -1,4 +1,4 @@
-import { ChronicleError, ErrorCode, type EventContext, type EventHandler } from "@chronicle/runtime";
+import { ChronicleError, ErrorCode, type EventContext, type EventHandler, type IdempotencyStore } from "@chronicle/runtime";
 import {
   dialectOf,
   tableNames,
@@ -11,15 +11,8 @@ import {
 } from "../sql/database.js";
 import { migratePg, migrateSqlite } from "../sql/migrate.js";
 
-/**
- * The runtime's idempotency store contract (`IdempotencyStore` of
- * `@chronicle/runtime`, structurally): `isDone` and `markDone` of opaque keys.
- */
-export interface SqlIdempotencyStore {
-  isDone(key: string): Promise<boolean>;
-  markDone(key: string): Promise<void>;
-  close?(): Promise<void>;
-}
+/** The runtime's `IdempotencyStore`, implemented on the inbox table by {@link Inbox.store}. */
+export type SqlIdempotencyStore = IdempotencyStore;
 
 /** Options of {@link createInbox}. */
 export interface InboxOptions {
