@@ -44,8 +44,8 @@ const encoder = new TextEncoder();
  *
  * - A record is one publish to the key's subject with a reply subject; the
  *   server's acknowledgement resolves it.
- * - Everything asked for in one event-loop turn is sent at its end
- *   (`setImmediate`), in one socket write.
+ * - Everything asked for in one run of callbacks and microtasks is sent
+ *   together in a microtask after them, in one socket write.
  * - Lookups made in the same event-loop turn leave as one batched direct
  *   get (`multi_last`, server 2.11+) of up to 256 keys: the server answers
  *   with the keys it holds, then an end-of-batch status, so a batch of new
@@ -89,11 +89,16 @@ class KvPipe {
     });
   }
 
-  /** Sends what this event-loop turn asked for at its end, so that it leaves in one socket write. */
+  /**
+   * Sends what was asked for once the current run of callbacks and microtasks is done (a
+   * microtask, not a later turn): requests made together leave in one socket write, and a record
+   * is on its way to the server right after its handler finished (the client dying then
+   * usually does not lose it).
+   */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.scheduled = false;
       this.flushGets();
       this.flushPuts();
