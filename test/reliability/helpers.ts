@@ -101,6 +101,18 @@ export async function publishAll(
 
 /** Reads every stored Note of a stream with a throwaway ordered read; returns value -> count. */
 export async function storedCounts(conn: ChronicleConnection, stream: string): Promise<Map<string, number>> {
+  // right after a restart the client may still be reconnecting: try for 30 s
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await readCounts(conn, stream);
+    } catch (err) {
+      if (attempt >= 60) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+async function readCounts(conn: ChronicleConnection, stream: string): Promise<Map<string, number>> {
   const { fromBinary } = await import("@bufbuild/protobuf");
   const info = await conn.jsm.streams.info(stream);
   const counts = new Map<string, number>();
