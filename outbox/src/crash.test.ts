@@ -17,7 +17,7 @@ const OUTBOX_ROUNDS = Number(process.env["CHRONICLE_OUTBOX_ROUNDS"] ?? 12);
 // Most a round may write: SQLite writes several times faster, so it gets more, for kills to land mid-way
 const OUTBOX_EVENTS_BY_KIND = {
   sqlite: Number(process.env["CHRONICLE_OUTBOX_EVENTS"] ?? 24_000),
-  postgres: Number(process.env["CHRONICLE_OUTBOX_EVENTS"] ?? 6000),
+  postgres: Number(process.env["CHRONICLE_OUTBOX_EVENTS"] ?? 12_000),
 };
 const INBOX_ROUNDS = Number(process.env["CHRONICLE_INBOX_ROUNDS"] ?? 6);
 // SQLite handles events several times faster than PostgreSQL: more of them, so that kills land mid-way
