@@ -112,27 +112,42 @@ const bench: Benchmark = {
     const out: Measurement[] = [];
 
     // Raw baseline on the same stream and payloads: one plain consumer over the stream is what nats.js does best.
+    // Raw and group runs alternate, best of `rounds` each, so that both meet the same load on a busy machine.
     const def1 = notes("bench_c1", 16);
     await fill(conn, def1, count);
-    await conn.jsm.consumers.add("bench_c1", { durable_name: "raw", ack_policy: "explicit", max_ack_pending: 10_000 } as never);
-    const raw = await conn.js.consumers.get("bench_c1", "raw");
-    let got = 0;
-    let first = 0;
-    const msgs = await raw.consume({ max_messages: 1000 });
-    for await (const m of msgs) {
-      m.ack();
-      if (got++ === 0) first = performance.now();
-      if (got >= count) break;
+    const rawOnce = async (name: string) => {
+      await conn.jsm.consumers.add("bench_c1", { durable_name: name, ack_policy: "explicit", max_ack_pending: 10_000 } as never);
+      const raw = await conn.js.consumers.get("bench_c1", name);
+      let got = 0;
+      let first = 0;
+      const msgs = await raw.consume({ max_messages: 1000 });
+      for await (const m of msgs) {
+        m.ack();
+        if (got++ === 0) first = performance.now();
+        if (got >= count) break;
+      }
+      const rate = perSecond(count - 1, performance.now() - first);
+      await conn.jsm.consumers.delete("bench_c1", name);
+      return rate;
+    };
+    const rounds = ctx.quick ? 2 : 3;
+    let rawRate = 0;
+    const best = new Map<number, number>();
+    for (let r = 0; r < rounds; r++) {
+      const rawR = await rawOnce(`raw${r}`);
+      rawRate = Math.max(rawRate, rawR);
+      const line = [`round ${r + 1}: raw consume+ack ${Math.round(rawR)}/s`];
+      for (const members of [1, 2, 4]) {
+        const { rate, startMs } = await groupThroughput(server.url, def1, `g${members}r${r}`, members, count);
+        best.set(members, Math.max(best.get(members) ?? 0, rate));
+        line.push(`${members} member(s) ${Math.round(rate)}/s (first event after ${startMs} ms)`);
+      }
+      ctx.log(line.join(", "));
     }
-    const rawRate = perSecond(count - 1, performance.now() - first);
-    ctx.log(`raw consume+ack: ${Math.round(rawRate)}/s`);
-
     for (const members of [1, 2, 4]) {
-      const { rate, startMs } = await groupThroughput(server.url, def1, `g${members}`, members, count);
-      ctx.log(`group, ${members} member(s): ${Math.round(rate)}/s (first event ${startMs} ms after start)`);
       out.push({
         name: `group throughput, KV store, ${members} member${members > 1 ? "s" : ""}, 16 partitions`,
-        value: rate,
+        value: best.get(members)!,
         unit: "events/s",
         baseline: { name: "raw consume()+ack", value: rawRate },
         ...(members === 1 ? { note: "target >= 0.5x" } : {}),

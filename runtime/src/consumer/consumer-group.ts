@@ -29,7 +29,10 @@ export interface ConsumerGroupOptions<E extends EventSchemas> {
   retry?: Partial<RetryPolicy>;
   /** Where a new group starts; default the beginning of the stream. Ignored once the group exists. */
   startAt?: StartPosition;
-  /** Handlers running at once in this member, over all its partitions; default 64. */
+  /**
+   * Events in flight in this member, over all its partitions: handlers running plus handled events
+   * whose idempotency record is not yet confirmed (the most a crash can make run twice); default 64.
+   */
   maxConcurrency?: number;
   /** Unacknowledged events per partition (the consumers' `max_ack_pending`); default 512. */
   maxAckPending?: number;

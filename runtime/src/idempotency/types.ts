@@ -8,6 +8,10 @@ import { createHash } from "node:crypto";
  * Keys are opaque strings chosen by the runtime (group, rewind epoch and the
  * event's idempotency key); a store only has to answer `isDone` and remember
  * `markDone`. See docs/delivery.md for what each store guarantees.
+ *
+ * The runtime calls `isDone` for every delivery as it arrives, so a store
+ * sees many lookups (and records) in flight at once: one that can answer
+ * them in batches, as the KV store does, should.
  */
 export interface IdempotencyStore {
   /** True when `markDone(key)` was recorded and has not expired. */
