@@ -34,6 +34,15 @@ describe("packed packages", () => {
       expect(r.stderr, `import @chronicle/${p}`).toBe("");
       expect(Number(r.stdout.trim()), `exports of @chronicle/${p}`).toBeGreaterThan(0);
     }
+    // the SQL drivers are optional peers: without one, opening that kind of database says what to install
+    const noDriver = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `const { openOutboxDatabase } = await import("@chronicle/outbox"); openOutboxDatabase("x.db");`],
+      { cwd: app, encoding: "utf8" },
+    );
+    expect(noDriver.status).not.toBe(0);
+    expect(noDriver.stderr).toContain('needs the "better-sqlite3" package: npm install better-sqlite3@12');
+
     const help = spawnSync("npx", ["--no-install", "chronicle", "--help"], { cwd: app, encoding: "utf8" });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain("Usage: chronicle <command>");

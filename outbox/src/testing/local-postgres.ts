@@ -3,8 +3,9 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { ChronicleError, ErrorCode, guardChild, unguardChild } from "@chronicle/runtime";
+import { loadDriver } from "../sql/drivers.js";
 
 /** Where the PostgreSQL server binaries were found. */
 export interface PostgresBinaries {
@@ -207,7 +208,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    const client = new (loadDriver<typeof pg>("pg", "a PostgreSQL server").Client)({ connectionString: url, connectionTimeoutMillis: 1000 });
     try {
       await client.connect();
       await client.query("SELECT 1");
@@ -242,7 +243,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     async createDatabase(name: string) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name))
         throw new ChronicleError(ErrorCode.InvalidArgument, `database name ${JSON.stringify(name)} must match [a-z_][a-z0-9_]*`);
-      const client = new pg.Client({ connectionString: url });
+      const client = new (loadDriver<typeof pg>("pg", "a PostgreSQL server").Client)({ connectionString: url });
       await client.connect();
       try {
         await client.query(`CREATE DATABASE ${name}`);
