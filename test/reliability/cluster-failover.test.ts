@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, startRegistryServer, type RegistryClient, type RegistryServer } from "@chronicle/registry";
-import { connect, ensureStream, startConsumerGroup, startLocalCluster, type ChronicleConnection, type LocalCluster } from "@chronicle/runtime";
+import { connect, startConsumerGroup, startLocalCluster, type ChronicleConnection, type LocalCluster } from "@chronicle/runtime";
 import { messageSet } from "../../registry/src/testing/schemas.js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, storedCounts, waitFor } from "./helpers.js";
+import { killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, storedCounts, waitFor, provision } from "./helpers.js";
 
 let cluster: LocalCluster;
 let conn: ChronicleConnection;
@@ -69,7 +69,7 @@ describe("3-node cluster, 3 replicas", () => {
     async () => {
       const def = noteStream("fail", 8, 3);
       // set-up only: JetStream API calls can time out on a loaded 2-core machine
-      await untilOk(() => ensureStream(conn, def));
+      await untilOk(() => provision(conn, def));
       await untilOk(() => client.register("rel.v1.Order", messageSet("rel.v1.Order", [{ name: "id", number: 1 }])));
 
       const effects: { m: string; v: string; at: number }[] = [];
@@ -97,6 +97,7 @@ describe("3-node cluster, 3 replicas", () => {
         onProgress: async (done) => {
           if (!killed && done >= EVENTS / 4) {
             const node = await leaderOf("fail");
+            await sleep(5 + Math.random() * 20); // the window is on the wire, some stored, some acknowledged
             await cluster.server(node).kill("SIGKILL");
             killed = { node, at: Date.now() };
             // measured from the kill, while the producer and consumers are busy
@@ -177,7 +178,7 @@ describe("3-node cluster, 3 replicas", () => {
     async () => {
       const COUNT = scaled(300, 2000);
       const def = noteStream("dlqf", 4, 3);
-      await untilOk(() => ensureStream(conn, def));
+      await untilOk(() => provision(conn, def));
       const effectsFile = join(dir, "dlq-effects.log");
       const base = { servers: cluster.urls, stream: "dlqf", partitions: 4, replicas: 3, group: "g", effectsFile, store: "kv" as const };
       const cfg = { ...base, alwaysFail: true, maxAttempts: 3, failoverMs: 2000 };

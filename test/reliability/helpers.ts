@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { createProducer, defineStream, type ChronicleConnection, type PublishResult, type StreamDefinition } from "@chronicle/runtime";
+import { createProducer, defineStream, ensureStream, type ChronicleConnection, type PublishResult, type StreamDefinition } from "@chronicle/runtime";
 
 /** `CHRONICLE_SOAK=1` (npm run test:soak) scales counts and rounds up. */
 export const SOAK = process.env["CHRONICLE_SOAK"] === "1";
@@ -29,9 +29,9 @@ export type NoteStream = StreamDefinition<{ Note: typeof StringValueSchema }>;
  * A stream with one event type `Note` (a StringValue `<key>:<n>`); its
  * idempotency key is `<key>_<n>`, plain enough that the store key ends with it.
  */
-export function noteStream(name: string, partitions: number, replicas = 1): NoteStream {
+export function noteStream(name: string, partitions: number, replicas = 1, duplicateWindowMs = 120_000): NoteStream {
   return defineStream<{ Note: typeof StringValueSchema }>(
-    { name, partitions, replicas, storage: "file" },
+    { name, partitions, replicas, storage: "file", duplicateWindowMs },
     {
       Note: {
         schema: StringValueSchema,
@@ -44,6 +44,17 @@ export function noteStream(name: string, partitions: number, replicas = 1): Note
       },
     },
   );
+}
+
+/**
+ * Provisions a note stream with `ensureStream`. With
+ * CHRONICLE_RELIABILITY_BREAK=dedup the server's duplicate window is 100 ms
+ * (the producer still believes 2 minutes), so retries are no longer
+ * deduplicated: the tests must then see events stored twice.
+ */
+export async function provision(conn: ChronicleConnection, def: NoteStream): Promise<void> {
+  const s = def.settings;
+  await ensureStream(conn, BREAK === "dedup" ? noteStream(s.name, s.partitions, s.replicas, 100) : def);
 }
 
 /** `count` notes over `keys` keys, numbered per key: `k<i % keys>:<n>`. */
@@ -67,7 +78,7 @@ export interface PublishOutcome {
 
 /**
  * Publishes `values` with the runtime producer (dedup key = value), `window`
- * at a time so the test can interleave faults; `onProgress` after each window.
+ * at a time; `onProgress(sentSoFar)` runs while each window is in flight.
  */
 export async function publishAll(
   conn: ChronicleConnection,
@@ -80,7 +91,7 @@ export async function publishAll(
   const window = options.window ?? 1000;
   let lastAck = Date.now();
   for (let i = 0; i < values.length; i += window) {
-    await Promise.all(
+    const batch = Promise.all(
       values.slice(i, i + window).map((value) =>
         producer.publish("Note", { value }, { dedupKey: value }).then(
           (r) => {
@@ -93,7 +104,9 @@ export async function publishAll(
         ),
       ),
     );
+    // called while this window is in flight, so that a fault injected here hits publishes awaiting their acks
     await options.onProgress?.(Math.min(i + window, values.length));
+    await batch;
   }
   await producer.close();
   return out;

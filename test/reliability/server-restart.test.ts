@@ -1,8 +1,8 @@
 // Issue #10, scenario 3: one file-storage nats-server SIGKILLed and restarted
 // while a producer publishes and a consumer group consumes.
 import { describe, expect, it } from "vitest";
-import { connect, describeGroup, ensureStream, startConsumerGroup, startLocalServer } from "@chronicle/runtime";
-import { notes, noteStream, publishAll, scaled, storedCounts, waitFor } from "./helpers.js";
+import { connect, describeGroup, startConsumerGroup, startLocalServer } from "@chronicle/runtime";
+import { notes, noteStream, publishAll, scaled, sleep, storedCounts, waitFor, provision } from "./helpers.js";
 
 describe("single server restarted during publishing and consuming", () => {
   const EVENTS = scaled(20_000, 100_000);
@@ -15,7 +15,7 @@ describe("single server restarted during publishing and consuming", () => {
       await using server = await startLocalServer();
       await using conn = await connect({ servers: server.url, name: "producer" });
       const def = noteStream("restart", 8);
-      await ensureStream(conn, def);
+      await provision(conn, def);
       const effects: { m: string; v: string; at: number }[] = [];
       const members = await Promise.all(
         ["a", "b"].map(async (id) => {
@@ -38,6 +38,7 @@ describe("single server restarted during publishing and consuming", () => {
         onProgress: async (done) => {
           if (done < nextAt || downtimes.length >= RESTARTS) return;
           nextAt += EVENTS / (RESTARTS + 1);
+          await sleep(5 + Math.random() * 20); // the window is on the wire, some stored, some acknowledged
           const t0 = Date.now();
           await server.kill("SIGKILL");
           await server.restart();
