@@ -39,7 +39,7 @@ export {
 export { keyToken, keyFromToken } from "./layout/key-token.js";
 export { partitionOf, fnv1a32 } from "./layout/partition.js";
 export { layout } from "./layout/subjects.js";
-export { Headers, PROTOBUF_CONTENT_TYPE } from "./layout/headers.js";
+export { Headers, PROTOBUF_CONTENT_TYPE, PARTITION_KEY_ENCODING, headerSafe, partitionKeyHeaders, readPartitionKey } from "./layout/headers.js";
 
 // Producer and handler contracts that generated code names (protoc-gen-chronicle)
 export type { EventInput, PublishOptions, PublishResult, CloseReport, Producer } from "./producer/types.js";
@@ -48,7 +48,7 @@ export type { EventContext, EventHandler, ExhaustiveHandlers, PartialHandlers } 
 // Streams, producer, replay (issue #4)
 export { planStreams, applyStreams, ensureStream, type StreamPlan, type StreamAction, type FieldChange, type PlanOptions } from "./streams/provision.js";
 export { streamConfigOf, dlqStreamConfigOf } from "./streams/stream-config.js";
-export { createProducer, PARTITION_KEY_ENCODING } from "./producer/create-producer.js";
+export { createProducer } from "./producer/create-producer.js";
 export type { ProducerOptions } from "./producer/types.js";
 export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./tracing/propagation.js";
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";

@@ -4,6 +4,8 @@ import {
   ChronicleError,
   ErrorCode,
   Headers,
+  headerSafe,
+  partitionKeyHeaders,
   PROTOBUF_CONTENT_TYPE,
   layout,
   partitionOf,
@@ -27,13 +29,7 @@ export interface OutboxRow {
   createdAt: number;
 }
 
-/** Same as the runtime producer: a key with CR, LF or edge white space travels percent-encoded. */
-const PARTITION_KEY_ENCODING = "chronicle-partitionkey-encoding";
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-function headerSafe(v: string): boolean {
-  return !/[\r\n]/.test(v) && v.trim() === v;
-}
 
 /**
  * Encodes one event the way the runtime producer would publish it: subject
@@ -74,7 +70,7 @@ export function encodeRow(definition: StreamDefinition, source: string, name: st
     [Headers.ContentType]: PROTOBUF_CONTENT_TYPE,
     [Headers.Id]: headerSafe(id) ? id : encodeURIComponent(id),
     [Headers.Time]: (options.time ?? new Date()).toISOString(),
-    ...(headerSafe(key) ? { [Headers.PartitionKey]: key } : { [Headers.PartitionKey]: encodeURIComponent(key), [PARTITION_KEY_ENCODING]: "uri" }),
+    ...partitionKeyHeaders(key),
   };
   for (const [k, v] of Object.entries(options.headers ?? {})) {
     if (!HEADER_NAME.test(k) || !headerSafe(v) || k.toLowerCase() === Headers.MsgId.toLowerCase()) {

@@ -6,7 +6,7 @@ import { DeadLetterHeaders, type DeadLetterReason } from "../dead-letter/headers
 import { publishDeadLetter } from "../dead-letter/publish.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import { safeStoreKey, type IdempotencyStore } from "../idempotency/types.js";
-import { Headers } from "../layout/headers.js";
+import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import type { ConsumerMetrics } from "../metrics/consumer-metrics.js";
@@ -155,7 +155,7 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
     });
     return d;
   }
-  d.key = headers[Headers.PartitionKey] ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
+  d.key = readPartitionKey(headers) ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
   d.id = headers[Headers.Id] ?? headers[Headers.MsgId] ?? `${origin.stream}-${origin.sequence}`;
   d.idempotencyKey = d.id;
   try {

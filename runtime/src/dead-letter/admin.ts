@@ -2,7 +2,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { StoredMsg } from "@nats-io/jetstream";
 import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
-import { Headers } from "../layout/headers.js";
+import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { redriveSubject } from "../groups/names.js";
@@ -43,7 +43,7 @@ function toDeadLetter(m: StoredMsg): DeadLetter | undefined {
     group: parts[1]!,
     partition: Number(parts[2]),
     eventName: parts[3]!,
-    key: headers[Headers.PartitionKey] ?? keyFromToken(parts[4]!) ?? parts[4]!,
+    key: readPartitionKey(headers) ?? keyFromToken(parts[4]!) ?? parts[4]!,
     origin: { stream: h(DeadLetterHeaders.Stream), subject: h(DeadLetterHeaders.Subject), sequence: Number(h(DeadLetterHeaders.Sequence)) },
     attempts: Number(h(DeadLetterHeaders.Attempts)),
     reason: h(DeadLetterHeaders.Reason),

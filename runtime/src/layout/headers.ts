@@ -20,3 +20,37 @@ export const Headers = {
 
 /** Content type of Chronicle events. */
 export const PROTOBUF_CONTENT_TYPE = "application/protobuf";
+
+/** Set to `uri` when `ce-partitionkey` holds the key percent-encoded. */
+export const PARTITION_KEY_ENCODING = "chronicle-partitionkey-encoding";
+
+/**
+ * True when a value travels verbatim in a NATS header: no CR or LF, and no
+ * white space at either end (which header parsing would trim).
+ */
+export function headerSafe(value: string): boolean {
+  return !/[\r\n]/.test(value) && value.trim() === value;
+}
+
+/**
+ * The headers that carry an event's key: `ce-partitionkey` verbatim when it
+ * is {@link headerSafe}, else percent-encoded (`encodeURIComponent`) with
+ * `chronicle-partitionkey-encoding: uri`. {@link readPartitionKey} reverses it.
+ */
+export function partitionKeyHeaders(key: string): Record<string, string> {
+  return headerSafe(key) ? { [Headers.PartitionKey]: key } : { [Headers.PartitionKey]: encodeURIComponent(key), [PARTITION_KEY_ENCODING]: "uri" };
+}
+
+/** The event's key from its headers, decoded; undefined when the header is absent or its encoding unknown. */
+export function readPartitionKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = headers[Headers.PartitionKey];
+  if (value === undefined) return undefined;
+  const encoding = headers[PARTITION_KEY_ENCODING];
+  if (encoding === undefined) return value;
+  if (encoding !== "uri") return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}

@@ -3,7 +3,7 @@ import { createInbox, nuid, type Msg, type MsgHdrs, type PublishOptions as NatsP
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
-import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
+import { Headers, PARTITION_KEY_ENCODING, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../streams/nats-error.js";
@@ -16,8 +16,6 @@ import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions
 export const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 /** @private */
 export const EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject";
-/** Set when `ce-partitionkey` holds the key percent-encoded (it had CR, LF or edge white space). */
-export const PARTITION_KEY_ENCODING = "chronicle-partitionkey-encoding";
 
 const MAX_FAILURES_KEPT = 10_000;
 /** After a reconnect, "no responders" is taken for a stream still recovering, for this long. */

@@ -2,9 +2,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const encoder = new TextEncoder();
 
 /** True when nats.js would keep a header value verbatim: no CR/LF, no white space at the ends. @private */
-export function headerSafe(v: string): boolean {
-  return !/[\r\n]/.test(v) && v.trim() === v;
-}
+export { headerSafe } from "../layout/headers.js";
 
 /** True for a valid header field name (RFC 9110 token). @private */
 export function validHeaderName(name: string): boolean {

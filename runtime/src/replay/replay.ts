@@ -3,10 +3,9 @@ import type { JsMsg, OrderedConsumerOptions } from "@nats-io/jetstream";
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
-import { Headers } from "../layout/headers.js";
+import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken, keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
-import { PARTITION_KEY_ENCODING } from "../producer/create-producer.js";
 import { translateNatsError } from "../streams/nats-error.js";
 
 /** Where a replay starts: the first event, a stream sequence, or a time. */
@@ -90,11 +89,7 @@ function toStored(stream: string, m: JsMsg): StoredEvent {
   if (m.headers) for (const [k, v] of m.headers) if (v[0] !== undefined) headers[k] = v[0];
   const parsed = layout.parseStored(m.subject);
   const token = parsed?.keyToken ?? "";
-  let key = keyFromToken(token);
-  if (key === undefined) {
-    const h = headers[Headers.PartitionKey] ?? "";
-    key = headers[PARTITION_KEY_ENCODING] === "uri" ? decodeURIComponent(h) : h;
-  }
+  const key = keyFromToken(token) ?? readPartitionKey(headers) ?? "";
   const ceTime = headers[Headers.Time];
   const time = ceTime ? new Date(ceTime) : new Date(m.info.timestampNanos / 1e6);
   return {
