@@ -163,7 +163,8 @@ export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): 
   } catch {
     // a broken key function falls back to the event id
   }
-  d.storeKey = `${rt.group}.e${rt.epoch}.${safeStoreKey(d.idempotencyKey)}`;
+  // the event name keeps two types' keys apart (an order id may equal a payment id)
+  d.storeKey = `${rt.group}.e${rt.epoch}.${def.name}.${safeStoreKey(d.idempotencyKey)}`;
   if (attempt === 1) d.lookup = startLookup(rt, d.storeKey);
   return d;
 }

@@ -86,8 +86,7 @@ export interface OrdersProducer {
    *
    * The payment service captured the money of an order. Its idempotency key
    * is its event id (the default): the payment_id already identifies the
-   * OrderPlaced it pays for, and a group keeps one set of idempotency keys
-   * for all the event types of a stream.
+   * OrderPlaced it pays for.
    *
    * @generated from event shop.orders.v1.PaymentCaptured (key: order_id)
    */

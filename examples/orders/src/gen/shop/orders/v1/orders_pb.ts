@@ -91,8 +91,7 @@ export const OrderPlacedSchema: GenMessage<OrderPlaced> = /*@__PURE__*/
 /**
  * The payment service captured the money of an order. Its idempotency key
  * is its event id (the default): the payment_id already identifies the
- * OrderPlaced it pays for, and a group keeps one set of idempotency keys
- * for all the event types of a stream.
+ * OrderPlaced it pays for.
  *
  * @generated from message shop.orders.v1.PaymentCaptured
  */
