@@ -16,8 +16,8 @@ export interface Project {
   image: FileDescriptorSet;
 }
 
-/** Module folders of a buf.yaml (v2 `modules[].path`), `["."]` when it names none. */
-function modulePaths(dir: string): string[] {
+/** Module folders of a buf.yaml (v2 `modules[].path`), `["."]` when it names none. @private */
+export function modulePaths(dir: string): string[] {
   const file = join(dir, "buf.yaml");
   if (!existsSync(file)) return ["."];
   const paths = [...readFileSync(file, "utf8").matchAll(/^\s*-?\s*path:\s*["']?([^"'\s#]+)/gm)].map((m) => m[1]!);

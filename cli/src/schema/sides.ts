@@ -6,7 +6,7 @@ import { FileDescriptorSetSchema, type FileDescriptorProto, type FileDescriptorS
 import { event as eventOption } from "@chronicle/codegen";
 import { ChronicleError, isChronicleError } from "@chronicle/runtime";
 import { UsageError } from "../framework/command.js";
-import { loadProject } from "../project/load-project.js";
+import { loadProject, modulePaths } from "../project/load-project.js";
 import { extractGitTree } from "./git-tree.js";
 import type { SchemaSide } from "./types.js";
 
@@ -56,14 +56,6 @@ function messagesOf(registry: FileRegistry, image: FileDescriptorSet): { events:
   return { events: events.sort(), messages: messages.sort(), packages };
 }
 
-/** Module folders of a buf.yaml (v2 `modules[].path`), `["."]` when it names none. Same reading as loadProject's. */
-function moduleRoots(dir: string): string[] {
-  const file = join(dir, "buf.yaml");
-  if (!existsSync(file)) return ["."];
-  const paths = [...readFileSync(file, "utf8").matchAll(/^\s*-?\s*path:\s*["']?([^"'\s#]+)/gm)].map((m) => m[1]!);
-  return paths.length ? paths : ["."];
-}
-
 function side(label: string, image: FileDescriptorSet, localPath: (file: string) => string | undefined): SchemaSide {
   let registry: FileRegistry;
   try {
@@ -80,7 +72,7 @@ function side(label: string, image: FileDescriptorSet, localPath: (file: string)
  * which is removed afterwards: so the mapping is computed now).
  */
 function pathMapper(image: FileDescriptorSet, lookDir: string, localDir: string): (file: string) => string | undefined {
-  const roots = moduleRoots(lookDir);
+  const roots = modulePaths(lookDir);
   const paths = new Map<string, string>();
   for (const { name } of image.file) {
     const root = roots.find((m) => existsSync(join(lookDir, m, name)));
