@@ -198,7 +198,8 @@ describe("3-node cluster, 3 replicas", () => {
       await untilOk(async () => {
         if ((await leaderOf("dlqf")) === leader) throw new Error("no new leader yet");
       });
-      const d3 = await spawnMember({ ...cfg, memberId: "d3" });
+      // right after a leader kill JetStream may not answer yet, and connect() then fails (reported): retry the start
+      const { value: d3 } = await untilOk(() => spawnMember({ ...cfg, memberId: "d3" }), 60_000);
       children.push(d3);
       await waitFor(async () => (await dlqCount().catch(() => 0)) >= COUNT / 2, 60_000, 200);
       await killMember(spawned[1]!);
