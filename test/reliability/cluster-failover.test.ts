@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, startRegistryServer, type RegistryClient, type RegistryServer } from "@chronicle/registry";
-import { connect, startConsumerGroup, startLocalCluster, type ChronicleConnection, type LocalCluster } from "@chronicle/runtime";
+import { connect, startConsumerGroup, startLocalCluster, wrapConnection, type ChronicleConnection, type LocalCluster } from "@chronicle/runtime";
 import { messageSet } from "../../registry/src/testing/schemas.js";
 import { fromBinary } from "@bufbuild/protobuf";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, storedCounts, waitFor, provision } from "./helpers.js";
 
@@ -92,7 +93,15 @@ describe("3-node cluster, 3 replicas", () => {
       let killed: { node: string; at: number } | undefined;
       let elected: Promise<{ value: string; ms: number }> | undefined;
       let registryCalls: Promise<[{ value: { version: number }; ms: number }, { value: { version: number }; ms: number }]> | undefined;
-      const pub = await publishAll(conn, def, values, {
+      // The producer's connection goes to the leader first, so that acknowledgements on their way
+      // through the node die with it: committed events whose ack is lost are retried, and only the
+      // duplicate window keeps them from being stored twice.
+      const firstLeader = await leaderOf("fail");
+      const ordered = [cluster.server(firstLeader).url, ...cluster.urls.filter((u) => u !== cluster.server(firstLeader).url)];
+      await using producerConn = await wrapConnection(
+        await natsConnect({ servers: ordered, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }),
+      );
+      const pub = await publishAll(producerConn, def, values, {
         window: 1000,
         onProgress: async (done) => {
           if (!killed && done >= EVENTS / 4) {
