@@ -64,6 +64,25 @@ describe("chronicle registry serve", () => {
     expect(err()).not.toContain(TOKEN);
   });
 
+  it("keeps its data in a NATS that requires credentials, given like every other command's", async () => {
+    await using nats = await startLocalServer({ extraConfig: 'authorization { user: "registry", password: "s3cret-pass" }' });
+    const denied = start(["registry", "serve", "--servers", nats.url, "--user", "registry", "--port", "0"], { NATS_PASSWORD: "wrong" });
+    expect(await new Promise<number | null>((resolve) => denied.child.once("exit", resolve))).toBe(2);
+    expect(denied.err()).toContain("NATS refused the credentials");
+    expect(denied.err()).not.toContain("wrong");
+    const { child, line } = start(["registry", "serve", "--servers", nats.url, "--user", "registry", "--port", "0", "--anonymous-read", "--json"], {
+      NATS_PASSWORD: "s3cret-pass",
+    });
+    const info = JSON.parse(await line) as { registry: string };
+    const res = await fetch(`${info.registry}/chronicle.registry.v1.RegistryService/ListSubjects`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(res.status).toBe(200);
+    expect(await stop(child)).toBe(0);
+  });
+
   it("refuses a bad command line and an unreachable NATS with exit code 2", async () => {
     const bad = start(["registry", "serve", "--tls-cert", "x.pem"]);
     const code = await new Promise<number | null>((resolve) => bad.child.once("exit", resolve));
@@ -71,7 +90,7 @@ describe("chronicle registry serve", () => {
     expect(bad.err()).toContain("--tls-cert and --tls-key go together");
     const down = start(["registry", "serve", "--nats", "nats://127.0.0.1:1", "--port", "0"]);
     expect(await new Promise<number | null>((resolve) => down.child.once("exit", resolve))).toBe(2);
-    expect(down.err()).toMatch(/cannot start the registry: cannot connect to NATS/);
+    expect(down.err()).toMatch(/chronicle: cannot connect to NATS/);
   });
 
   it("runs beside NATS in chronicle dev", async () => {

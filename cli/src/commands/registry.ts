@@ -1,6 +1,10 @@
 import { ConnectError } from "@connectrpc/connect";
 import { loadTokensFile, parseTokens, startRegistryServer, type TokenEntry } from "@chronicle/registry";
 import { ExitCode, intOption, UsageError, type Command } from "../framework/command.js";
+import { connectFromCli, natsConnectOptionsOf, natsConnectionOptions, redactUrl } from "../framework/nats-connection.js";
+
+// the registry's own --tls-cert/--tls-key serve HTTPS; NATS client certificates come from $NATS_CERT/$NATS_KEY
+const { "tls-cert": _natsCert, "tls-key": _natsKey, ...natsOptionsWithoutTls } = natsConnectionOptions;
 
 /** Reads the tokens of `--tokens FILE` and `$CHRONICLE_REGISTRY_TOKENS`. Never prints a token. */
 function readTokens(file: string | undefined, env: string | undefined): TokenEntry[] {
@@ -25,8 +29,8 @@ export const registryCommand: Command = {
       description:
         "Serves chronicle.registry.v1.RegistryService over Connect (JSON and binary), gRPC and gRPC-Web on one port, plus GET /schemas/ids/<id> (the binary FileDescriptorSet) and GET /healthz. State lives in a JetStream KV bucket, so any number of servers can share one NATS. Tokens come from --tokens FILE (JSON array of {name, role, token} or lines name:role:token) and $CHRONICLE_REGISTRY_TOKENS (name:role:token,...); roles are read, write and admin. See docs/registry.md.",
       options: {
-        nats: { type: "string", valueName: "URL", description: "NATS server URL (default: $NATS_URL or nats://127.0.0.1:4222)" },
-        servers: { type: "string", valueName: "URL", description: "Same as --nats (the name other commands use)" },
+        ...natsOptionsWithoutTls,
+        nats: { type: "string", valueName: "URL", description: "Same as --servers" },
         port: { type: "string", valueName: "PORT", description: "Port to listen on, 0 for any free port", default: "8081" },
         host: { type: "string", valueName: "ADDR", description: "Address to bind", default: "127.0.0.1" },
         tokens: { type: "string", valueName: "FILE", description: "Bearer tokens file" },
@@ -60,30 +64,39 @@ export const registryCommand: Command = {
         if (tokens.length === 0)
           ctx.warn(`registry: no tokens configured: writes are refused${anonymousRead ? "" : " and so are reads (pass --anonymous-read)"}`);
         if (ctx.values["nats"] !== undefined && ctx.values["servers"] !== undefined) throw new UsageError("pass --nats or --servers, not both");
-        const nats =
-          (ctx.values["nats"] as string | undefined) ?? (ctx.values["servers"] as string | undefined) ?? process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
-        const server = await startRegistryServer({
-          nats,
-          ...(port !== undefined ? { port } : {}),
-          host: String(ctx.values["host"]),
-          bucket: String(ctx.values["bucket"]),
-          ...(replicas !== undefined ? { replicas } : {}),
-          ...(maxSchemaBytes !== undefined ? { maxSchemaBytes } : {}),
-          auth: { tokens, anonymousRead },
-          readOnly: ctx.values["read-only"] === true,
-          ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
-          log: (l) => ctx.warn(l),
-        }).catch((err: unknown) => {
-          // unreachable NATS, a taken port, unreadable TLS files: say so without a stack
-          throw new UsageError(`cannot start the registry: ${err instanceof ConnectError ? err.rawMessage : (err as Error).message}`);
-        });
-        if (ctx.values["json"]) ctx.print(JSON.stringify({ registry: server.url, nats, maxSchemaBytes: server.maxSchemaBytes }));
-        else ctx.print(`schema registry  ${server.url}  (NATS ${nats}; Ctrl-C to stop)`);
-        await new Promise<void>((done) => {
-          if (ctx.signal.aborted) done();
-          ctx.signal.addEventListener("abort", () => done(), { once: true });
-        });
-        await server.close();
+        // --tls-cert/--tls-key here are the registry's own HTTPS; a NATS client certificate comes from $NATS_CERT/$NATS_KEY
+        const natsCtx = {
+          ...ctx,
+          values: { ...ctx.values, servers: ctx.values["nats"] ?? ctx.values["servers"], "tls-cert": undefined, "tls-key": undefined },
+        };
+        const nats = redactUrl(natsConnectOptionsOf(natsCtx, "chronicle-registry").servers.toString());
+        const conn = await connectFromCli(natsCtx, "chronicle-registry");
+        try {
+          const server = await startRegistryServer({
+            connection: conn.nc,
+            ...(port !== undefined ? { port } : {}),
+            host: String(ctx.values["host"]),
+            bucket: String(ctx.values["bucket"]),
+            ...(replicas !== undefined ? { replicas } : {}),
+            ...(maxSchemaBytes !== undefined ? { maxSchemaBytes } : {}),
+            auth: { tokens, anonymousRead },
+            readOnly: ctx.values["read-only"] === true,
+            ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),
+            log: (l) => ctx.warn(l),
+          }).catch((err: unknown) => {
+            // a taken port, unreadable TLS files, no JetStream: say so without a stack
+            throw new UsageError(`cannot start the registry: ${err instanceof ConnectError ? err.rawMessage : (err as Error).message}`);
+          });
+          if (ctx.values["json"]) ctx.print(JSON.stringify({ registry: server.url, nats, maxSchemaBytes: server.maxSchemaBytes }));
+          else ctx.print(`schema registry  ${server.url}  (NATS ${nats}; Ctrl-C to stop)`);
+          await new Promise<void>((done) => {
+            if (ctx.signal.aborted) done();
+            ctx.signal.addEventListener("abort", () => done(), { once: true });
+          });
+          await server.close();
+        } finally {
+          await conn.close();
+        }
         return ExitCode.Ok;
       },
     },

@@ -15,8 +15,14 @@ import type { RegistryStore } from "../storage/store.js";
 
 /** Options of {@link startRegistryServer}. */
 export interface RegistryServerOptions {
-  /** NATS servers to keep the registry in (a URL or several); ignored when `store` is given. */
+  /** NATS servers to keep the registry in (a URL or several); ignored when `store` or `connection` is given. */
   nats?: string | string[];
+  /**
+   * An open NATS connection to keep the registry in, for NATS that needs
+   * credentials or TLS; the caller keeps ownership and closes it after the
+   * server. Ignored when `store` is given.
+   */
+  connection?: NatsConnection;
   /** A store to use instead of NATS (for example `createMemoryStore()` in tests). */
   store?: RegistryStore;
   /** KV bucket; default `chronicle_registry`. */
@@ -78,20 +84,27 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   let store = options.store;
   let maxStoreValueBytes: number | undefined;
   if (!store) {
-    if (!options.nats) throw new ConnectError("startRegistryServer needs nats or store", Code.InvalidArgument);
-    try {
-      nc = await connect({ servers: options.nats, name: "chronicle-registry", maxReconnectAttempts: -1 });
-    } catch (err) {
-      throw new ConnectError(`cannot connect to NATS at ${String(options.nats)}: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err);
+    let storeConn = options.connection;
+    if (!storeConn) {
+      if (!options.nats) throw new ConnectError("startRegistryServer needs nats, connection or store", Code.InvalidArgument);
+      try {
+        nc = await connect({ servers: options.nats, name: "chronicle-registry", maxReconnectAttempts: -1 });
+      } catch (err) {
+        throw new ConnectError(`cannot connect to NATS at ${String(options.nats)}: ${(err as Error).message}`, Code.Unavailable, undefined, undefined, err);
+      }
+      storeConn = nc;
     }
     try {
-      store = await createKvStore(nc, { ...(options.bucket ? { bucket: options.bucket } : {}), ...(options.replicas ? { replicas: options.replicas } : {}) });
+      store = await createKvStore(storeConn, {
+        ...(options.bucket ? { bucket: options.bucket } : {}),
+        ...(options.replicas ? { replicas: options.replicas } : {}),
+      });
     } catch (err) {
-      await nc.close();
+      await nc?.close();
       throw toConnectError(err);
     }
     // a KV value is one message: leave room for headers
-    maxStoreValueBytes = nc.info!.max_payload - 8 * 1024;
+    maxStoreValueBytes = storeConn.info!.max_payload - 8 * 1024;
   }
   const maxSchemaBytes = Math.min(options.maxSchemaBytes ?? DEFAULT_MAX_SCHEMA_BYTES, maxStoreValueBytes ?? Infinity);
   const service = createRegistryService({ store, readOnly: options.readOnly ?? false, maxSchemaBytes });
