@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createUser } from "@nats-io/nkeys";
+import { createAccount, createOperator, createUser, type KeyPair } from "@nats-io/nkeys";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthenticator, createMemoryStore, createRegistryClient, startRegistryServer } from "@chronicle/registry";
@@ -56,6 +56,54 @@ function makeCertificates(d: string): void {
   }
 }
 
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+
+/** A NATS JWT (v2 claims) for `sub`, signed by `signer`. */
+function natsJwt(signer: KeyPair, sub: string, name: string, nats: Record<string, unknown>): string {
+  const claims = {
+    jti: `J${Date.now().toString(36).toUpperCase()}${name}`,
+    iat: Math.floor(Date.now() / 1000),
+    iss: signer.getPublicKey(),
+    name,
+    sub,
+    nats: { ...nats, version: 2 },
+  };
+  const head = `${b64({ typ: "JWT", alg: "ed25519-nkey" })}.${b64(claims)}`;
+  return `${head}.${Buffer.from(signer.sign(new TextEncoder().encode(head))).toString("base64url")}`;
+}
+
+/** Decentralized auth: an operator, a system account, an account with JetStream and a user's creds file. Returns the server config. */
+function makeOperatorSetup(d: string): { config: string; credsFile: string; userSeed: string } {
+  const op = createOperator();
+  const sys = createAccount();
+  const acc = createAccount();
+  const user = createUser();
+  const unlimited = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+  const opJwt = natsJwt(op, op.getPublicKey(), "op", { type: "operator", system_account: sys.getPublicKey() });
+  const sysJwt = natsJwt(op, sys.getPublicKey(), "SYS", { type: "account", limits: unlimited });
+  const accJwt = natsJwt(op, acc.getPublicKey(), "app", {
+    type: "account",
+    limits: { ...unlimited, mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 },
+  });
+  const userJwt = natsJwt(acc, user.getPublicKey(), "svc", { type: "user", pub: {}, sub: {}, subs: -1, data: -1, payload: -1 });
+  const userSeed = new TextDecoder().decode(user.getSeed());
+  const credsFile = join(d, "svc.creds");
+  writeFileSync(
+    credsFile,
+    `-----BEGIN NATS USER JWT-----\n${userJwt}\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${userSeed}\n------END USER NKEY SEED------\n`,
+  );
+  const config = [
+    `operator: ${JSON.stringify(opJwt)}`,
+    `system_account: ${sys.getPublicKey()}`,
+    "resolver: MEMORY",
+    `resolver_preload: { ${acc.getPublicKey()}: ${JSON.stringify(accJwt)}, ${sys.getPublicKey()}: ${JSON.stringify(sysJwt)} }`,
+  ].join("\n");
+  return { config, credsFile, userSeed };
+}
+
+let credsServer: LocalServer;
+let creds: { credsFile: string; userSeed: string };
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "chronicle-rel-auth-"));
   makeCertificates(dir);
@@ -84,10 +132,15 @@ authorization {
 }`,
   });
   tokenServer = await startLocalServer({ extraConfig: `authorization { token: ${JSON.stringify(NATS_TOKEN)} }` });
+  const op = makeOperatorSetup(dir);
+  creds = op;
+  secrets.push(op.userSeed);
+  credsServer = await startLocalServer({ extraConfig: op.config });
 }, 60_000);
 afterAll(async () => {
   await tlsServer?.stop();
   await tokenServer?.stop();
+  await credsServer?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -121,6 +174,16 @@ describe("NATS credentials and permissions (runtime)", () => {
     }
     expect((refusals[0] as { code: string }).code).toBe("permission_denied");
     expect((refusals[2] as { code: string }).code).toBe("permission_denied");
+  });
+
+  it("a creds file (operator mode: JWT and seed) works; without it the server refuses", async () => {
+    await using conn = await connect({ servers: credsServer.url, credsFile: creds.credsFile });
+    const def = noteStream("jwt", 2);
+    await ensureStream(conn, def);
+    expect((await createProducer(conn, def).publish("Note", { value: "k:1" })).sequence).toBe(1);
+    const refused = await connect({ servers: credsServer.url }).catch((e: unknown) => e);
+    expect((refused as { code: string }).code).toBe("permission_denied");
+    noSecret(String(refused));
   });
 
   it("a service allowed only orders.> publishes orders and is refused payments with a clear permission error", async () => {
@@ -176,6 +239,21 @@ describe("NATS credentials in the CLI", () => {
     const both = await cli([...base, "--user", "admin", "--password", ADMIN_PW, "--token", NATS_TOKEN]);
     expect(both.code).toBe(2);
     expect(both.text).toMatch(/not several/);
+  });
+
+  it("streams, groups and lag with --creds and $NATS_CREDS against an operator-mode server", async () => {
+    const viaFlag = await cli(["groups", "list", "--servers", credsServer.url, "--creds", creds.credsFile]);
+    expect(viaFlag.code, viaFlag.text).toBe(0);
+    process.env["NATS_CREDS"] = creds.credsFile;
+    try {
+      const viaEnv = await cli(["lag", "--servers", credsServer.url]);
+      expect(viaEnv.code, viaEnv.text).toBe(0);
+    } finally {
+      delete process.env["NATS_CREDS"];
+    }
+    const missing = await cli(["lag", "--servers", credsServer.url, "--creds", join(dir, "nope.creds")]);
+    expect(missing.code).toBe(2);
+    expect(missing.text).toMatch(/cannot read the credentials file/);
   });
 
   it("lag with $NATS_TOKEN and $NATS_URL from the environment; a URL with user information is not echoed", async () => {
