@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect as natsConnect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { ChronicleError, ErrorCode } from "./errors.js";
+import { translateNatsError } from "./streams/nats-error.js";
 
 /** How to reach NATS: URLs and credentials. Every field but `servers` is optional. */
 export interface ConnectOptions {
@@ -103,6 +104,25 @@ export async function connect(options: ConnectOptions): Promise<ChronicleConnect
     return await wrapConnection(nc, options);
   } catch (err) {
     await nc.close();
-    throw new ChronicleError(ErrorCode.Unavailable, `NATS at ${String(options.servers)} has no JetStream: ${(err as Error).message}`, { cause: err });
+    const translated = translateNatsError(err, `JetStream at ${String(options.servers)}`);
+    // no responders: JetStream is off; a timeout: it is there but busy (a leader election, for example)
+    if (
+      translated.code === ErrorCode.NoResponders ||
+      /jetstream is not enabled|JetStreamNotEnabled/i.test(`${(err as Error).name} ${(err as Error).message}`)
+    ) {
+      throw new ChronicleError(ErrorCode.Unavailable, `NATS at ${String(options.servers)} has no JetStream (enable it with -js or a jetstream {} block)`, {
+        cause: err,
+      });
+    }
+    if (translated.code === ErrorCode.Timeout) {
+      throw new ChronicleError(
+        ErrorCode.Timeout,
+        `JetStream at ${String(options.servers)} did not answer in time (during a leader election, retry): ${translated.message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw translated;
   }
 }
