@@ -114,7 +114,17 @@ describe("consumer members SIGKILLed between effect and ack", () => {
       expect(lost).toEqual([]);
       expect(recordedThenKilled.length).toBeGreaterThanOrEqual(1);
       // an event whose record was stored before the kill is never handled again
-      for (const v of recordedThenKilled) expect(byValue.get(v), `effects of ${v} (recorded, then killed before the ack)`).toHaveLength(1);
+      const errorsOf = (member: string) =>
+        readFileSync(effectsFile, "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith(`error ${member} `))
+          .filter((l) => !/refuses/.test(l))
+          .slice(0, 5)
+          .join("\n");
+      for (const v of recordedThenKilled) {
+        const ms = byValue.get(v) ?? [];
+        expect(ms, `effects of ${v} (recorded, then killed before the ack); errors of ${ms[1]}:\n${errorsOf(ms[1] ?? "")}`).toHaveLength(1);
+      }
       // a repeated effect was first made by a member that died (the window between effect and record)
       for (const [v, ms] of repeated) expect(died.has(ms[0]!), `${v} first handled by ${ms[0]}, which did not die`).toBe(true);
       expect(repeated.length).toBeLessThanOrEqual(run.kills * 64); // at most maxConcurrency per crash (docs/delivery.md)
