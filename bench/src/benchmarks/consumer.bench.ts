@@ -2,7 +2,6 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import {
   connect,
-  createKvIdempotencyStore,
   createProducer,
   defineStream,
   ensureStream,
@@ -59,10 +58,10 @@ async function groupThroughput(
   const conns = await Promise.all(Array.from({ length: members }, () => connect({ servers: url })));
   const t0 = performance.now();
   const started: ConsumerGroupMember[] = await Promise.all(
-    conns.map(async (c) =>
+    conns.map((c) =>
       startConsumerGroup(c, def, {
         group,
-        store: await createKvIdempotencyStore(c, { stream: def.settings.name }),
+        // the default store: a KV store on a second connection of the member's own
         onError: () => undefined,
         handlers: {
           Note: async () => {

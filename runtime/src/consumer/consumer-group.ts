@@ -14,6 +14,7 @@ import type { MemberRuntime } from "./handle-message.js";
 import { PartitionWorker, Semaphore } from "./partition-worker.js";
 import { RecentRecords } from "./recent-records.js";
 import { AckBatch } from "./ack-batch.js";
+import { openSideConnection } from "./side-connection.js";
 import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { EventContext, ExhaustiveHandlers, PartialHandlers } from "./types.js";
 
@@ -163,7 +164,16 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const kv = await openGroupsBucket(conn, definition.settings.replicas);
   const epochEntry = await kv.get(epochKey(stream, group)).catch(() => null);
   const epoch = epochEntry && epochEntry.operation === "PUT" ? Number(epochEntry.string()) || 0 : 0;
-  const ownStore = options.store ? undefined : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas });
+  // The default store talks on a connection of its own (see openSideConnection), closed on stop.
+  const sideNc = options.store ? undefined : await openSideConnection(conn.nc);
+  const ownStore = options.store
+    ? undefined
+    : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas, ...(sideNc ? { nc: sideNc } : {}) }).catch(
+        async (err: unknown) => {
+          await sideNc?.close();
+          throw err;
+        },
+      );
   const store = options.store ?? ownStore!;
   const abort = new AbortController();
   const rt: MemberRuntime = {
@@ -289,6 +299,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
       await Promise.all(chains.values());
       await membership.leave();
       await ownStore?.close?.();
+      await sideNc?.close();
     },
     async [Symbol.asyncDispose]() {
       await member.stop();
