@@ -88,7 +88,7 @@ describe("hostile input", () => {
         onError: () => undefined,
         handlers: { Note: async (e, ctx) => void received.set(e.value, ctx.key) },
       });
-      expect(await waitFor(() => received.size >= sent.size, 30_000)).toBe(true);
+      expect(await waitFor(() => received.size >= sent.size, scaled(30_000, 180_000)), `received ${received.size} of ${sent.size}`).toBe(true);
       // every key reaches the handler verbatim, including those with CR, LF or edge white space,
       // which travel percent-encoded (`chronicle-partitionkey-encoding: uri`)
       for (const [value, key] of sent) expect(received.get(value), `key of ${JSON.stringify(value)}`).toBe(key);
