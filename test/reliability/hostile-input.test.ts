@@ -47,7 +47,7 @@ describe("hostile input", () => {
   it(
     `producer: ${RUNS} random keys are stored in their partition under one safe token and reach the handler verbatim; bad dedup keys and headers are clear errors`,
     {
-      timeout: 120_000,
+      timeout: scaled(120_000, 600_000),
     },
     async () => {
       const def = noteStream("keys", 8);
@@ -99,7 +99,7 @@ describe("hostile input", () => {
 
   it(
     `consumer: ${RUNS} random payloads and headers published straight to the stream are handled or dead-lettered, never crash a member`,
-    { timeout: 120_000 },
+    { timeout: scaled(120_000, 600_000) },
     async () => {
       const def = noteStream("garbage", 4);
       await ensureStream(conn, def);
