@@ -166,6 +166,8 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const epoch = epochEntry && epochEntry.operation === "PUT" ? Number(epochEntry.string()) || 0 : 0;
   // The default store talks on a connection of its own (see openSideConnection), closed on stop.
   const sideNc = options.store ? undefined : await openSideConnection(conn.nc);
+  // closing the caller's connection closes this one too
+  if (sideNc) void conn.nc.closed().then(() => sideNc.close());
   const ownStore = options.store
     ? undefined
     : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas, ...(sideNc ? { nc: sideNc } : {}) }).catch(
@@ -282,7 +284,14 @@ export async function startConsumerGroup<E extends EventSchemas>(
 
   const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), sessionTimeoutMs: s.sessionTimeoutMs };
   const membership = new Membership(kv, stream, group, info, s.heartbeatMs, s.sessionTimeoutMs, onMembers);
-  await membership.join();
+  try {
+    await membership.join();
+  } catch (err) {
+    // the store's own connection would keep the process alive
+    await ownStore?.close?.();
+    await sideNc?.close();
+    throw err;
+  }
 
   const member: ConsumerGroupMember = {
     id: memberId,
