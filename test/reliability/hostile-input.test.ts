@@ -88,7 +88,13 @@ describe("hostile input", () => {
         onError: () => undefined,
         handlers: { Note: async (e, ctx) => void received.set(e.value, ctx.key) },
       });
-      expect(await waitFor(() => received.size >= sent.size, scaled(30_000, 180_000)), `received ${received.size} of ${sent.size}`).toBe(true);
+      const all = await waitFor(() => received.size >= sent.size, scaled(30_000, 180_000));
+      if (!all) {
+        const missing = [...sent.entries()].filter(([v]) => !received.has(v)).slice(0, 10);
+        const dlq = (await conn.jsm.streams.info("keys_dlq")).state.messages;
+        console.log(`hostile keys not handled: ${JSON.stringify(missing)}; dead letters: ${dlq}; lag: ${JSON.stringify(await lag(conn, "keys", "g"))}`);
+      }
+      expect(all, `received ${received.size} of ${sent.size}`).toBe(true);
       // every key reaches the handler verbatim, including those with CR, LF or edge white space,
       // which travel percent-encoded (`chronicle-partitionkey-encoding: uri`)
       for (const [value, key] of sent) expect(received.get(value), `key of ${JSON.stringify(value)}`).toBe(key);
