@@ -8,6 +8,7 @@ import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../streams/nats-error.js";
 import { traceContextHeaders } from "../tracing/propagation.js";
+import { compileFastEncoder, type FastEncoder } from "./fast-encode.js";
 import { HeaderBlockWriter, headerLine, headerPrefix, headerSafe, validHeaderName } from "./header-block.js";
 import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
@@ -62,20 +63,36 @@ interface EventType {
   headerPrefix: Uint8Array;
   /** `<stream>.<EventName>.` */
   subjectPrefix: string;
+  /** Writes the type's events straight into the slab, when their fields are all of the plain kinds it handles. */
+  encoder: FastEncoder | undefined;
+  /** Recently published keys: their subject, partition and header lines. */
+  keys: Map<string, KeyInfo>;
 }
+
+/** What a key contributes to a publish, the same for every event of the key and type. */
+interface KeyInfo {
+  /** `<stream>.<EventName>.<keyToken>` */
+  subject: string;
+  partition: number;
+  /** `ce-partitionkey` (and its encoding, when percent-encoded), as header lines. */
+  keyLines: string;
+}
+
+/** Keys (of up to 256 characters) kept per event type; the map starts over when full. */
+const MAX_KEYS_CACHED = 10_000;
 
 const NO_OPTIONS: PublishOptions = Object.freeze({});
 
-let isoMs = -1;
-let isoText = "";
-function nowIso(date: Date | undefined): string {
-  if (date) return date.toISOString();
+let timeMs = -1;
+let timeText = "";
+/** The `ce-time` header line of now, formatted once per millisecond. */
+function timeLine(): string {
   const ms = Date.now();
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
+  if (ms !== timeMs) {
+    timeMs = ms;
+    timeText = headerLine(Headers.Time, new Date(ms).toISOString());
   }
-  return isoText;
+  return timeText;
 }
 
 /** FNV-1a 32 of a string of ASCII characters (every key token is), without encoding it first. */
@@ -121,6 +138,14 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly ackPrefix: Uint8Array;
   /** Reused for every nats.js publish (it reads `reply` and `headers`, and sets `reply` only when missing). */
   private readonly pubOpts: NatsPublishOptions = { reply: "" };
+  /** The entry whose promise {@link attach} is creating. */
+  private attaching: Entry | undefined;
+  /** One executor for every publish's promise, instead of a new closure per publish. */
+  private readonly attach = (resolve: (r: PublishResult) => void, reject: (e: Error) => void): void => {
+    const e = this.attaching!;
+    e.resolve = resolve;
+    e.reject = reject;
+  };
   private statusIter: (AsyncIterable<unknown> & { stop?: () => void }) | undefined;
 
   constructor(
@@ -192,10 +217,9 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    const promise = new Promise<PublishResult>((resolve, reject) => {
-      entry.resolve = resolve;
-      entry.reject = reject;
-    });
+    this.attaching = entry;
+    const promise = new Promise<PublishResult>(this.attach);
+    this.attaching = undefined;
     if (this.slots < this.maxInFlight) {
       this.slots++;
       this.enqueue(entry);
@@ -248,10 +272,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     const def = type.def;
     const schema: DescMessage = def.schema;
     const msg = isMessage(event, schema) ? event : create(schema, event as never);
-    const payload = toBinary(schema, msg as Message);
+    const fast = type.encoder ? this.headerWriter.encode(type.encoder, msg as unknown as Record<string, unknown>) : undefined;
+    const payload = fast ?? toBinary(schema, msg as Message);
     const key = def.key(msg as never);
-    const token = keyToken(key);
-    const subject = type.subjectPrefix + token;
+    const k = type.keys.get(key) ?? this.keyInfo(type, key);
     // generated ids (NUIDs) and plain key tokens are header-safe: skip the checks for them
     const id = options.id ?? nuid.next();
     const dedupKey = options.dedupKey ?? (def.idempotencyKey ? def.idempotencyKey(msg as never) : id);
@@ -268,11 +292,9 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     }
     let lines =
       headerLine(Headers.Id, options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id)) +
-      headerLine(Headers.Time, nowIso(options.time)) +
+      (options.time ? headerLine(Headers.Time, options.time.toISOString()) : timeLine()) +
       headerLine(Headers.MsgId, dedupKey) +
-      (token === key || headerSafe(key)
-        ? headerLine(Headers.PartitionKey, key)
-        : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"));
+      k.keyLines;
     if (options.expectedLastSequence !== undefined) {
       lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ, String(options.expectedLastSequence));
       lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, layout.keyFilter(this.stream, key));
@@ -294,7 +316,25 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       }
     }
     const header = this.headerWriter.write(type.headerPrefix, lines);
-    return new Entry(subject, this.headerWriter.keep(payload), header, dedupKey, id, fnv1a32Ascii(token) % this.partitions);
+    return new Entry(k.subject, fast ?? this.headerWriter.keep(payload), header, dedupKey, id, k.partition);
+  }
+
+  /** Computes (and, up to {@link MAX_KEYS_CACHED} per type, keeps) what a key contributes to a publish. */
+  private keyInfo(type: EventType, key: string): KeyInfo {
+    const token = keyToken(key);
+    const info: KeyInfo = {
+      subject: type.subjectPrefix + token,
+      partition: fnv1a32Ascii(token) % this.partitions,
+      keyLines:
+        token === key || headerSafe(key)
+          ? headerLine(Headers.PartitionKey, key)
+          : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"),
+    };
+    if (key.length <= 256) {
+      if (type.keys.size >= MAX_KEYS_CACHED) type.keys.clear();
+      type.keys.set(key, info);
+    }
+    return info;
   }
 
   /** Looks an event type up and keeps what is the same for all its events (the constant header lines as bytes). */
@@ -315,6 +355,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
           headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE),
       ),
       subjectPrefix: `${this.stream}.${name}.`,
+      encoder: compileFastEncoder(def.schema),
+      keys: new Map(),
     };
     this.types.set(name, type);
     return type;

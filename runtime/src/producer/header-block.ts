@@ -1,3 +1,5 @@
+import type { FastEncoder } from "./fast-encode.js";
+
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const encoder = new TextEncoder();
 
@@ -40,7 +42,8 @@ const SLAB_BYTES = 128 * 1024;
  */
 export class HeaderBlockWriter {
   private slab = new Uint8Array(0);
-  private buf = Buffer.alloc(0);
+  /** The slab as a `Buffer`, for its UTF-8 `write`. */
+  buf = Buffer.alloc(0);
   private pos = 0;
 
   /** The block `prefix` + `lines` + the closing blank line. */
@@ -72,6 +75,27 @@ export class HeaderBlockWriter {
     this.slab.set(bytes, start);
     this.pos = start + n;
     return new Uint8Array(this.slab.buffer, start, n);
+  }
+
+  /**
+   * The event encoded by `encoder` straight into the slab (a view, like
+   * {@link keep}'s), or `undefined` when the encoder cannot take this message
+   * or it may be over {@link SMALL_COPY_BYTES}: encode it with `toBinary`.
+   */
+  encode(encoder: FastEncoder, message: Record<string, unknown>): Uint8Array | undefined {
+    const most = encoder.bound(message);
+    if (most < 0 || most > SMALL_COPY_BYTES) return undefined;
+    this.reserve(most);
+    const start = this.pos;
+    const end = encoder.write(message, this, start);
+    if (end < 0) return undefined;
+    this.pos = end;
+    return new Uint8Array(this.slab.buffer, start, end - start);
+  }
+
+  /** For {@link FastEncoder.write}: the current slab. */
+  get bytes(): Uint8Array {
+    return this.slab;
   }
 
   private reserve(most: number): void {
