@@ -61,7 +61,7 @@ async function groupThroughput(
     conns.map((c) =>
       startConsumerGroup(c, def, {
         group,
-        // the default store: a KV store on a second connection of the member's own
+        // the default store: a KV store on the member's connection
         onError: () => undefined,
         handlers: {
           Note: async () => {

@@ -14,7 +14,6 @@ import type { MemberRuntime } from "./handle-message.js";
 import { PartitionWorker, Semaphore } from "./partition-worker.js";
 import { RecentRecords } from "./recent-records.js";
 import { AckBatch } from "./ack-batch.js";
-import { openSideConnection } from "./side-connection.js";
 import { resolveRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { EventContext, ExhaustiveHandlers, PartialHandlers } from "./types.js";
 
@@ -164,18 +163,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const kv = await openGroupsBucket(conn, definition.settings.replicas);
   const epochEntry = await kv.get(epochKey(stream, group)).catch(() => null);
   const epoch = epochEntry && epochEntry.operation === "PUT" ? Number(epochEntry.string()) || 0 : 0;
-  // The default store talks on a connection of its own (see openSideConnection), closed on stop.
-  const sideNc = options.store ? undefined : await openSideConnection(conn.nc);
-  // closing the caller's connection closes this one too
-  if (sideNc) void conn.nc.closed().then(() => sideNc.close());
-  const ownStore = options.store
-    ? undefined
-    : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas, ...(sideNc ? { nc: sideNc } : {}) }).catch(
-        async (err: unknown) => {
-          await sideNc?.close();
-          throw err;
-        },
-      );
+  const ownStore = options.store ? undefined : await createKvIdempotencyStore(conn, { stream, replicas: definition.settings.replicas });
   const store = options.store ?? ownStore!;
   const abort = new AbortController();
   const rt: MemberRuntime = {
@@ -284,14 +272,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
 
   const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), sessionTimeoutMs: s.sessionTimeoutMs };
   const membership = new Membership(kv, stream, group, info, s.heartbeatMs, s.sessionTimeoutMs, onMembers);
-  try {
-    await membership.join();
-  } catch (err) {
-    // the store's own connection would keep the process alive
-    await ownStore?.close?.();
-    await sideNc?.close();
-    throw err;
-  }
+  await membership.join();
 
   const member: ConsumerGroupMember = {
     id: memberId,
@@ -308,7 +289,6 @@ export async function startConsumerGroup<E extends EventSchemas>(
       await Promise.all(chains.values());
       await membership.leave();
       await ownStore?.close?.();
-      await sideNc?.close();
     },
     async [Symbol.asyncDispose]() {
       await member.stop();

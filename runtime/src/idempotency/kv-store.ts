@@ -1,5 +1,5 @@
 import { Kvm, type KV } from "@nats-io/kv";
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import type { IdempotencyStore } from "./types.js";
@@ -16,12 +16,6 @@ export interface KvIdempotencyStoreOptions {
   stream?: string;
   /** How long a lookup or a record may wait for the server before it fails with `unavailable`; default 5 s. */
   timeoutMs?: number;
-  /**
-   * Connection the lookups and records travel on; default `conn.nc`. A second connection to the
-   * same servers (and JetStream domain) keeps them off the socket the events arrive and are
-   * acknowledged on, which is faster. The store does not close it.
-   */
-  nc?: NatsConnection;
 }
 
 /** Default time a KV store remembers a handled event: 7 days. */
@@ -69,15 +63,14 @@ class KvPipe {
   private failure: Error | undefined;
 
   constructor(
-    private readonly nc: NatsConnection,
-    private readonly apiPrefix: string,
+    private readonly conn: ChronicleConnection,
     private readonly bucket: string,
     private readonly timeoutMs: number,
   ) {
-    this.sub = nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
+    this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
     this.sweeper.unref();
-    void nc.closed().then(() => this.fail(new ChronicleError(ErrorCode.Closed, `connection closed`)));
+    void conn.nc.closed().then(() => this.fail(new ChronicleError(ErrorCode.Closed, `connection closed`)));
   }
 
   get(key: string): Promise<boolean> {
@@ -145,13 +138,13 @@ class KvPipe {
       const first = all[i]!.key;
       this.waiting.set(token, { at: now, key: first, bySubject });
       const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
-      this.send(token, `${this.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, encoder.encode(body), [...bySubject.values()].flat(), first);
+      this.send(token, `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, encoder.encode(body), [...bySubject.values()].flat(), first);
     }
   }
 
   private send(token: number, subject: string, data: Uint8Array, callers: Caller[], key: string): void {
     try {
-      this.nc.publish(subject, data, { reply: `${this.prefix}.${token}` });
+      this.conn.nc.publish(subject, data, { reply: `${this.prefix}.${token}` });
     } catch (err) {
       this.waiting.delete(token);
       const e = this.error(key, (err as Error).message, err);
@@ -267,7 +260,7 @@ export async function createKvIdempotencyStore(
   }
   const status = await kv.status();
   const direct = status.streamInfo.config.allow_direct === true;
-  const pipe = new KvPipe(options.nc ?? conn.nc, conn.js.apiPrefix, bucket, options.timeoutMs ?? 5000);
+  const pipe = new KvPipe(conn, bucket, options.timeoutMs ?? 5000);
   return {
     bucket,
     // Not async functions: each returns the pipe's own promise, without a wrapper promise and its extra turns.
