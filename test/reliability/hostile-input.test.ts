@@ -54,6 +54,7 @@ describe("hostile input", () => {
       await ensureStream(conn, def);
       const producer = createProducer(conn, def);
       const sent = new Map<string, string>(); // value -> key
+      const usedDedupKeys = new Set<string>();
       let i = 0;
       await fc.assert(
         fc.asyncProperty(
@@ -67,9 +68,13 @@ describe("hostile input", () => {
             const token = keyToken(k);
             expect(token).toMatch(/^[A-Za-z0-9_~=-][A-Za-z0-9_-]*$/);
             try {
-              const r = await producer.publish("Note", { value }, { dedupKey: dedupKey ?? `d${i}`, ...(headers !== null ? { headers } : {}) });
+              const d = dedupKey ?? `d${i}`;
+              const r = await producer.publish("Note", { value }, { dedupKey: d, ...(headers !== null ? { headers } : {}) });
               expect(r.partition).toBe(partitionOf(k, 8));
-              sent.set(value, k);
+              // a random dedup key may repeat one used before: then nothing new is stored, as promised
+              if (r.duplicate) expect(usedDedupKeys.has(d), `duplicate without an earlier use of ${JSON.stringify(d)}`).toBe(true);
+              else sent.set(value, k);
+              usedDedupKeys.add(d);
             } catch (err) {
               // a clear error, never a crash or a generic one
               expect(isChronicleError(err), String(err)).toBe(true);
