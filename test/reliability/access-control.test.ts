@@ -204,10 +204,9 @@ describe("NATS credentials and permissions (runtime)", () => {
     expect(isChronicleError(err), String(err)).toBe(true);
     // the server refused it for permissions, and said so on the connection
     expect(violations.join("\n")).toMatch(/permission.*payments\.Note\.k/i);
-    // KNOWN GAP (reported, runtime/src/producer): the producer does not match the server's
-    // permissions violation to the publish and fails it with `timeout` after publishTimeoutMs
-    // instead of `permission_denied` at once. Either is accepted until that is fixed.
-    expect(["permission_denied", "timeout"]).toContain((err as { code: string }).code);
+    // the producer matches the server's permissions violation to the publish and fails it at once
+    expect((err as { code: string }).code).toBe("permission_denied");
+    expect(ms).toBeLessThan(1000);
     // nothing reached the payments stream
     await using admin = await connect({ servers: tlsServer.url, user: "admin", pass: ADMIN_PW, tls });
     expect((await admin.jsm.streams.info("payments")).state.messages).toBe(0);

@@ -1,5 +1,5 @@
 import { create, isMessage, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { createInbox, nuid, type Msg, type MsgHdrs, type PublishOptions as NatsPublishOptions, type Subscription } from "@nats-io/transport-node";
+import { createInbox, errors, nuid, type Msg, type MsgHdrs, type PublishOptions as NatsPublishOptions, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
@@ -187,7 +187,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   private async watchStatus(): Promise<void> {
-    const iter = this.conn.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    const iter = this.conn.nc.status() as AsyncIterable<{ type: string; error?: unknown }> & { stop?: () => void };
     this.statusIter = iter;
     try {
       for await (const s of iter) {
@@ -195,10 +195,30 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         else if (s.type === "reconnect") {
           this.lastReconnectAt = Date.now();
           this.resendLost();
+        } else if (s.type === "error" && s.error instanceof errors.PermissionViolationError && s.error.operation === "publish") {
+          this.failRefused(s.error.subject, s.error.message);
         }
       }
     } catch {
       // the connection closed
+    }
+  }
+
+  /**
+   * The server refused to let this connection publish to `subject`: the
+   * message was dropped, so its publishes fail at once with
+   * `permission_denied` instead of waiting for acks that never come.
+   */
+  private failRefused(subject: string, reason: string): void {
+    const refused: Entry[] = [];
+    for (const e of this.entries.values()) if (e.subject === subject) refused.push(e);
+    for (const e of refused) {
+      this.settle(
+        e,
+        new ChronicleError(ErrorCode.PermissionDenied, `the server refused to let this connection publish to ${subject}: ${reason}`, {
+          context: { stream: this.stream, subject },
+        }),
+      );
     }
   }
 
