@@ -191,6 +191,12 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const slots = partitions + (hasDlq ? 1 : 0);
   const sem = new Semaphore(options.maxConcurrency ?? 64);
   const workers = new Map<number, PartitionWorker>();
+  /**
+   * Slots this member holds or is taking: set when an acquire is queued, cleared when a release
+   * is. An acquire starts its worker only after the handover awaits, so `workers` lags the
+   * assignment; a view change in between must still release what the acquire is about to take.
+   */
+  const owned = new Set<number>();
   const chains = new Map<number, Promise<void>>();
   let previous: string[] = [];
   let stopped = false;
@@ -220,7 +226,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
 
   const acquire = (slot: number, previousOwnerLive: boolean) =>
     enqueue(slot, async () => {
-      if (stopped || workers.has(slot)) return;
+      if (stopped || workers.has(slot) || !owned.has(slot)) return;
       // A live previous owner hands over itself when it lets go; a dead one cannot.
       if (!previousOwnerLive) await handOver(slot);
       const { streamName, consumerName } = slotConsumer(slot);
@@ -258,9 +264,12 @@ export async function startConsumerGroup<E extends EventSchemas>(
       );
     for (let slot = 0; slot < slots; slot++) {
       const mineNow = next[slot] === memberId;
-      const mineBefore = workers.has(slot);
-      if (mineBefore && !mineNow) void release(slot);
-      else if (mineNow && !mineBefore) {
+      const mineBefore = owned.has(slot);
+      if (mineBefore && !mineNow) {
+        owned.delete(slot);
+        void release(slot);
+      } else if (mineNow && !mineBefore) {
+        owned.add(slot);
         const prevOwner = previous[slot];
         void acquire(slot, prevOwner !== undefined && prevOwner !== memberId && live.includes(prevOwner));
       }
