@@ -44,12 +44,14 @@ function ceHeaderBlock(id: string, key: string): MsgHdrs {
  * with reply subjects under one wildcard inbox subscription, acks matched in
  * a Map by reply token and parsed as JSON, `window` in flight, `Nats-Msg-Id`
  * set; no encoding, no CloudEvents headers, no retries. Returns elapsed ms.
+ * `payload` may be a function of the index, to include per-event encoding;
+ * `ceHeaders` sends a CloudEvents header block of the producer's size.
  */
 export async function pipelinedPublish(
   nc: NatsConnection,
   subject: (i: number) => string,
   count: number,
-  payload: Uint8Array,
+  payload: Uint8Array | ((i: number) => Uint8Array),
   window = 5000,
   ceHeaders = false,
 ): Promise<number> {
@@ -88,7 +90,7 @@ export async function pipelinedPublish(
     const token = i.toString(36);
     pending.set(token, onAck);
     inFlight++;
-    nc.publish(subject(i), payload, { reply: `${prefix}.${token}`, headers: h });
+    nc.publish(subject(i), typeof payload === "function" ? payload(i) : payload, { reply: `${prefix}.${token}`, headers: h });
   }
   if (inFlight > 0) await new Promise<void>((r) => (allDone = r));
   const elapsed = performance.now() - start;

@@ -1,6 +1,6 @@
 import { create, createFileRegistry, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { createInbox, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection, type Producer } from "@chronicle/runtime";
 import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
@@ -66,8 +66,6 @@ async function producerRun(producer: Producer<Events>, count: number, size: numb
   return elapsed;
 }
 
-const textEncoder = new TextEncoder();
-
 /**
  * The raw baseline (`pipelinedPublish` with CloudEvents-sized headers) plus
  * the protobuf encoding the producer must do: each event is built and
@@ -77,53 +75,15 @@ const textEncoder = new TextEncoder();
  */
 async function pipelinedEncodedPublish(nc: NatsConnection, count: number, size: number, schema: DescMessage, window = 5000): Promise<number> {
   const body = new Uint8Array(Math.max(0, size - 12)).fill(7);
-  const prefix = createInbox();
-  const pending = new Map<string, () => void>();
-  const decoder = new TextDecoder();
-  let failure: Error | undefined;
-  let inFlight = 0;
-  let wake: (() => void) | undefined;
-  let allDone: (() => void) | undefined;
-  const sub = nc.subscribe(`${prefix}.*`, {
-    callback: (err, msg) => {
-      const done = pending.get(msg.subject.slice(prefix.length + 1));
-      if (!done) return;
-      pending.delete(msg.subject.slice(prefix.length + 1));
-      const ack = err ? undefined : (JSON.parse(decoder.decode(msg.data)) as { error?: unknown });
-      if (err || ack?.error) failure ??= err ?? new Error(JSON.stringify(ack?.error));
-      done();
-    },
-  });
-  const onAck = () => {
-    inFlight--;
-    if (wake) {
-      const w = wake;
-      wake = undefined;
-      w();
-    }
-    if (inFlight === 0 && allDone) allDone();
-  };
-  const run = `${Date.now()}-`;
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    while (inFlight >= window) await new Promise<void>((r) => (wake = r));
-    const key = `k${i % 1000}`;
-    const payload = toBinary(schema, create(schema, { key, body } as never));
-    const id = `${run}${i}`.padEnd(22, "x");
-    const bytes = textEncoder.encode(
-      `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: bench.v1.Blob\r\nce-source: /chronicle/raw\r\ncontent-type: application/protobuf\r\n` +
-        `ce-id: ${id}\r\nce-time: ${new Date().toISOString()}\r\nNats-Msg-Id: ${id}\r\nce-partitionkey: ${key}\r\n\r\n`,
-    );
-    const token = i.toString(36);
-    pending.set(token, onAck);
-    inFlight++;
-    nc.publish(`raw.${key}`, payload, { reply: `${prefix}.${token}`, headers: { encode: () => bytes } as unknown as MsgHdrs });
-  }
-  if (inFlight > 0) await new Promise<void>((r) => (allDone = r));
-  const elapsed = performance.now() - start;
-  sub.unsubscribe();
-  if (failure) throw failure;
-  return elapsed;
+  const key = (i: number) => `k${i % 1000}`;
+  return pipelinedPublish(
+    nc,
+    (i) => `raw.${key(i)}`,
+    count,
+    (i) => toBinary(schema, create(schema, { key: key(i), body } as never)),
+    window,
+    true,
+  );
 }
 
 async function measureProducer(conn: ChronicleConnection, name: string, partitions: number, count: number, size: number, schema: DescMessage): Promise<number> {
