@@ -259,20 +259,38 @@ export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<Ha
     rt.acks.ack(m);
     rt.metrics.count("handled");
   };
-  let recorded: Promise<void>;
-  try {
-    recorded = rt.store.markDone(storeKey).then(acked, (err: unknown) => {
-      // The effect happened but is not recorded: ack anyway (a redelivery is
-      // unlikely once acked); docs/delivery.md states this window.
-      rt.onError(err, ctx);
-      acked();
-    });
-  } catch (err) {
-    rt.onError(err, ctx);
-    acked();
-    recorded = Promise.resolve();
-  }
+  const recorded = recordThenAck(rt, storeKey, ctx, acked);
   return { kind: "acked", recorded };
+}
+
+const RECORD_RETRY_FIRST_MS = 250;
+const RECORD_RETRY_MAX_MS = 5000;
+
+/**
+ * Stores the record of a handled event, then acks it. The effect has
+ * happened, so a record that fails (the store or the server is down, as
+ * during a NATS restart) is retried until it is stored: acking without it
+ * would let the redelivery that follows a lost ack run the handler again.
+ * While it retries, the event keeps its concurrency slot, so a store outage
+ * stops the member taking new work. Only a member that is stopping gives up,
+ * leaving the event unacknowledged for the next owner (the window
+ * docs/delivery.md states).
+ */
+async function recordThenAck(rt: MemberRuntime, storeKey: string, ctx: EventContext, acked: () => void): Promise<void> {
+  let wait = RECORD_RETRY_FIRST_MS;
+  for (;;) {
+    try {
+      await rt.store.markDone(storeKey);
+      acked();
+      return;
+    } catch (err) {
+      rt.onError(err, ctx);
+      if (rt.signal.aborted) return;
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS);
+      if (rt.signal.aborted) return;
+    }
+  }
 }
 
 async function deadLetter(rt: MemberRuntime, m: JsMsg, origin: Origin, attempts: number, err: unknown, reason: DeadLetterReason): Promise<Outcome> {
