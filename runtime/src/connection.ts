@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect as natsConnect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { ChronicleError, ErrorCode } from "./errors.js";
-import { translateNatsError } from "./streams/nats-error.js";
+import { translateNatsError } from "./nats-error.js";
 
 /** How to reach NATS: URLs and credentials. Every field but `servers` is optional. */
 export interface ConnectOptions {

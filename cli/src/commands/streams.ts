@@ -10,16 +10,6 @@ export const serverOptions: Record<string, OptionSpec> = {
   dir: { type: "string", valueName: "DIR", description: "Project folder with buf.yaml and the protos", default: "." },
 };
 
-/** The NATS URLs of `--servers`, else `$NATS_URL`, else the local default. @private */
-export function serversOf(ctx: CommandContext): string[] {
-  const v = ctx.values["servers"];
-  const raw = typeof v === "string" && v ? v : (process.env["NATS_URL"] ?? "nats://127.0.0.1:4222");
-  return raw
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
 function formatValue(v: unknown): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }

@@ -6,7 +6,7 @@ import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
 import { Headers, PARTITION_KEY_ENCODING, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
-import { translateNatsError } from "../streams/nats-error.js";
+import { translateNatsError } from "../nats-error.js";
 import { traceContextHeaders } from "../tracing/propagation.js";
 import { compileFastEncoder, type FastEncoder } from "./fast-encode.js";
 import { HeaderBlockWriter, headerLine, headerPrefix, headerSafe, validHeaderName } from "./header-block.js";

@@ -1,6 +1,6 @@
 import type { Msg } from "@nats-io/transport-node";
 import { ChronicleError, ErrorCode, type ErrorContext } from "../errors.js";
-import { codeForJsError } from "../streams/nats-error.js";
+import { codeForJsError } from "../nats-error.js";
 
 /** What one reply to a publish said. @private */
 export type AckOutcome =

@@ -6,7 +6,7 @@ import { ChronicleError, ErrorCode } from "../errors.js";
 import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken, keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
-import { translateNatsError } from "../streams/nats-error.js";
+import { translateNatsError } from "../nats-error.js";
 
 /** Where a replay starts: the first event, a stream sequence, or a time. */
 export type ReplayFrom = "start" | { sequence: number } | { time: Date };

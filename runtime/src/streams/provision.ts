@@ -2,7 +2,7 @@ import type { StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import type { ChronicleConnection } from "../connection.js";
 import { resolveStreamSettings, type StreamDefinition, type StreamSettings } from "../definition.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
-import { translateNatsError } from "./nats-error.js";
+import { translateNatsError } from "../nats-error.js";
 import { dlqStreamConfigOf, partitionsOfConfig, streamConfigOf } from "./stream-config.js";
 
 /** What provisioning does (or would do) to one JetStream stream. */

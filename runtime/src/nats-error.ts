@@ -1,4 +1,4 @@
-import { ChronicleError, ErrorCode, type ErrorContext } from "../errors.js";
+import { ChronicleError, ErrorCode, type ErrorContext } from "./errors.js";
 
 /** JetStream API error codes (`err_code`) that Chronicle translates. @private */
 export const JsErrCode = {
