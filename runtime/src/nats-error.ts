@@ -58,7 +58,7 @@ export function translateNatsError(err: unknown, what: string, context: ErrorCon
   if (/NoResponders/i.test(name) || /no responders/i.test(message)) code = ErrorCode.NoResponders;
   else if (/Timeout/i.test(name) || /timeout/i.test(message)) code = ErrorCode.Timeout;
   else if (/Closed|Draining/i.test(name) || /closed|draining/i.test(message)) code = ErrorCode.Closed;
-  else if (/Permission|Authorization/i.test(name)) code = ErrorCode.PermissionDenied;
+  else if (/Permission|Authorization/i.test(name) || /permissions violation|authorization violation/i.test(message)) code = ErrorCode.PermissionDenied;
   else if (/max_payload/i.test(message)) code = ErrorCode.PayloadTooLarge;
   else if (/stream not found/i.test(message)) code = ErrorCode.NotFound;
   return new ChronicleError(code, `${what}: ${message}`, { context, cause: err });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { ChronicleConnection } from "../connection.js";
 import type { EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
+import { translateNatsError } from "../nats-error.js";
 import { assignSlots } from "../groups/assignment.js";
 import { Membership, openGroupsBucket } from "../groups/membership.js";
 import { PIN_GROUP, checkGroupName, consumerConfig, epochKey, partitionConsumerName, redriveConsumerName, type StartPosition } from "../groups/names.js";
@@ -78,7 +79,13 @@ async function ensureConsumers(
   s: Settings,
 ): Promise<boolean> {
   const info = await conn.jsm.streams.info(stream).catch((err: unknown) => {
-    throw new ChronicleError(ErrorCode.NotFound, `stream ${stream} does not exist: provision it first`, { cause: err, context: { stream, group } });
+    const e = translateNatsError(err, `cannot read stream ${stream}`, { stream, group });
+    // Only a stream the server says it does not have is "provision it first"; a timeout (an
+    // election on a cluster), no responders or a permission error keep their own code.
+    if (e.code === ErrorCode.NotFound) {
+      throw new ChronicleError(ErrorCode.NotFound, `stream ${stream} does not exist: provision it first`, { cause: err, context: { stream, group } });
+    }
+    throw e;
   });
   const lastSeq = info.state.last_seq;
   const settings = { ackWaitMs: s.ackWaitMs, maxAckPending: s.maxAckPending, pinTimeoutMs: s.pinTimeoutMs };
@@ -138,7 +145,9 @@ interface Settings {
  * dead-letter stream when it cannot be handled. See docs/consumer-groups.md.
  *
  * Throws `not_found` when the stream does not exist, `invalid_argument` for
- * bad options.
+ * bad options, and the translated NATS error otherwise: `timeout` when the
+ * JetStream API does not answer (as during an election on a cluster: try
+ * again), `permission_denied` when the user may not read the stream.
  */
 export async function startConsumerGroup<E extends EventSchemas>(
   conn: ChronicleConnection,
