@@ -2,7 +2,8 @@
 // the least work that gives the same guarantee (acked, stored events), with
 // nothing of Chronicle in between.
 import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { perSecond } from "../harness.js";
 
 /** `await js.publish()` one at a time: the naive loop. Returns elapsed ms. */
 export async function serialJsPublish(js: JetStreamClient, subject: (i: number) => string, count: number, payload: Uint8Array): Promise<number> {
@@ -114,4 +115,72 @@ export async function consumeAndAck(js: JetStreamClient, jsm: JetStreamManager, 
   await messages.close();
   await jsm.consumers.delete(stream, ci.name);
   return elapsed;
+}
+
+/**
+ * The least raw nats.js work a consumer group of Chronicle's design does per
+ * event (DESIGN.md 6 and 7), with nothing of Chronicle in between: one
+ * durable pull consumer per partition in a `pinned_client` priority group,
+ * read with `consume()` (256 in flight, as the runtime pulls), and for every
+ * message a KV put of its idempotency record (pipelined, acknowledged by the
+ * server) before the message is acked. No lookups, decoding, ordering lanes,
+ * retries, metrics or membership. Returns events/s from the first record
+ * acknowledgement to the last: the ceiling a group with the KV store can
+ * reach on this machine.
+ */
+export async function pinnedPartitionsWithRecords(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  opts: { stream: string; partitions: number; filter: (partition: number) => string; bucket: string; count: number; name: string },
+): Promise<number> {
+  const prefix = createInbox();
+  const waiting = new Map<string, JsMsg>();
+  let done = 0;
+  let first = 0;
+  let finish: (() => void) | undefined;
+  const finished = new Promise<void>((r) => (finish = r));
+  const sub = nc.subscribe(`${prefix}.*`, {
+    callback: (_err, reply) => {
+      const token = reply.subject.slice(prefix.length + 1);
+      const m = waiting.get(token);
+      if (!m) return;
+      waiting.delete(token);
+      m.ack();
+      if (done++ === 0) first = performance.now();
+      if (done === opts.count) finish?.();
+    },
+  });
+  const marker = new Uint8Array([1]);
+  let next = 0;
+  const stops: { stop(): void }[] = [];
+  for (let p = 0; p < opts.partitions; p++) {
+    const name = `${opts.name}-${p}`;
+    await jsm.consumers.add(opts.stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      max_ack_pending: 512,
+      filter_subject: opts.filter(p),
+      priority_groups: ["g"],
+      priority_policy: "pinned_client",
+      priority_timeout: 30_000_000_000,
+    } as never);
+    const consumer = await js.consumers.get(opts.stream, name);
+    const messages = await consumer.consume({
+      max_messages: 256,
+      group: "g",
+      callback: (m: JsMsg) => {
+        const token = String(next++);
+        waiting.set(token, m);
+        nc.publish(`$KV.${opts.bucket}.floor.${name}.${m.seq}`, marker, { reply: `${prefix}.${token}` });
+      },
+    } as never);
+    stops.push(messages);
+  }
+  await finished;
+  const rate = perSecond(opts.count - 1, performance.now() - first);
+  for (const s of stops) s.stop();
+  sub.unsubscribe();
+  for (let p = 0; p < opts.partitions; p++) await jsm.consumers.delete(opts.stream, `${opts.name}-${p}`);
+  return rate;
 }
