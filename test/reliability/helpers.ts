@@ -78,13 +78,17 @@ export interface PublishOutcome {
 
 /**
  * Publishes `values` with the runtime producer (dedup key = value), `window`
- * at a time; `onProgress(sentSoFar)` runs while each window is in flight.
+ * at a time; `onProgress(sentSoFar, outcomeSoFar)` runs while each window is
+ * in flight. A window as large as `values` keeps `maxInFlight` (2000)
+ * publishes in flight all the way through (the producer's backpressure holds
+ * the rest), so that a fault injected from `onProgress` once enough are
+ * acknowledged always lands mid-publish.
  */
 export async function publishAll(
   conn: ChronicleConnection,
   def: NoteStream,
   values: readonly string[],
-  options: { window?: number; ackTimeoutMs?: number; onProgress?: (done: number) => void | Promise<void> } = {},
+  options: { window?: number; ackTimeoutMs?: number; onProgress?: (done: number, outcome: PublishOutcome) => void | Promise<void> } = {},
 ): Promise<PublishOutcome> {
   const producer = createProducer(conn, def, { ackTimeoutMs: options.ackTimeoutMs ?? 1000, maxInFlight: 2000 });
   const out: PublishOutcome = { acked: new Map(), failed: [], maxAckGapMs: 0 };
@@ -105,7 +109,7 @@ export async function publishAll(
       ),
     );
     // called while this window is in flight, so that a fault injected here hits publishes awaiting their acks
-    await options.onProgress?.(Math.min(i + window, values.length));
+    await options.onProgress?.(Math.min(i + window, values.length), out);
     await batch;
   }
   await producer.close();
