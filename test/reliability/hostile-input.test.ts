@@ -218,7 +218,7 @@ describe("hostile requests to the registry over HTTP", () => {
 
   it(`${RUNS} garbage requests: each a 4xx with a Connect error code, never a 5xx; the server keeps serving`, { timeout: 120_000 }, async () => {
     const statuses = new Map<number, number>();
-    let knownParseBinary = 0;
+    let unparsable = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...rpcs),
@@ -236,20 +236,22 @@ describe("hostile requests to the registry over HTTP", () => {
           });
           const text = await res.text();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          // Known failure (docs/reliability.md): connect-es answers a binary body that does not parse
-          // with `internal` (HTTP 500) instead of `invalid_argument`; nothing else may be a 5xx.
-          if (res.status === 500 && /^\{"code":"internal","message":"parse binary: /.test(text)) {
-            knownParseBinary++;
-            return;
-          }
           expect(res.status, `${rpc} ${contentType}: ${text.slice(0, 200)}`).toBeLessThan(500);
           if (rpc === "Nope") expect(res.status).toBe(404);
           else if (res.status >= 400 && contentType === "application/json") expect(JSON.parse(text)).toHaveProperty("code");
+          // a binary body that does not parse is the caller's mistake (it was `internal`, HTTP 500, before the fix)
+          if (res.status === 400 && contentType === "application/proto") {
+            const error = JSON.parse(text) as { code: string; message: string };
+            expect(error.code).toBe("invalid_argument");
+            if (/^request body is not a valid chronicle\.registry\.v1\.\w+Request: ./.test(error.message)) unparsable++;
+          }
         },
       ),
       { numRuns: RUNS },
     );
-    console.log(`registry garbage: statuses=${JSON.stringify([...statuses].sort())} knownParseBinary500=${knownParseBinary}`);
+    console.log(`registry garbage: statuses=${JSON.stringify([...statuses].sort())} unparsableBinary400=${unparsable}`);
+    expect([...statuses.keys()].filter((status) => status >= 500)).toEqual([]);
+    expect(unparsable).toBeGreaterThan(0);
     expect((await fetch(`${registry.url}/healthz`)).status).toBe(200);
   });
 

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import * as http2 from "node:http2";
+import { gzipSync } from "node:zlib";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { SourceCodeInfoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, violationsOf, type RegistryClient } from "../client/registry-client.js";
+import { GetSchemaRequestSchema } from "../gen/chronicle/registry/v1/registry_pb.js";
 import { createMemoryStore } from "../storage/memory-store.js";
 import { messageSet, messageSetBytes, setBytes } from "../testing/schemas.js";
 import { startRegistryServer, type RegistryServer } from "./registry-server.js";
@@ -437,5 +440,133 @@ describe("TLS", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("request bodies that do not parse (real HTTP)", () => {
+  const R = "/chronicle.registry.v1.RegistryService";
+  // Each fails protobuf binary parsing as a GetSchemaRequest and as a RegisterRequest.
+  const garbage: Array<[string, Uint8Array]> = [
+    ["an illegal wire type", Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3)],
+    ["a truncated varint", Uint8Array.of(0x08, 0xff)],
+    ["a length past the end", Uint8Array.of(0x0a, 0x7f, 0x61)],
+    ["an end-group tag without a start", Uint8Array.of(0x0c)],
+  ];
+  let server: RegistryServer;
+  beforeAll(async () => {
+    server = await startRegistryServer({
+      store: createMemoryStore(),
+      auth: { tokens: [{ name: "ci", role: "write", token: WRITER }], anonymousRead: true },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const post = async (rpc: string, contentType: string, body: Uint8Array, header: Record<string, string> = {}) => {
+    const res = await fetch(`${server.url}${R}/${rpc}`, {
+      method: "POST",
+      headers: { "content-type": contentType, authorization: `Bearer ${WRITER}`, ...header },
+      body,
+    });
+    return { status: res.status, contentType: res.headers.get("content-type"), bytes: new Uint8Array(await res.arrayBuffer()) };
+  };
+  const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as { code: string; message: string };
+
+  for (const [what, body] of garbage) {
+    it(`answers a Connect binary body with ${what} with invalid_argument (HTTP 400) naming the request type`, async () => {
+      for (const [rpc, type] of [
+        ["Register", "RegisterRequest"],
+        ["GetSchema", "GetSchemaRequest"],
+      ] as const) {
+        const res = await post(rpc, "application/proto", body);
+        expect(res.status, rpc).toBe(400);
+        expect(res.contentType).toBe("application/json");
+        const error = json(res.bytes);
+        expect(error.code).toBe("invalid_argument");
+        expect(error.message).toMatch(new RegExp(`^request body is not a valid chronicle\\.registry\\.v1\\.${type}: \\S`));
+      }
+    });
+  }
+
+  it("says what was wrong with the bytes", async () => {
+    const error = json((await post("GetSchema", "application/proto", garbage[0]![1])).bytes);
+    expect(error.message).toBe("request body is not a valid chronicle.registry.v1.GetSchemaRequest: illegal tag: field no 536870911 wire type 7");
+  });
+
+  it("answers a gzip-compressed body that does not parse, and a Connect GET whose message does not parse, with invalid_argument", async () => {
+    const gz = await post("GetSchema", "application/proto", gzipSync(garbage[0]![1]), { "content-encoding": "gzip" });
+    expect(gz.status).toBe(400);
+    expect(json(gz.bytes).message).toMatch(/^request body is not a valid chronicle\.registry\.v1\.GetSchemaRequest: /);
+    const message = Buffer.from(garbage[1]![1]).toString("base64url");
+    const get = await fetch(`${server.url}${R}/GetSchema?connect=v1&encoding=proto&base64=1&message=${message}`);
+    expect(get.status).toBe(400);
+    const error = (await get.json()) as { code: string; message: string };
+    expect(error.code).toBe("invalid_argument");
+    expect(error.message).toMatch(/^request message is not a valid chronicle\.registry\.v1\.GetSchemaRequest: /);
+  });
+
+  it("answers gRPC and gRPC-Web requests that do not parse with status 3 (invalid_argument)", async () => {
+    const frame = (b: Uint8Array) => Buffer.concat([Buffer.of(0, 0, 0, 0, b.length), b]);
+    const grpc = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const session = http2.connect(server.url);
+      session.on("error", reject);
+      const req = session.request({ ":method": "POST", ":path": `${R}/GetSchema`, "content-type": "application/grpc", te: "trailers" });
+      req.on("trailers", (t) => resolve(t));
+      req.on("error", reject);
+      req.on("close", () => session.close());
+      req.resume();
+      req.end(frame(garbage[0]![1]));
+    });
+    expect(grpc["grpc-status"]).toBe("3");
+    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/^request body is not a valid chronicle\.registry\.v1\.GetSchemaRequest: illegal tag/);
+
+    const web = await post("GetSchema", "application/grpc-web+proto", frame(garbage[0]![1]));
+    expect(web.status).toBe(200);
+    // the body is one trailer frame: flag 0x80, length, "key: value" lines
+    expect(web.bytes[0]).toBe(0x80);
+    const trailer = new TextDecoder().decode(web.bytes.subarray(5));
+    expect(trailer).toMatch(/grpc-status: 3\r\n/);
+    expect(decodeURIComponent(/grpc-message: (.*)\r\n/.exec(trailer)![1]!)).toMatch(/^request body is not a valid chronicle\.registry\.v1\.GetSchemaRequest: /);
+  });
+
+  it("answers JSON bodies that do not parse with invalid_argument (HTTP 400) naming the request type", async () => {
+    const bodies = ["{not json", "[]", '{"subject": 5}', '{"nope": 1}', '{"schema": "%%%"}', "\u00ff\u00fe"];
+    for (const body of bodies) {
+      const res = await post("Register", "application/json", new TextEncoder().encode(body));
+      expect(res.status, body).toBe(400);
+      const error = json(res.bytes);
+      expect(error.code).toBe("invalid_argument");
+      expect(error.message, body).toMatch(/chronicle\.registry\.v1\.RegisterRequest/);
+    }
+  });
+
+  it("still serves well-formed binary requests", async () => {
+    const res = await post(
+      "GetSchema",
+      "application/proto",
+      toBinary(GetSchemaRequestSchema, create(GetSchemaRequestSchema, { id: `sha256:${"a".repeat(64)}` })),
+    );
+    expect(res.status).toBe(404);
+    expect(json(res.bytes).code).toBe("not_found");
+    expect((await post("ListSubjects", "application/proto", new Uint8Array())).status).toBe(200);
+  });
+
+  it("does not rewrite an internal error of the service itself, even one worded like a parse failure", async () => {
+    const store = createMemoryStore();
+    await using failing = await startRegistryServer({
+      store: {
+        ...store,
+        get: () => Promise.reject(new ConnectError("parse binary: a store failure", Code.Internal)),
+      },
+      auth: { tokens: [], anonymousRead: true },
+    });
+    const res = await fetch(`${failing.url}${R}/GetSchema`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: toBinary(GetSchemaRequestSchema, create(GetSchemaRequestSchema, { id: `sha256:${"a".repeat(64)}` })),
+    });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ code: "internal", message: "parse binary: a store failure" });
   });
 });

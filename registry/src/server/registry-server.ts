@@ -3,8 +3,8 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createAuthenticator, type AuthOptions, type Role } from "../auth/tokens.js";
 import { RegistryService } from "../gen/chronicle/registry/v1/registry_pb.js";
@@ -12,6 +12,7 @@ import { createRegistryService, DEFAULT_MAX_SCHEMA_BYTES, checkSchemaId, toConne
 import { keys } from "../service/records.js";
 import { createKvStore } from "../storage/kv-store.js";
 import type { RegistryStore } from "../storage/store.js";
+import { mapRequestParseErrors, markDispatched } from "./request-parse-errors.js";
 
 /** Options of {@link startRegistryServer}. */
 export interface RegistryServerOptions {
@@ -113,13 +114,32 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     auth.authorize(req.header.get("authorization"), requiredRole[req.method.name] ?? "admin");
     return next(req);
   };
-  const connectHandler = connectNodeAdapter({
-    routes: (router: ConnectRouter) => router.service(RegistryService, service),
-    interceptors: [authInterceptor],
+  const acceptCompression = [compressionGzip, compressionBrotli];
+  const router = createConnectRouter({
+    // markDispatched first: a failure answered before it ran happened while the request was read
+    interceptors: [markDispatched, authInterceptor],
+    acceptCompression,
     readMaxBytes: maxSchemaBytes + 64 * 1024,
     // an unknown field or enum name is a mistake worth an invalid_argument, not silence
     jsonOptions: { ignoreUnknownFields: false },
-  });
+  }).service(RegistryService, service);
+  // a body that does not parse is invalid_argument (400), not connect-es's internal (500)
+  const rpcs = new Map(router.handlers.map((h) => [h.requestPath, mapRequestParseErrors(h, acceptCompression)]));
+  const connectHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    const rpc = rpcs.get((req.url ?? "").split("?", 1)[0]!);
+    if (!rpc) {
+      res.writeHead(404).end();
+      return;
+    }
+    rpc(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((err: unknown) => {
+        if (ConnectError.from(err).code === Code.Aborted) return;
+        log(`registry: ${rpc.method.name} failed: ${(err as Error).message}`);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  };
   const finalStore = store;
 
   const handler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
@@ -132,7 +152,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       });
       return;
     }
-    connectHandler(req as http.IncomingMessage, res as http.ServerResponse);
+    connectHandler(req, res);
   };
 
   async function serveGet(url: string, authorization: string | null, res: http.ServerResponse): Promise<void> {
