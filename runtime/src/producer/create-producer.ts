@@ -9,7 +9,7 @@ import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../nats-error.js";
 import { traceContextHeaders } from "../tracing/propagation.js";
 import { compileFastEncoder, type FastEncoder } from "./fast-encode.js";
-import { HeaderBlockWriter, headerLine, headerPrefix, headerSafe, validHeaderName } from "./header-block.js";
+import { HeaderBlockWriter, headerBytes, headerLine, headerPrefix, headerSafe, SMALL_COPY_BYTES, validHeaderName } from "./header-block.js";
 import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
 
@@ -29,32 +29,63 @@ const noop = () => undefined;
  * One publish in flight. It is also the `MsgHdrs` handed to nats.js, whose
  * publish only calls `encode()` on it: the header block was written once as
  * bytes, and a retry sends the same bytes.
+ *
+ * The header block and (up to 2 KiB) the encoded event lie side by side in
+ * a slab of the producer's {@link HeaderBlockWriter}; the entry keeps their
+ * positions, and makes the views nats.js needs only when sending. Thousands
+ * of entries are in flight at once and live until their acks: every object
+ * an entry keeps is one the garbage collector copies or marks, which cost
+ * more than anything else the producer does per event. For the same reason
+ * its times are {@link Stamp}s shared with the entries sent at the same time,
+ * not numbers of its own (a `Date.now()` value in a field is a heap number).
  */
 class Entry {
   /** Reply token of the latest attempt (0: not sent yet). */
   token = 0;
-  sentAt = 0;
   epoch = 0;
-  deadline = 0;
   attempts = 0;
-  /** When set, waiting to be sent again at this time. */
-  retryAt = 0;
+  /** When the latest attempt was sent. */
+  sent: Stamp = NOT_SENT;
+  /** When the first attempt was sent: the publish timeout counts from it. */
+  first: Stamp = NOT_SENT;
+  /** When set, waiting (out of the window of acks) to be sent again at this time; {@link PARKED} while the stream is looked up. */
+  retry: Stamp | undefined = undefined;
   resolve: (r: PublishResult) => void = noop;
   reject: (e: Error) => void = noop;
 
   constructor(
     readonly subject: string,
-    readonly payload: Uint8Array,
-    readonly header: Uint8Array,
+    /** The slab holding the header block, from `headerStart` to `headerEnd`, then the payload up to `payloadEnd`. */
+    readonly slab: Uint8Array,
+    readonly headerStart: number,
+    readonly headerEnd: number,
+    readonly payloadEnd: number,
+    /** The encoded event when over 2 KiB (not copied into the slab). */
+    readonly large: Uint8Array | undefined,
     readonly dedupKey: string,
     readonly id: string,
     readonly partition: number,
   ) {}
 
+  /** The encoded event. */
+  payload(): Uint8Array {
+    return this.large ?? this.slab.subarray(this.headerEnd, this.payloadEnd);
+  }
+
+  /** The header block, for nats.js. */
   encode(): Uint8Array {
-    return this.header;
+    return this.slab.subarray(this.headerStart, this.headerEnd);
   }
 }
+
+/** A time (`Date.now()`), one object shared by the entries sent together. */
+interface Stamp {
+  readonly at: number;
+}
+
+const NOT_SENT: Stamp = Object.freeze({ at: 0 });
+/** The retry time of an entry waiting for a stream lookup: never due by time. */
+const PARKED: Stamp = Object.freeze({ at: Infinity });
 
 /** What the producer keeps per event type: computed on its first publish. */
 interface EventType {
@@ -69,13 +100,16 @@ interface EventType {
   keys: Map<string, KeyInfo>;
 }
 
+const ID_NAME = `${Headers.Id}: `;
+const MSG_ID_NAME = `${Headers.MsgId}: `;
+
 /** What a key contributes to a publish, the same for every event of the key and type. */
 interface KeyInfo {
   /** `<stream>.<EventName>.<keyToken>` */
   subject: string;
   partition: number;
-  /** `ce-partitionkey` (and its encoding, when percent-encoded), as header lines. */
-  keyLines: string;
+  /** `ce-partitionkey` (and its encoding, when percent-encoded), as encoded header lines. */
+  keyLines: Uint8Array;
 }
 
 /** Keys (of up to 256 characters) kept per event type; the map starts over when full. */
@@ -84,15 +118,15 @@ const MAX_KEYS_CACHED = 10_000;
 const NO_OPTIONS: PublishOptions = Object.freeze({});
 
 let timeMs = -1;
-let timeText = "";
-/** The `ce-time` header line of now, formatted once per millisecond. */
-function timeLine(): string {
+let timeBytes: Uint8Array = new Uint8Array(0);
+/** The `ce-time` header line of now, encoded, formatted once per millisecond. */
+function timeLine(): Uint8Array {
   const ms = Date.now();
   if (ms !== timeMs) {
     timeMs = ms;
-    timeText = headerLine(Headers.Time, new Date(ms).toISOString());
+    timeBytes = headerBytes(headerLine(Headers.Time, new Date(ms).toISOString()));
   }
-  return timeText;
+  return timeBytes;
 }
 
 /** FNV-1a 32 of a string of ASCII characters (every key token is), without encoding it first. */
@@ -225,8 +259,9 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   /** Sends again every entry last sent before the latest disconnect: its message or its ack may be lost. */
   private resendLost(): void {
     const lost: Entry[] = [];
-    for (const e of this.entries.values()) if (e.epoch < this.epoch && e.retryAt === 0) lost.push(e);
-    for (const e of lost) this.send(e);
+    for (const e of this.entries.values()) if (e.epoch < this.epoch && e.retry === undefined) lost.push(e);
+    const now: Stamp = { at: Date.now() };
+    for (const e of lost) this.send(e, now);
   }
 
   publish<K extends keyof E & string>(name: K, event: EventInput<E[K]>, options: PublishOptions = NO_OPTIONS): Promise<PublishResult> {
@@ -250,10 +285,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   /**
    * Queues a first send for the next turn of the event loop. Publishes made
    * in many microtasks (a caller awaiting each result in turn) then leave in
-   * one batch and one socket write, instead of one write each.
+   * one batch and one socket write, instead of one write each. The publish
+   * timeout counts from that first send.
    */
   private enqueue(e: Entry): void {
-    e.deadline = Date.now() + this.publishTimeoutMs;
     this.outbox.push(e);
     if (!this.outboxScheduled) {
       this.outboxScheduled = true;
@@ -265,7 +300,12 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     this.outboxScheduled = false;
     const batch = this.outbox;
     this.outbox = [];
-    for (const e of batch) this.send(e);
+    const now: Stamp = { at: Date.now() };
+    for (let i = 0; i < batch.length; i++) {
+      const e = batch[i]!;
+      e.first = now;
+      this.send(e, now);
+    }
   };
 
   async publishBatch<K extends keyof E & string>(items: readonly { name: K; event: EventInput<E[K]>; options?: PublishOptions }[]): Promise<PublishResult[]> {
@@ -292,8 +332,13 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     const def = type.def;
     const schema: DescMessage = def.schema;
     const msg = isMessage(event, schema) ? event : create(schema, event as never);
-    const fast = type.encoder ? this.headerWriter.encode(type.encoder, msg as unknown as Record<string, unknown>) : undefined;
-    const payload = fast ?? toBinary(schema, msg as Message);
+    // the encoded size, at most (fast encoder), or the bytes toBinary encoded
+    let most = type.encoder ? type.encoder.bound(msg as unknown as Record<string, unknown>) : -1;
+    let encoded: Uint8Array | undefined;
+    if (most < 0 || most > SMALL_COPY_BYTES) {
+      encoded = toBinary(schema, msg as Message);
+      most = encoded.length > SMALL_COPY_BYTES ? 0 : encoded.length;
+    }
     const key = def.key(msg as never);
     const k = type.keys.get(key) ?? this.keyInfo(type, key);
     // generated ids (NUIDs) and plain key tokens are header-safe: skip the checks for them
@@ -310,17 +355,16 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         );
       }
     }
-    let lines =
-      headerLine(Headers.Id, options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id)) +
-      (options.time ? headerLine(Headers.Time, options.time.toISOString()) : timeLine()) +
-      headerLine(Headers.MsgId, dedupKey) +
-      k.keyLines;
+    const idValue = options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id);
+    const time = options.time ? headerBytes(headerLine(Headers.Time, options.time.toISOString())) : timeLine();
+    // the rarer lines, as text
+    let extra = "";
     if (options.expectedLastSequence !== undefined) {
-      lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ, String(options.expectedLastSequence));
-      lines += headerLine(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, layout.keyFilter(this.stream, key));
+      extra += headerLine(EXPECTED_LAST_SUBJECT_SEQ, String(options.expectedLastSequence));
+      extra += headerLine(EXPECTED_LAST_SUBJECT_SEQ_SUBJECT, layout.keyFilter(this.stream, key));
     }
     const trace = this.tracing ? traceContextHeaders() : undefined;
-    if (trace) for (const [k, v] of Object.entries(trace)) if (validHeaderName(k) && headerSafe(v)) lines += headerLine(k, v);
+    if (trace) for (const [k, v] of Object.entries(trace)) if (validHeaderName(k) && headerSafe(v)) extra += headerLine(k, v);
     if (options.headers) {
       for (const [k, v] of Object.entries(options.headers)) {
         if (!validHeaderName(k) || !headerSafe(v)) {
@@ -332,11 +376,46 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
             },
           );
         }
-        lines += headerLine(k, v);
+        extra += headerLine(k, v);
       }
     }
-    const header = this.headerWriter.write(type.headerPrefix, lines);
-    return new Entry(k.subject, fast ?? this.headerWriter.keep(payload), header, dedupKey, id, k.partition);
+    // the header block, then the event, side by side in one slab: room for both first
+    const w = this.headerWriter;
+    w.reserve(
+      type.headerPrefix.length +
+        ID_NAME.length +
+        MSG_ID_NAME.length +
+        (idValue.length + dedupKey.length + extra.length) * 3 +
+        6 +
+        time.length +
+        k.keyLines.length +
+        2 +
+        most,
+    );
+    const headerStart = w.pos;
+    w.putBytes(type.headerPrefix);
+    w.putText(ID_NAME);
+    w.putText(idValue);
+    w.crlf();
+    w.putBytes(time);
+    w.putText(MSG_ID_NAME);
+    w.putText(dedupKey);
+    w.crlf();
+    w.putBytes(k.keyLines);
+    if (extra.length !== 0) w.putText(extra);
+    w.crlf();
+    const headerEnd = w.pos;
+    let large: Uint8Array | undefined;
+    if (encoded === undefined) {
+      const end = type.encoder!.write(msg as unknown as Record<string, unknown>, w, headerEnd);
+      if (end >= 0) w.pos = end;
+      else encoded = toBinary(schema, msg as Message); // not expected: bound() accepted the message
+    }
+    if (encoded !== undefined) {
+      if (encoded.length <= most) w.putBytes(encoded);
+      else large = encoded;
+    }
+    return new Entry(k.subject, w.bytes, headerStart, headerEnd, w.pos, large, dedupKey, id, k.partition);
   }
 
   /** Computes (and, up to {@link MAX_KEYS_CACHED} per type, keeps) what a key contributes to a publish. */
@@ -344,11 +423,13 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     const token = keyToken(key);
     const info: KeyInfo = {
       subject: type.subjectPrefix + token,
-      partition: fnv1a32Ascii(token) % this.partitions,
-      keyLines:
+      // `| 0`: a small integer, not a heap number in every entry (see Entry)
+      partition: (fnv1a32Ascii(token) % this.partitions) | 0,
+      keyLines: headerBytes(
         token === key || headerSafe(key)
           ? headerLine(Headers.PartitionKey, key)
           : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"),
+      ),
     };
     if (key.length <= 256) {
       if (type.keys.size >= MAX_KEYS_CACHED) type.keys.clear();
@@ -383,20 +464,20 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   /** Sends (or sends again) an entry under a fresh reply token. */
-  private send(e: Entry): void {
+  private send(e: Entry, now: Stamp): void {
     if (e.token !== 0) this.entries.delete(e.token);
-    if (e.retryAt !== 0) this.backoff.delete(e);
+    if (e.retry !== undefined) this.backoff.delete(e);
     e.token = ++this.counter;
     e.attempts++;
-    e.sentAt = Date.now();
+    e.sent = now;
     e.epoch = this.epoch;
-    e.retryAt = 0;
+    e.retry = undefined;
     this.entries.set(e.token, e);
     const opts = this.pubOpts;
     opts.reply = `${this.inbox}.${e.token}`;
     opts.headers = e as unknown as MsgHdrs;
     try {
-      this.conn.nc.publish(e.subject, e.payload, opts);
+      this.conn.nc.publish(e.subject, e.payload(), opts);
     } catch (err) {
       const ce = translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject });
       if (ce.code === ErrorCode.PayloadTooLarge) {
@@ -405,7 +486,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
           e,
           new ChronicleError(
             ErrorCode.PayloadTooLarge,
-            `event of ${e.payload.length} bytes (plus headers) is over the server's max_payload${max ? ` of ${max} bytes` : ""}`,
+            `event of ${e.payload().length} bytes (plus headers) is over the server's max_payload${max ? ` of ${max} bytes` : ""}`,
             {
               context: { stream: this.stream, subject: e.subject, ...(max ? { maxPayload: max } : {}) },
               cause: err,
@@ -479,7 +560,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       return;
     }
     // park the entry while we ask whether the stream exists at all
-    e.retryAt = Number.MAX_SAFE_INTEGER;
+    e.retry = PARKED;
     this.backoff.add(e);
     this.streamCheck ??= this.conn.jsm.streams
       .info(this.stream)
@@ -501,9 +582,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   private retryOrFail(e: Entry, error: ChronicleError, retryable: boolean): void {
-    if (!retryable || Date.now() + RETRY_BACKOFF_MS >= e.deadline) this.settle(e, error);
+    const now = Date.now();
+    if (!retryable || now + RETRY_BACKOFF_MS >= e.first.at + this.publishTimeoutMs) this.settle(e, error);
     else {
-      e.retryAt = Date.now() + RETRY_BACKOFF_MS;
+      e.retry = { at: now + RETRY_BACKOFF_MS };
       this.backoff.add(e);
     }
   }
@@ -512,15 +594,16 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private sweep(): void {
     const now = Date.now();
     const due: Entry[] = [];
-    for (const e of this.backoff) if (e.retryAt <= now) due.push(e);
+    for (const e of this.backoff) if (e.retry!.at <= now) due.push(e);
     for (const e of this.entries.values()) {
-      if (e.retryAt !== 0) continue;
+      if (e.retry !== undefined) continue;
       // entries are in send order, so the first one in time ends the scan
-      if (e.sentAt + this.ackTimeoutMs > now) break;
+      if (e.sent.at + this.ackTimeoutMs > now) break;
       due.push(e);
     }
+    const stamp: Stamp = { at: now };
     for (const e of due) {
-      if (now >= e.deadline) {
+      if (now >= e.first.at + this.publishTimeoutMs) {
         this.settle(
           e,
           new ChronicleError(
@@ -531,13 +614,13 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
             },
           ),
         );
-      } else this.send(e);
+      } else this.send(e, stamp);
     }
   }
 
   private settle(e: Entry, error: Error | undefined, result?: PublishResult): void {
     this.entries.delete(e.token);
-    if (e.retryAt !== 0) this.backoff.delete(e);
+    if (e.retry !== undefined) this.backoff.delete(e);
     if (error) {
       if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ dedupKey: e.dedupKey, error });
       e.reject(error);
