@@ -32,14 +32,34 @@ export async function openGroupsBucket(conn: ChronicleConnection, replicas = 1):
  * `sessionTimeoutMs` (measured on this member's clock from when the
  * heartbeat arrived, so clock skew between hosts does not matter); a member
  * that leaves deletes its entry, which every other member sees at once.
+ *
+ * The watch is a JetStream ordered consumer, which can disappear on the
+ * server (deleted, or lost across a server restart) without nats.js noticing
+ * for two of its idle heartbeats (10 s, then 60 s once it has recreated the
+ * consumer): longer than a session timeout, and meanwhile joins and leaves
+ * would go unseen. So each of this member's own heartbeats must come back
+ * through the watch within {@link Membership.echoTimeoutMs}; when one does
+ * not, the member re-creates the watch and re-reads the group's entries.
  * @private
  */
 export class Membership {
+  /**
+   * How long a heartbeat may take to come back through the watch after its
+   * write was acknowledged before the watch is taken for dead: two
+   * heartbeats, at least half a session timeout.
+   */
+  readonly echoTimeoutMs: number;
   private readonly lastSeen = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private watcher: QueuedIterator<KvWatchEntry> | undefined;
   private live: string[] = [];
   private closed = false;
+  /** The highest revision of this member's entry that came back through the watch. */
+  private echoedRevision = 0;
+  /** The oldest heartbeat written and not yet seen on the watch, with when its write was acknowledged. */
+  private unechoed: { revision: number; at: number } | undefined;
+  private rewatching: Promise<void> | undefined;
+  private rewatchCount = 0;
 
   constructor(
     private readonly kv: KV,
@@ -49,26 +69,25 @@ export class Membership {
     private readonly heartbeatMs: number,
     private readonly sessionTimeoutMs: number,
     private readonly onChange: (members: string[]) => void,
-  ) {}
+  ) {
+    this.echoTimeoutMs = Math.max(2 * heartbeatMs, Math.floor(sessionTimeoutMs / 2));
+  }
 
   /** The live members, sorted. */
   members(): string[] {
     return this.live;
   }
 
+  /** How many times the watch was re-created because this member's heartbeats stopped coming back through it. */
+  rewatches(): number {
+    return this.rewatchCount;
+  }
+
   /** Announces this member, learns the others and starts heart-beating. */
   async join(): Promise<void> {
-    const prefix = groupKeyPrefix(this.stream, this.group);
-    this.watcher = await this.kv.watch({ key: `${prefix}.m.>`, include: "updates" });
-    void this.consumeWatch(this.watcher);
+    await this.watch();
     await this.beat();
-    const keys = await this.kv.keys(`${prefix}.m.>`);
-    for await (const k of keys) {
-      const e = await this.kv.get(k);
-      if (!e || e.operation !== "PUT") continue;
-      const id = k.slice(prefix.length + 3);
-      if (!this.lastSeen.has(id)) this.lastSeen.set(id, Date.now() - Math.max(0, Date.now() - e.created.getTime()));
-    }
+    await this.readMembers();
     this.lastSeen.set(this.info.id, Date.now());
     this.evaluate();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
@@ -82,13 +101,51 @@ export class Membership {
     await this.kv.delete(memberKey(this.stream, this.group, this.info.id)).catch(() => undefined);
   }
 
+  /** Starts a watch over the group's member entries (updates only) in place of the current one. */
+  private async watch(): Promise<void> {
+    const w = await this.kv.watch({ key: `${groupKeyPrefix(this.stream, this.group)}.m.>`, include: "updates" });
+    const previous = this.watcher;
+    this.watcher = w;
+    previous?.stop();
+    // heartbeats written before this watch started never come back through it
+    this.unechoed = undefined;
+    if (this.closed) w.stop();
+    else void this.consumeWatch(w);
+  }
+
+  /**
+   * Reads every member entry of the group: an entry's write time counts as
+   * a heartbeat, and a member whose entry is gone (it left while the watch
+   * was not delivering) is forgotten unless the watch has seen it since.
+   */
+  private async readMembers(): Promise<void> {
+    const prefix = groupKeyPrefix(this.stream, this.group);
+    const startedAt = Date.now();
+    const present = new Set<string>();
+    const keys = await this.kv.keys(`${prefix}.m.>`);
+    for await (const k of keys) {
+      const e = await this.kv.get(k);
+      if (!e || e.operation !== "PUT") continue;
+      const id = k.slice(prefix.length + 3);
+      present.add(id);
+      const written = Math.min(Date.now(), e.created.getTime());
+      this.lastSeen.set(id, Math.max(this.lastSeen.get(id) ?? 0, written));
+    }
+    for (const [id, at] of this.lastSeen) {
+      if (id !== this.info.id && !present.has(id) && at < startedAt) this.lastSeen.delete(id);
+    }
+  }
+
   private async consumeWatch(w: QueuedIterator<KvWatchEntry>): Promise<void> {
     const prefix = groupKeyPrefix(this.stream, this.group);
     try {
       for await (const e of w) {
+        if (w !== this.watcher) break;
         const id = e.key.slice(prefix.length + 3);
-        if (e.operation === "PUT") this.lastSeen.set(id, Date.now());
-        else if (id !== this.info.id) this.lastSeen.delete(id);
+        if (e.operation === "PUT") {
+          this.lastSeen.set(id, Date.now());
+          if (id === this.info.id) this.echoed(e.revision);
+        } else if (id !== this.info.id) this.lastSeen.delete(id);
         this.evaluate();
       }
     } catch {
@@ -96,8 +153,31 @@ export class Membership {
     }
   }
 
+  private echoed(revision: number): void {
+    this.echoedRevision = Math.max(this.echoedRevision, revision);
+    if (this.unechoed && revision >= this.unechoed.revision) this.unechoed = undefined;
+  }
+
   private async beat(): Promise<void> {
-    await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.info));
+    const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.info));
+    if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: Date.now() };
+  }
+
+  /** Re-creates the watch and re-reads the members; one at a time, a failure is retried by the next tick. */
+  private rewatch(): Promise<void> {
+    this.rewatching ??= (async () => {
+      try {
+        await this.watch();
+        this.rewatchCount++;
+        await this.readMembers();
+        this.evaluate();
+      } catch {
+        // the server is unreachable or busy: the next unechoed heartbeat tries again
+      } finally {
+        this.rewatching = undefined;
+      }
+    })();
+    return this.rewatching;
   }
 
   private async tick(): Promise<void> {
@@ -108,6 +188,7 @@ export class Membership {
     } catch {
       // a missed heartbeat; the next tick tries again
     }
+    if (this.unechoed && Date.now() - this.unechoed.at > this.echoTimeoutMs) void this.rewatch();
     this.evaluate();
     // The first live member removes entries of members that died, so that
     // tools listing the group do not show them.
