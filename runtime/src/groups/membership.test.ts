@@ -93,4 +93,23 @@ describe("group membership", () => {
       await c?.leave();
     }
   });
+
+  it("keeps seeing joins across a SIGKILL and restart of the server", { timeout: 30_000 }, async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url, name: "membership" });
+    const a = await join(conn, "restart", "a");
+    let b: Membership | undefined;
+    try {
+      await server.kill();
+      await server.restart();
+      const restartedAt = Date.now();
+      b = await join(conn, "restart", "b");
+      const joined = Date.now() - restartedAt;
+      const seen = await within(3 * SESSION_TIMEOUT_MS, () => a.members().join() === "a,b", "a sees b join after the restart");
+      console.log(`membership: after the restart b joined in ${joined} ms (the client reconnecting) and a saw it ${seen} ms later; rewatches=${a.rewatches()}`);
+    } finally {
+      await a.leave();
+      await b?.leave();
+    }
+  });
 });
