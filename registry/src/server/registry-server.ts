@@ -134,8 +134,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     rpc(universalRequestFromNodeRequest(req, res, undefined, undefined))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((err: unknown) => {
-        if (ConnectError.from(err).code === Code.Aborted) return;
-        log(`registry: ${rpc.method.name} failed: ${(err as Error).message}`);
+        const ce = ConnectError.from(err);
+        // the client went away
+        if (ce.code === Code.Aborted) return;
+        log(`registry: ${rpc.method.name} failed: ${ce.message}`);
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });

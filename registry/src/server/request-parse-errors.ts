@@ -14,6 +14,7 @@ import {
   transformSplitEnvelope,
   type Compression,
   type UniversalHandler,
+  type UniversalServerRequest,
   type UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
@@ -67,7 +68,7 @@ export function requestParseError(method: DescMethod, err: ConnectError, httpMet
  * @private
  */
 export function mapRequestParseErrors(handler: UniversalHandler, compressions: readonly Compression[]): UniversalHandler {
-  const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
+  const wrapped = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const contextValues = req.contextValues ?? createContextValues();
     const res = await handler({ ...req, contextValues });
     if (contextValues.get(dispatched)) return res;
