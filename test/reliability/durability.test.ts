@@ -8,12 +8,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { connect, ensureStream, startLocalCluster, startLocalServer } from "@chronicle/runtime";
-import { exited, notes, noteStream, publishAll, scaled, storedCounts } from "./helpers.js";
+import { BREAK, exited, notes, noteStream, provision, publishAll, scaled, storedCounts } from "./helpers.js";
 
 interface Varz {
   jetstream?: { config?: { sync_always?: boolean; sync_interval?: number } };
 }
 const varz = async (monitorUrl: string) => (await (await fetch(`${monitorUrl}/varz`)).json()) as Varz;
+
+// CHRONICLE_RELIABILITY_BREAK=durability: the settings are not passed (syncAlways, --sync-always,
+// replicas), which is what a product that dropped them would look like: the tests below must fail.
+// (=memory breaks the last test: the stream is kept in memory, see provision.)
+const BROKEN = BREAK === "durability";
 
 describe("durability settings", () => {
   it(
@@ -21,7 +26,7 @@ describe("durability settings", () => {
     { timeout: 90_000 },
     async () => {
       await using plain = await startLocalServer();
-      await using synced = await startLocalServer({ syncAlways: true });
+      await using synced = await startLocalServer({ syncAlways: !BROKEN });
       expect(readFileSync(join(synced.storeDir, "nats-server.conf"), "utf8")).toMatch(/^\s*sync_interval: always$/m);
       expect(readFileSync(join(plain.storeDir, "nats-server.conf"), "utf8")).not.toMatch(/sync_interval/);
       expect((await varz(synced.monitorUrl)).jetstream?.config?.sync_always).toBe(true);
@@ -29,7 +34,7 @@ describe("durability settings", () => {
       expect(plainConfig?.sync_always ?? false).toBe(false);
       expect(plainConfig?.sync_interval).toBe(120e9); // the default: fsync every 2 minutes
 
-      await using cluster = await startLocalCluster({ nodes: 3, syncAlways: true });
+      await using cluster = await startLocalCluster({ nodes: 3, syncAlways: !BROKEN });
       for (const node of cluster.servers) expect((await varz(node.monitorUrl)).jetstream?.config?.sync_always, node.name).toBe(true);
     },
   );
@@ -41,7 +46,7 @@ describe("durability settings", () => {
     const dir = mkdtempSync(join(tmpdir(), "chronicle-rel-dev-"));
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "--conditions=@chronicle/source", bin, "dev", "--sync-always", "--port", "0", "--data", dir, "--json"],
+      ["--import", "tsx", "--conditions=@chronicle/source", bin, "dev", ...(BROKEN ? [] : ["--sync-always"]), "--port", "0", "--data", dir, "--json"],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -68,7 +73,7 @@ describe("durability settings", () => {
   it("stream definitions carry replicas to the server", { timeout: 60_000 }, async () => {
     await using cluster = await startLocalCluster({ nodes: 3 });
     await using conn = await connect({ servers: cluster.urls });
-    await ensureStream(conn, noteStream("r3", 2, 3));
+    await ensureStream(conn, noteStream("r3", 2, BROKEN ? 1 : 3));
     expect((await conn.jsm.streams.info("r3")).config.num_replicas).toBe(3);
     expect((await conn.jsm.streams.info("r3_dlq")).config.num_replicas).toBe(3);
   });
@@ -78,7 +83,7 @@ describe("durability settings", () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });
     const def = noteStream("pagecache", 4);
-    await ensureStream(conn, def);
+    await provision(conn, def);
     const pub = await publishAll(conn, def, notes(EVENTS, 100), { window: 2500 });
     expect(pub.acked.size).toBe(EVENTS);
     await server.kill("SIGKILL"); // at once after the last ack: nothing was fsynced on purpose

@@ -29,9 +29,9 @@ export type NoteStream = StreamDefinition<{ Note: typeof StringValueSchema }>;
  * A stream with one event type `Note` (a StringValue `<key>:<n>`); its
  * idempotency key is `<key>_<n>`, plain enough that the store key ends with it.
  */
-export function noteStream(name: string, partitions: number, replicas = 1, duplicateWindowMs = 120_000): NoteStream {
+export function noteStream(name: string, partitions: number, replicas = 1, duplicateWindowMs = 120_000, storage: "file" | "memory" = "file"): NoteStream {
   return defineStream<{ Note: typeof StringValueSchema }>(
-    { name, partitions, replicas, storage: "file", duplicateWindowMs },
+    { name, partitions, replicas, storage, duplicateWindowMs },
     {
       Note: {
         schema: StringValueSchema,
@@ -50,11 +50,20 @@ export function noteStream(name: string, partitions: number, replicas = 1, dupli
  * Provisions a note stream with `ensureStream`. With
  * CHRONICLE_RELIABILITY_BREAK=dedup the server's duplicate window is 100 ms
  * (the producer still believes 2 minutes), so retries are no longer
- * deduplicated: the tests must then see events stored twice.
+ * deduplicated: the tests must then see events stored twice. With `=dlq` the
+ * same is done to the dead-letter stream only; with `=memory` the stream is
+ * kept in memory.
  */
 export async function provision(conn: ChronicleConnection, def: NoteStream): Promise<void> {
   const s = def.settings;
-  await ensureStream(conn, BREAK === "dedup" ? noteStream(s.name, s.partitions, s.replicas, 100) : def);
+  // CHRONICLE_RELIABILITY_BREAK=memory: memory storage, so acknowledged events do not survive a
+  // crash of every replica (the all-nodes kill and the SIGKILL-after-acks tests must then fail)
+  const storage = BREAK === "memory" ? "memory" : s.storage;
+  await ensureStream(conn, noteStream(s.name, s.partitions, s.replicas, BREAK === "dedup" ? 100 : s.duplicateWindowMs, storage));
+  // CHRONICLE_RELIABILITY_BREAK=dlq: the dead-letter stream's duplicate window is 100 ms (2 minutes
+  // by default), so a dead letter published again (its member died before terminating the
+  // original, or the ack of the first publish was lost) is stored twice
+  if (BREAK === "dlq") await conn.jsm.streams.update(`${s.name}_dlq`, { duplicate_window: 100 * 1_000_000 });
 }
 
 /** `count` notes over `keys` keys, numbered per key: `k<i % keys>:<n>`. */
@@ -123,7 +132,7 @@ export async function storedCounts(conn: ChronicleConnection, stream: string): P
     try {
       return await readCounts(conn, stream);
     } catch (err) {
-      if (attempt >= 60) throw err;
+      if (attempt >= 60) throw new Error(`cannot read stream ${stream} for 30 s (gone with every event in it?): ${String(err)}`, { cause: err });
       await sleep(500);
     }
   }
@@ -190,7 +199,12 @@ export interface MemberConfig {
   breakStore?: boolean;
 }
 
-/** Set CHRONICLE_RELIABILITY_BREAK=store (or dedup) to check that the suite fails when a promise is broken. */
+/**
+ * Set CHRONICLE_RELIABILITY_BREAK to check that the suite fails when a promise
+ * is broken: `dedup`, `dlq`, `memory` (see {@link provision}), `store` (the
+ * member fixture's idempotency store forgets), `failover` (member-freeze),
+ * `durability` (durability.test.ts), `auth` (access-control.test.ts).
+ */
 export const BREAK = process.env["CHRONICLE_RELIABILITY_BREAK"] ?? "";
 
 const memberScript = fileURLToPath(new URL("./fixtures/member.ts", import.meta.url));
