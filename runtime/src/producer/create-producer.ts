@@ -9,6 +9,7 @@ import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../nats-error.js";
 import { traceContextHeaders } from "../tracing/propagation.js";
 import { compileFastEncoder, type FastEncoder } from "./fast-encode.js";
+import { CRLF, frameHeadRoom, frameSinkOf, writeFrameHead, type FrameSink } from "./frame.js";
 import { HeaderBlockWriter, headerBytes, headerLine, headerPrefix, headerSafe, SMALL_COPY_BYTES, validHeaderName } from "./header-block.js";
 import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { CloseReport, EventInput, Producer, ProducerOptions, PublishOptions, PublishResult } from "./types.js";
@@ -54,8 +55,13 @@ class Entry {
   reject: (e: Error) => void = noop;
 
   constructor(
-    readonly subject: string,
-    /** The slab holding the header block, from `headerStart` to `headerEnd`, then the payload up to `payloadEnd`. */
+    /** The event's key: subject, partition, frame prefix. */
+    readonly key: KeyInfo,
+    /**
+     * The slab holding room for the first frame head before `headerStart`,
+     * the header block up to `headerEnd`, then (unless {@link large}) the
+     * payload up to `payloadEnd` and CR LF.
+     */
     readonly slab: Uint8Array,
     readonly headerStart: number,
     readonly headerEnd: number,
@@ -64,8 +70,15 @@ class Entry {
     readonly large: Uint8Array | undefined,
     readonly dedupKey: string,
     readonly id: string,
-    readonly partition: number,
   ) {}
+
+  get subject(): string {
+    return this.key.subject;
+  }
+
+  get partition(): number {
+    return this.key.partition;
+  }
 
   /** The encoded event. */
   payload(): Uint8Array {
@@ -108,6 +121,8 @@ interface KeyInfo {
   /** `<stream>.<EventName>.<keyToken>` */
   subject: string;
   partition: number;
+  /** `HPUB <subject> `, encoded: the start of the key's frames. */
+  framePrefix: Uint8Array;
   /** `ce-partitionkey` (and its encoding, when percent-encoded), as encoded header lines. */
   keyLines: Uint8Array;
 }
@@ -170,6 +185,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly headerWriter = new HeaderBlockWriter();
   /** `{"stream":"<stream>","seq":`: the start of every ordinary ack. */
   private readonly ackPrefix: Uint8Array;
+  /** nats.js's protocol handler, to send whole frames through; undefined: publish with `nc.publish`. */
+  private readonly sink: FrameSink | undefined;
+  /** `<inbox>.`, encoded: the reply subject of a frame, less its token. */
+  private readonly frameReply: Uint8Array;
   /** Reused for every nats.js publish (it reads `reply` and `headers`, and sets `reply` only when missing). */
   private readonly pubOpts: NatsPublishOptions = { reply: "" };
   /** The entry whose promise {@link attach} is creating. */
@@ -208,6 +227,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     const nc = conn.nc;
     this.inbox = createInbox((nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => this.onReply(err, msg) });
+    this.sink = frameSinkOf(nc);
+    this.frameReply = headerBytes(`${this.inbox}.`);
     this.sweeper = setInterval(() => this.sweep(), Math.max(20, Math.min(250, this.ackTimeoutMs / 4)));
     this.sweeper.unref?.();
     void this.watchStatus();
@@ -381,8 +402,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     }
     // the header block, then the event, side by side in one slab: room for both first
     const w = this.headerWriter;
+    const headRoom = this.sink ? frameHeadRoom(k.framePrefix, this.frameReply) : 0;
     w.reserve(
-      type.headerPrefix.length +
+      headRoom +
+        type.headerPrefix.length +
         ID_NAME.length +
         MSG_ID_NAME.length +
         (idValue.length + dedupKey.length + extra.length) * 3 +
@@ -390,8 +413,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         time.length +
         k.keyLines.length +
         2 +
-        most,
+        most +
+        2,
     );
+    w.pos += headRoom;
     const headerStart = w.pos;
     w.putBytes(type.headerPrefix);
     w.putText(ID_NAME);
@@ -415,14 +440,18 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       if (encoded.length <= most) w.putBytes(encoded);
       else large = encoded;
     }
-    return new Entry(k.subject, w.bytes, headerStart, headerEnd, w.pos, large, dedupKey, id, k.partition);
+    const payloadEnd = w.pos;
+    if (large === undefined) w.crlf(); // the end of the frame
+    return new Entry(k, w.bytes, headerStart, headerEnd, payloadEnd, large, dedupKey, id);
   }
 
   /** Computes (and, up to {@link MAX_KEYS_CACHED} per type, keeps) what a key contributes to a publish. */
   private keyInfo(type: EventType, key: string): KeyInfo {
     const token = keyToken(key);
+    const subject = type.subjectPrefix + token;
     const info: KeyInfo = {
-      subject: type.subjectPrefix + token,
+      subject,
+      framePrefix: headerBytes(`HPUB ${subject} `),
       // `| 0`: a small integer, not a heap number in every entry (see Entry)
       partition: (fnv1a32Ascii(token) % this.partitions) | 0,
       keyLines: headerBytes(
@@ -473,11 +502,15 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     e.epoch = this.epoch;
     e.retry = undefined;
     this.entries.set(e.token, e);
-    const opts = this.pubOpts;
-    opts.reply = `${this.inbox}.${e.token}`;
-    opts.headers = e as unknown as MsgHdrs;
     try {
-      this.conn.nc.publish(e.subject, e.payload(), opts);
+      const sink = this.sink;
+      if (sink !== undefined && sink.info?.headers === true) this.sendFrame(sink, e);
+      else {
+        const opts = this.pubOpts;
+        opts.reply = `${this.inbox}.${e.token}`;
+        opts.headers = e as unknown as MsgHdrs;
+        this.conn.nc.publish(e.subject, e.payload(), opts);
+      }
     } catch (err) {
       const ce = translateNatsError(err, `publishing to ${e.subject}`, { stream: this.stream, subject: e.subject });
       if (ce.code === ErrorCode.PayloadTooLarge) {
@@ -495,6 +528,42 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         );
       } else this.settle(e, ce);
     }
+  }
+
+  /**
+   * Sends an entry as one `HPUB` frame through nats.js's protocol handler:
+   * what `nc.publish` does (its checks, its statistics) without building and
+   * encoding a protocol line string. A first attempt writes the frame head
+   * into the room left before the header block and goes out as one buffer;
+   * a retry writes a new head (its token differs) elsewhere in the slab.
+   */
+  private sendFrame(sink: FrameSink, e: Entry): void {
+    const nc = this.conn.nc;
+    if (nc.isClosed()) throw new errors.ClosedConnectionError();
+    if (sink.noMorePublishing) throw new errors.DrainingConnectionError();
+    const hlen = e.headerEnd - e.headerStart;
+    const large = e.large;
+    const total = hlen + (large === undefined ? e.payloadEnd - e.headerEnd : large.length);
+    if (sink.info !== undefined && total > sink.info.max_payload) throw errors.InvalidArgumentError.format("payload", "max_payload size exceeded");
+    const prefix = e.key.framePrefix;
+    const slab = e.slab;
+    if (e.attempts === 1) {
+      const start = writeFrameHead(slab, e.headerStart, prefix, this.frameReply, e.token, hlen, total);
+      if (large === undefined) sink.sendCommand(slab.subarray(start, e.payloadEnd + 2));
+      else sink.sendCommand(slab.subarray(start, e.headerEnd), large, CRLF);
+    } else {
+      const w = this.headerWriter;
+      const room = frameHeadRoom(prefix, this.frameReply);
+      w.reserve(room);
+      const end = w.pos + room;
+      const head = w.bytes;
+      const start = writeFrameHead(head, end, prefix, this.frameReply, e.token, hlen, total);
+      w.pos = end;
+      if (large === undefined) sink.sendCommand(head.subarray(start, end), slab.subarray(e.headerStart, e.payloadEnd + 2));
+      else sink.sendCommand(head.subarray(start, end), slab.subarray(e.headerStart, e.headerEnd), large, CRLF);
+    }
+    sink.outBytes += total;
+    sink.outMsgs++;
   }
 
   private onReply(err: Error | null, msg: Msg): void {

@@ -215,6 +215,62 @@ describe("producer", () => {
     ]);
   });
 
+  it("sends whole frames through nats.js's protocol handler, and the same events through nc.publish where it has none", async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    const publishes: string[] = [];
+    const nc = conn.nc;
+    const hidden = new Proxy(nc, {
+      get(target, prop) {
+        if (prop === "protocol") return undefined;
+        if (prop === "publish") {
+          return (subject: string, ...rest: unknown[]) => {
+            publishes.push(subject);
+            return (target.publish as (...a: unknown[]) => void)(subject, ...rest);
+          };
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const viaPublish = { ...conn, nc: hidden };
+    const time = new Date("2026-03-04T05:06:07.089Z");
+    const events = [
+      { orderId: "a", n: 1n },
+      { orderId: "日本 x", n: 2n, body: new Uint8Array(5000).fill(3) }, // over 2 KiB: not copied into the slab
+      { orderId: "a", n: 3n, body: new Uint8Array(100).fill(9) },
+    ];
+    const stored: Record<string, { subject: string; headers: Record<string, string>; data: Uint8Array }[]> = {};
+    for (const [name, c] of [
+      ["frames", conn],
+      ["published", viaPublish],
+    ] as const) {
+      const def = testStream({ name, partitions: 4 });
+      await ensureStream(conn, def);
+      const producer = createProducer(c, def, { source: "/svc/orders" });
+      const results = await Promise.all(
+        events.map((e, i) =>
+          producer.publish("OrderPlaced", e, { id: `id-${i}`, time, headers: { "x-n": String(i) }, ...(i === 2 ? { dedupKey: "d-2" } : {}) }),
+        ),
+      );
+      expect(results.map((r) => [r.sequence, r.duplicate, r.attempts])).toEqual([
+        [1, false, 1],
+        [2, false, 1],
+        [3, false, 1],
+      ]);
+      expect((await producer.publish("OrderPlaced", events[2]!, { dedupKey: "d-2" })).duplicate).toBe(true);
+      await producer.close();
+      const got = [];
+      for await (const s of replayStored(conn, name)) got.push({ subject: s.subject.slice(name.length), headers: s.headers, data: s.data });
+      stored[name] = got;
+    }
+    // nc.publish served only the producer on the connection without a protocol handler
+    expect(publishes.length).toBe(4);
+    expect(publishes.every((s) => s.startsWith("published."))).toBe(true);
+    expect(stored["frames"]).toHaveLength(3);
+    expect(stored["frames"]).toEqual(stored["published"]);
+  });
+
   it("close() waits for every publish in flight; an acknowledged event is never lost", async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });
