@@ -43,7 +43,6 @@ const noop = () => undefined;
 class Entry {
   /** Reply token of the latest attempt (0: not sent yet). */
   token = 0;
-  epoch = 0;
   attempts = 0;
   /** When the latest attempt was sent. */
   sent: Stamp = NOT_SENT;
@@ -51,8 +50,12 @@ class Entry {
   first: Stamp = NOT_SENT;
   /** When set, waiting (out of the window of acks) to be sent again at this time; {@link PARKED} while the stream is looked up. */
   retry: Stamp | undefined = undefined;
-  resolve: (r: PublishResult) => void = noop;
-  reject: (e: Error) => void = noop;
+  /**
+   * Settles the publish's promise: with a result, or with a rejected promise
+   * for a failure (the reject function is not kept: one object less per
+   * entry in flight).
+   */
+  resolve: (r: PublishResult | PromiseLike<never>) => void = noop;
 
   constructor(
     /** The event's key: subject, partition, frame prefix. */
@@ -105,6 +108,9 @@ interface EventType {
   def: EventDefinition;
   /** `NATS/1.0` and the CloudEvents lines that are the same for every event of the type, encoded. */
   headerPrefix: Uint8Array;
+  /** {@link timedPrefix} of the millisecond {@link timedAt}. */
+  timed: Uint8Array;
+  timedAt: number;
   /** `<stream>.<EventName>.` */
   subjectPrefix: string;
   /** Writes the type's events straight into the slab, when their fields are all of the plain kinds it handles. */
@@ -114,7 +120,6 @@ interface EventType {
 }
 
 const ID_NAME = `${Headers.Id}: `;
-const MSG_ID_NAME = `${Headers.MsgId}: `;
 
 /** What a key contributes to a publish, the same for every event of the key and type. */
 interface KeyInfo {
@@ -123,7 +128,7 @@ interface KeyInfo {
   partition: number;
   /** `HPUB <subject> `, encoded: the start of the key's frames. */
   framePrefix: Uint8Array;
-  /** `ce-partitionkey` (and its encoding, when percent-encoded), as encoded header lines. */
+  /** CR LF (the end of the `Nats-Msg-Id` line), then `ce-partitionkey` (and its encoding, when percent-encoded), encoded. */
   keyLines: Uint8Array;
 }
 
@@ -132,17 +137,53 @@ const MAX_KEYS_CACHED = 10_000;
 
 const NO_OPTIONS: PublishOptions = Object.freeze({});
 
-let timeMs = -1;
-let timeBytes: Uint8Array = new Uint8Array(0);
-/** The `ce-time` header line of now, encoded, formatted once per millisecond. */
-function timeLine(): Uint8Array {
-  const ms = Date.now();
-  if (ms !== timeMs) {
-    timeMs = ms;
-    timeBytes = headerBytes(headerLine(Headers.Time, new Date(ms).toISOString()));
+let clockAt = 0;
+/** How many publishes used {@link clockAt} since the clock was last read; 0: read it. */
+let clockUses = 0;
+const MAX_CLOCK_USES = 64;
+const readClockAgain = (): void => {
+  clockUses = 0;
+};
+/**
+ * `Date.now()`, read again in every turn of the event loop and after 64
+ * publishes of one turn (a few dozen microseconds), not for every publish.
+ */
+function clock(): number {
+  if (clockUses !== 0 && clockUses < MAX_CLOCK_USES) {
+    clockUses++;
+    return clockAt;
   }
-  return timeBytes;
+  if (clockUses === 0) queueMicrotask(readClockAgain);
+  clockUses = 1;
+  clockAt = Date.now();
+  return clockAt;
 }
+
+/** `a` then `b`. */
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** The `ce-time` line of `time`, then the start of the `ce-id` line, encoded. */
+function timeLines(time: Date): Uint8Array {
+  return headerBytes(headerLine(Headers.Time, time.toISOString()) + ID_NAME);
+}
+
+/** The start of a header block of the type's events published now: its {@link EventType.headerPrefix} and {@link timeLines}, made once per millisecond. */
+function timedPrefix(type: EventType): Uint8Array {
+  const ms = clock();
+  if (ms !== type.timedAt) {
+    type.timedAt = ms;
+    type.timed = concatBytes(type.headerPrefix, timeLines(new Date(ms)));
+  }
+  return type.timed;
+}
+
+/** Between the event id and the dedup key: CR LF and `Nats-Msg-Id: `. */
+const MSG_ID_LINE = headerBytes(`\r\n${Headers.MsgId}: `);
 
 /** FNV-1a 32 of a string of ASCII characters (every key token is), without encoding it first. */
 function fnv1a32Ascii(s: string): number {
@@ -175,7 +216,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private slots = 0;
   private counter = 0;
-  private epoch = 0;
+  /** The reply token of the last send before the latest disconnect: entries up to it may have lost their message or ack. */
+  private sentBeforeDisconnect = 0;
   private lastReconnectAt = 0;
   private acknowledged = 0;
   private closed = false;
@@ -194,10 +236,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   /** The entry whose promise {@link attach} is creating. */
   private attaching: Entry | undefined;
   /** One executor for every publish's promise, instead of a new closure per publish. */
-  private readonly attach = (resolve: (r: PublishResult) => void, reject: (e: Error) => void): void => {
-    const e = this.attaching!;
-    e.resolve = resolve;
-    e.reject = reject;
+  private readonly attach = (resolve: (r: PublishResult | PromiseLike<PublishResult>) => void): void => {
+    this.attaching!.resolve = resolve;
   };
   private statusIter: (AsyncIterable<unknown> & { stop?: () => void }) | undefined;
 
@@ -246,7 +286,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     this.statusIter = iter;
     try {
       for await (const s of iter) {
-        if (s.type === "disconnect") this.epoch++;
+        if (s.type === "disconnect") this.sentBeforeDisconnect = this.counter;
         else if (s.type === "reconnect") {
           this.lastReconnectAt = Date.now();
           this.resendLost();
@@ -280,7 +320,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   /** Sends again every entry last sent before the latest disconnect: its message or its ack may be lost. */
   private resendLost(): void {
     const lost: Entry[] = [];
-    for (const e of this.entries.values()) if (e.epoch < this.epoch && e.retry === undefined) lost.push(e);
+    for (const e of this.entries.values()) if (e.token <= this.sentBeforeDisconnect && e.retry === undefined) lost.push(e);
     const now: Stamp = { at: Date.now() };
     for (const e of lost) this.send(e, now);
   }
@@ -377,7 +417,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       }
     }
     const idValue = options.id === undefined || headerSafe(id) ? id : encodeURIComponent(id);
-    const time = options.time ? headerBytes(headerLine(Headers.Time, options.time.toISOString())) : timeLine();
+    const start = options.time ? concatBytes(type.headerPrefix, timeLines(options.time)) : timedPrefix(type);
     // the rarer lines, as text
     let extra = "";
     if (options.expectedLastSequence !== undefined) {
@@ -403,30 +443,15 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     // the header block, then the event, side by side in one slab: room for both first
     const w = this.headerWriter;
     const headRoom = this.sink ? frameHeadRoom(k.framePrefix, this.frameReply) : 0;
-    w.reserve(
-      headRoom +
-        type.headerPrefix.length +
-        ID_NAME.length +
-        MSG_ID_NAME.length +
-        (idValue.length + dedupKey.length + extra.length) * 3 +
-        6 +
-        time.length +
-        k.keyLines.length +
-        2 +
-        most +
-        2,
-    );
+    // (at most 3 UTF-8 bytes per UTF-16 code unit of text; CR LF after the last line, after the event)
+    w.reserve(headRoom + start.length + MSG_ID_LINE.length + k.keyLines.length + (idValue.length + dedupKey.length + extra.length) * 3 + 2 + most + 2);
     w.pos += headRoom;
     const headerStart = w.pos;
-    w.putBytes(type.headerPrefix);
-    w.putText(ID_NAME);
+    w.putBytes(start); // NATS/1.0, the type's constant lines, ce-time, `ce-id: `
     w.putText(idValue);
-    w.crlf();
-    w.putBytes(time);
-    w.putText(MSG_ID_NAME);
+    w.putBytes(MSG_ID_LINE);
     w.putText(dedupKey);
-    w.crlf();
-    w.putBytes(k.keyLines);
+    w.putBytes(k.keyLines); // CR LF, ce-partitionkey
     if (extra.length !== 0) w.putText(extra);
     w.crlf();
     const headerEnd = w.pos;
@@ -455,9 +480,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
       // `| 0`: a small integer, not a heap number in every entry (see Entry)
       partition: (fnv1a32Ascii(token) % this.partitions) | 0,
       keyLines: headerBytes(
-        token === key || headerSafe(key)
-          ? headerLine(Headers.PartitionKey, key)
-          : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri"),
+        "\r\n" +
+          (token === key || headerSafe(key)
+            ? headerLine(Headers.PartitionKey, key)
+            : headerLine(Headers.PartitionKey, encodeURIComponent(key)) + headerLine(PARTITION_KEY_ENCODING, "uri")),
       ),
     };
     if (key.length <= 256) {
@@ -484,6 +510,8 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
           (def.schemaId ? headerLine(Headers.DataSchema, def.schemaId) : "") +
           headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE),
       ),
+      timed: new Uint8Array(0),
+      timedAt: -1,
       subjectPrefix: `${this.stream}.${name}.`,
       encoder: compileFastEncoder(def.schema),
       keys: new Map(),
@@ -499,7 +527,6 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     e.token = ++this.counter;
     e.attempts++;
     e.sent = now;
-    e.epoch = this.epoch;
     e.retry = undefined;
     this.entries.set(e.token, e);
     try {
@@ -692,7 +719,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     if (e.retry !== undefined) this.backoff.delete(e);
     if (error) {
       if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ dedupKey: e.dedupKey, error });
-      e.reject(error);
+      e.resolve(Promise.reject(error));
     } else e.resolve(result!);
     // a queue with a moving head: Array#shift is linear in the waiting count
     if (this.blockedHead < this.blocked.length) {

@@ -151,7 +151,7 @@ export function compileFastEncoder(schema: DescMessage): FastEncoder | undefined
         if (p.kind === "string") {
           // written after a one-byte length, moved when the length needs more
           const s = v as string;
-          const len = target.buf.write(s, pos + 1, "utf8");
+          const len = s.length <= 32 ? writeShort(out, target.buf, s, pos + 1) : target.buf.write(s, pos + 1, "utf8");
           if (len < 0x80) {
             out[pos] = len;
             pos += 1 + len;
@@ -193,4 +193,14 @@ function writeVarint32(out: Uint8Array, pos: number, n: number): number {
   }
   out[pos++] = n;
   return pos;
+}
+
+/** Writes a short string as UTF-8 at `pos` and returns its byte length: ASCII by a plain loop (cheaper than `Buffer#write` for a few characters). */
+function writeShort(out: Uint8Array, buf: Buffer, s: string, pos: number): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return buf.write(s, pos, "utf8");
+    out[pos + i] = c;
+  }
+  return s.length;
 }

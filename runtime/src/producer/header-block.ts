@@ -116,8 +116,9 @@ export class HeaderBlockWriter {
    */
   reserve(most: number): void {
     if (this.pos + most > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_BYTES, most));
-      this.buf = Buffer.from(this.slab.buffer, this.slab.byteOffset, this.slab.length);
+      // not zero-filled: only bytes written here are ever read or sent
+      this.buf = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most));
+      this.slab = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
       this.pos = 0;
     }
   }
