@@ -53,7 +53,7 @@ describe("single server restarted during publishing and consuming", () => {
       const lost = [...pub.acked.keys()].filter((v) => !stored.has(v));
       const twice = [...stored.entries()].filter(([, n]) => n > 1);
       expect(lost).toEqual([]);
-      expect(twice).toEqual([]);
+      expect(twice, `${twice.length} events stored twice`).toEqual([]);
       expect((await conn.jsm.streams.info("restart")).state.messages).toBe(EVENTS);
 
       const handled = () => new Set(effects.map((e) => e.v)).size;
