@@ -31,7 +31,7 @@ const noop = () => undefined;
  * publish only calls `encode()` on it: the header block was written once as
  * bytes, and a retry sends the same bytes.
  *
- * The header block and (up to 2 KiB) the encoded event lie side by side in
+ * The header block and (unless it is large, see FAST_ENCODE_MAX_BYTES) the encoded event lie side by side in
  * a slab of the producer's {@link HeaderBlockWriter}; the entry keeps their
  * positions, and makes the views nats.js needs only when sending. Thousands
  * of entries are in flight at once and live until their acks: every object
@@ -69,7 +69,7 @@ class Entry {
     readonly headerStart: number,
     readonly headerEnd: number,
     readonly payloadEnd: number,
-    /** The encoded event when over 2 KiB (not copied into the slab). */
+    /** The encoded event when `toBinary` encoded it and it is over `SMALL_COPY_BYTES` (not copied into the slab). */
     readonly large: Uint8Array | undefined,
     readonly dedupKey: string,
     readonly id: string,
@@ -131,6 +131,14 @@ interface KeyInfo {
   /** CR LF (the end of the `Nats-Msg-Id` line), then `ce-partitionkey` (and its encoding, when percent-encoded), encoded. */
   keyLines: Uint8Array;
 }
+
+/**
+ * Events the fast encoder may take, at most (bytes): it writes them straight
+ * into the slab, sparing `toBinary`'s buffers and a copy. Larger ones, or
+ * ones it cannot encode, are encoded by `toBinary` and copied into the slab
+ * only up to `SMALL_COPY_BYTES`.
+ */
+const FAST_ENCODE_MAX_BYTES = 32 * 1024;
 
 /** Keys (of up to 256 characters) kept per event type; the map starts over when full. */
 const MAX_KEYS_CACHED = 10_000;
@@ -396,7 +404,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     // the encoded size, at most (fast encoder), or the bytes toBinary encoded
     let most = type.encoder ? type.encoder.bound(msg as unknown as Record<string, unknown>) : -1;
     let encoded: Uint8Array | undefined;
-    if (most < 0 || most > SMALL_COPY_BYTES) {
+    if (most < 0 || most > FAST_ENCODE_MAX_BYTES) {
       encoded = toBinary(schema, msg as Message);
       most = encoded.length > SMALL_COPY_BYTES ? 0 : encoded.length;
     }
