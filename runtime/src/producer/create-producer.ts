@@ -509,6 +509,16 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         context: { stream: this.stream, eventType: name },
       });
     }
+    // frames bypass nc.publish's subject check: the names must make a valid subject (key tokens always do)
+    if (/\s/.test(this.stream) || /\s/.test(name)) {
+      throw new ChronicleError(
+        ErrorCode.InvalidArgument,
+        `stream ${JSON.stringify(this.stream)} and event ${JSON.stringify(name)} must not contain white space`,
+        {
+          context: { stream: this.stream, eventType: name },
+        },
+      );
+    }
     const type: EventType = {
       def,
       headerPrefix: headerPrefix(
