@@ -781,7 +781,10 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
  *
  * Each publish is encoded once and sent as a core NATS publish whose reply
  * subject is under one wildcard inbox subscription of the producer; the
- * JetStream acknowledgement is matched to it by reply token. Up to
+ * JetStream acknowledgement is matched to it by reply token. The producer
+ * writes each publish's whole `HPUB` frame itself and hands it to nats.js's
+ * protocol handler (the connection's own write buffer and flushing), or uses
+ * `nc.publish` when that handler is not there. Up to
  * `maxInFlight` publishes are in flight; more wait (backpressure). A publish
  * resolves when the server has stored the event, or reports
  * `duplicate: true` when its dedup key (`Nats-Msg-Id`) was stored inside
@@ -792,7 +795,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
  *
  * Errors are {@link ChronicleError}s: `not_found` (no such stream),
  * `payload_too_large`, `wrong_last_sequence`, `no_responders`, `timeout`,
- * `closed`, `invalid_argument`.
+ * `closed`, `permission_denied`, `invalid_argument`.
  */
 export function createProducer<E extends EventSchemas>(conn: ChronicleConnection, definition: StreamDefinition<E>, options: ProducerOptions = {}): Producer<E> {
   return new PipelinedProducer(conn, definition, options);
