@@ -612,13 +612,23 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   }
 
   private onReply(err: Error | null, msg: Msg): void {
-    // the reply token is the decimal number after `<inbox>.`
-    const subject = msg.subject;
+    // the reply token is the decimal number after `<inbox>.`: read from the
+    // subject's bytes when nats.js has them (MsgImpl), not decoding the subject
+    const bytes = (msg as unknown as { _msg?: { subject?: unknown } })._msg?.subject;
     let token = 0;
-    for (let i = this.inbox.length + 1; i < subject.length; i++) {
-      const d = subject.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return;
-      token = token * 10 + d;
+    if (bytes instanceof Uint8Array) {
+      for (let i = this.inbox.length + 1; i < bytes.length; i++) {
+        const d = bytes[i]! - 48;
+        if (d < 0 || d > 9) return;
+        token = token * 10 + d;
+      }
+    } else {
+      const subject = msg.subject;
+      for (let i = this.inbox.length + 1; i < subject.length; i++) {
+        const d = subject.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) return;
+        token = token * 10 + d;
+      }
     }
     const e = this.entries.get(token);
     if (!e) return; // an ack for an attempt already answered or sent again
