@@ -145,28 +145,6 @@ const MAX_KEYS_CACHED = 10_000;
 
 const NO_OPTIONS: PublishOptions = Object.freeze({});
 
-let clockAt = 0;
-/** How many publishes used {@link clockAt} since the clock was last read; 0: read it. */
-let clockUses = 0;
-const MAX_CLOCK_USES = 64;
-const readClockAgain = (): void => {
-  clockUses = 0;
-};
-/**
- * `Date.now()`, read again in every turn of the event loop and after 64
- * publishes of one turn (a few dozen microseconds), not for every publish.
- */
-function clock(): number {
-  if (clockUses !== 0 && clockUses < MAX_CLOCK_USES) {
-    clockUses++;
-    return clockAt;
-  }
-  if (clockUses === 0) queueMicrotask(readClockAgain);
-  clockUses = 1;
-  clockAt = Date.now();
-  return clockAt;
-}
-
 /** `a` then `b`. */
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
@@ -182,7 +160,7 @@ function timeLines(time: Date): Uint8Array {
 
 /** The start of a header block of the type's events published now: its {@link EventType.headerPrefix} and {@link timeLines}, made once per millisecond. */
 function timedPrefix(type: EventType): Uint8Array {
-  const ms = clock();
+  const ms = Date.now();
   if (ms !== type.timedAt) {
     type.timedAt = ms;
     type.timed = concatBytes(type.headerPrefix, timeLines(new Date(ms)));
