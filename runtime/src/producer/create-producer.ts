@@ -27,13 +27,15 @@ const RETRY_BACKOFF_MS = 250;
 const noop = () => undefined;
 
 /**
- * One publish in flight. It is also the `MsgHdrs` handed to nats.js, whose
- * publish only calls `encode()` on it: the header block was written once as
- * bytes, and a retry sends the same bytes.
+ * One publish in flight. The header block was written once as bytes, and a
+ * retry sends the same bytes: in a frame of its own (see `frame.ts`), or,
+ * where nats.js's protocol handler cannot be used, through `nc.publish`
+ * with the entry as the `MsgHdrs` (whose publish only calls `encode()`).
  *
- * The header block and (unless it is large, see FAST_ENCODE_MAX_BYTES) the encoded event lie side by side in
- * a slab of the producer's {@link HeaderBlockWriter}; the entry keeps their
- * positions, and makes the views nats.js needs only when sending. Thousands
+ * The header block and the encoded event (unless `toBinary` encoded it and
+ * it is large) lie side by side in a slab of the producer's
+ * {@link HeaderBlockWriter}; the entry keeps their positions, and makes the
+ * views nats.js needs only when sending. Thousands
  * of entries are in flight at once and live until their acks: every object
  * an entry keeps is one the garbage collector copies or marks, which cost
  * more than anything else the producer does per event. For the same reason
