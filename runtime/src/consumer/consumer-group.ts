@@ -218,6 +218,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
   /** Redelivers what the previous owner left unacknowledged, in order, and frees the pin. */
   const handOver = async (slot: number) => {
     const { streamName, consumerName } = slotConsumer(slot);
+    if (conn.nc.isClosed()) return; // nothing to hand over on; the next owner's handover resets the consumer
     try {
       const info = await conn.jsm.consumers.info(streamName, consumerName);
       if (info.num_ack_pending > 0) await conn.jsm.consumers.reset(streamName, consumerName).catch(() => undefined);
@@ -291,6 +292,19 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const info = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), sessionTimeoutMs: s.sessionTimeoutMs };
   const membership = new Membership(kv, stream, group, info, s.heartbeatMs, s.sessionTimeoutMs, onMembers);
   await membership.join();
+  // A connection closed under a running member cannot come back: say so once (the partition
+  // workers stop retrying on a closed connection rather than report it every half second).
+  void conn.nc.closed().then(() => {
+    if (stopped) return;
+    rt.onError(
+      new ChronicleError(
+        ErrorCode.Closed,
+        `the NATS connection of member ${memberId} of ${stream}/${group} was closed while it ran: it reads nothing more; stop() it and start a member on an open connection`,
+        { context: { stream, group } },
+      ),
+      { stream },
+    );
+  });
 
   const member: ConsumerGroupMember = {
     id: memberId,

@@ -119,8 +119,8 @@ export class PartitionWorker {
   }
 
   private async pull(): Promise<void> {
-    const { js } = this.rt.conn;
-    while (!this.stopping) {
+    const { js, nc } = this.rt.conn;
+    while (!this.stopping && !nc.isClosed()) {
       try {
         const consumer = await js.consumers.get(this.settings.streamName, this.settings.consumerName);
         if (this.stopping) break;
@@ -144,9 +144,11 @@ export class PartitionWorker {
           break;
         }
         const end = await this.messages.closed();
-        if (end instanceof Error && !this.stopping) this.rt.onError(end, { stream: this.settings.streamName });
+        if (this.stopping || nc.isClosed()) break;
+        if (end instanceof Error) this.rt.onError(end, { stream: this.settings.streamName });
       } catch (err) {
-        if (this.stopping) break;
+        // A closed connection does not come back; the member reports it once.
+        if (this.stopping || nc.isClosed()) break;
         this.rt.onError(err, { stream: this.settings.streamName });
       }
       if (!this.stopping) await new Promise((r) => setTimeout(r, 500));
