@@ -30,11 +30,15 @@ export interface ConsumerGroupOptions<E extends EventSchemas> {
   retry?: Partial<RetryPolicy>;
   /** Where a new group starts; default the beginning of the stream. Ignored once the group exists. */
   startAt?: StartPosition;
-  /**
-   * Events in flight in this member, over all its partitions: handlers running plus handled events
-   * whose idempotency record is not yet confirmed (the most a crash can make run twice); default 64.
-   */
+  /** Handlers running at once in this member, over all its partitions; default 64. */
   maxConcurrency?: number;
+  /**
+   * Events taken for handling whose idempotency record is not yet confirmed, over all the member's
+   * partitions: handlers running plus handled events whose record is on its way to the store. The
+   * most a crash of the member can make run twice; default 1024. Records are pipelined: a window
+   * much smaller than the events handled per store round trip limits throughput.
+   */
+  maxUnrecorded?: number;
   /** Unacknowledged events per partition (the consumers' `max_ack_pending`); default 512. */
   maxAckPending?: number;
   /** Ack wait of the consumers; default 30 s. Long handlers are kept alive with progress acks. */
@@ -188,7 +192,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     signal: abort.signal,
     firstFailures: new Map(),
     recent: new RecentRecords(),
-    acks: new AckBatch(),
+    acks: new AckBatch(conn.nc),
     onError:
       options.onError ??
       ((err, ctx) => {
@@ -198,7 +202,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const memberId = (options.memberId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`).replace(/[^A-Za-z0-9_-]/g, "_");
   const partitions = definition.settings.partitions;
   const slots = partitions + (hasDlq ? 1 : 0);
-  const sem = new Semaphore(options.maxConcurrency ?? 64);
+  const permits = { handlers: new Semaphore(options.maxConcurrency ?? 64), unrecorded: new Semaphore(options.maxUnrecorded ?? 1024) };
   const workers = new Map<number, PartitionWorker>();
   /**
    * Slots this member holds or is taking: set when an acquire is queued, cleared when a release
@@ -240,7 +244,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
       // A live previous owner hands over itself when it lets go; a dead one cannot.
       if (!previousOwnerLive) await handOver(slot);
       const { streamName, consumerName } = slotConsumer(slot);
-      const w = new PartitionWorker(rt, sem, {
+      const w = new PartitionWorker(rt, permits, {
         streamName,
         consumerName,
         slot,

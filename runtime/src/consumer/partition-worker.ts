@@ -1,11 +1,11 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { Headers } from "../layout/headers.js";
 import { PIN_GROUP } from "../groups/names.js";
+import { parseDeliveryHeadersOnce } from "./fast-headers.js";
 import { handleDelivery, prepareDelivery, type Delivery, type HandledOutcome, type MemberRuntime } from "./handle-message.js";
 
 /**
- * A counting semaphore bounding the events in flight in a member: handlers
- * running, and handled events whose record is not yet stored. Taking a free
+ * A counting semaphore (see {@link MemberPermits}). Taking a free
  * permit is synchronous; a waiter is a callback, not a promise.
  * @private
  */
@@ -45,6 +45,19 @@ export class Semaphore {
 }
 
 const noop = () => undefined;
+
+/**
+ * The two bounds on a member's work in flight: `handlers` running at once,
+ * and events `unrecorded` (taken for handling and not yet settled: handler
+ * running, or record on its way). An event takes an `unrecorded` permit,
+ * then a `handlers` one; it gives the handler permit back when its handler
+ * returns and the other once its record is confirmed and it is acked.
+ * @private
+ */
+export interface MemberPermits {
+  handlers: Semaphore;
+  unrecorded: Semaphore;
+}
 
 interface Lane {
   running: boolean;
@@ -88,7 +101,7 @@ export class PartitionWorker {
 
   constructor(
     private readonly rt: MemberRuntime,
-    private readonly sem: Semaphore,
+    private readonly permits: MemberPermits,
     readonly settings: WorkerSettings,
   ) {}
 
@@ -139,6 +152,7 @@ export class PartitionWorker {
             }
           },
         });
+        parseDeliveryHeadersOnce(this.messages);
         if (this.stopping) {
           this.messages.stop();
           break;
@@ -184,11 +198,17 @@ export class PartitionWorker {
     }
     lane.running = true;
     this.inFlight++;
-    if (this.sem.tryAcquire()) void this.process(key, lane, d);
-    else this.sem.wait(() => void this.process(key, lane, d));
+    const run = () => void this.process(key, lane, d);
+    const { handlers, unrecorded } = this.permits;
+    const withHandlerPermit = () => {
+      if (handlers.tryAcquire()) run();
+      else handlers.wait(run);
+    };
+    if (unrecorded.tryAcquire()) withHandlerPermit();
+    else unrecorded.wait(withHandlerPermit);
   }
 
-  /** Runs one event; the key's next event may start once the handler is done, the permit is held until the record is stored. */
+  /** Runs one event; the key's next event may start once the handler is done (the handler permit goes back then), the unrecorded permit is held until the record is stored. */
   private async process(key: string, lane: Lane, d: Delivery): Promise<void> {
     let outcome: HandledOutcome;
     try {
@@ -198,6 +218,7 @@ export class PartitionWorker {
       this.rt.onError(err, { stream: this.settings.streamName, sequence: d.origin.sequence });
       outcome = { kind: "left" };
     }
+    this.permits.handlers.release();
     lane.running = false;
     if (outcome.kind === "retry") {
       lane.waitingFor = d.m.seq;
@@ -218,7 +239,7 @@ export class PartitionWorker {
 
   private settle(d: Delivery, kind: HandledOutcome["kind"]): void {
     const done = () => {
-      this.sem.release();
+      this.permits.unrecorded.release();
       this.pending.delete(d.m);
       if (!this.settings.redrive) this.rt.metrics.lag.set(this.settings.slot, this.lastPending + this.pending.size);
       if (--this.inFlight === 0 && this.idle) this.idle();

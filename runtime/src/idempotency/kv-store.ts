@@ -1,6 +1,7 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
+import { frameSinkOf, sendTextFrames, type FrameSink } from "../frame-sink.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import type { IdempotencyStore } from "./types.js";
 
@@ -61,12 +62,15 @@ class KvPipe {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private failure: Error | undefined;
+  /** nats.js's protocol handler: lookups and records go out as whole frames written here. */
+  private readonly sink: FrameSink | undefined;
 
   constructor(
     private readonly conn: ChronicleConnection,
     private readonly bucket: string,
     private readonly timeoutMs: number,
   ) {
+    this.sink = frameSinkOf(conn.nc);
     this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
     this.sweeper.unref();
@@ -109,11 +113,16 @@ class KvPipe {
     const all = this.puts;
     this.puts = [];
     const now = Date.now();
+    // One `PUB $KV.<bucket>.<key> <inbox>.<token> 1` frame per record, all in one buffer.
+    let frames = "";
+    const first = this.next;
     for (const { key, caller } of all) {
       const token = this.next++;
       this.waiting.set(token, { at: now, key, callers: caller });
-      this.send(token, `$KV.${this.bucket}.${key}`, MARKER, [caller], key);
+      frames += `PUB $KV.${this.bucket}.${key} ${this.prefix}.${token} 1\r\n\u0001\r\n`;
     }
+    if (all.length === 0 || sendTextFrames(this.conn.nc, this.sink, frames, all.length, all.length)) return;
+    for (let i = 0; i < all.length; i++) this.send(first + i, `$KV.${this.bucket}.${all[i]!.key}`, MARKER, [all[i]!.caller], all[i]!.key);
   }
 
   close(): void {
@@ -138,7 +147,10 @@ class KvPipe {
       const first = all[i]!.key;
       this.waiting.set(token, { at: now, key: first, bySubject });
       const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
-      this.send(token, `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`, encoder.encode(body), [...bySubject.values()].flat(), first);
+      const subject = `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`;
+      const size = Buffer.byteLength(body);
+      if (sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) continue;
+      this.send(token, subject, encoder.encode(body), [...bySubject.values()].flat(), first);
     }
   }
 

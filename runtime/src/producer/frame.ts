@@ -6,33 +6,7 @@
  * microsecond per event, more than all the rest of the producer's own work).
  */
 
-/** The parts of nats.js's protocol handler (`NatsConnectionImpl.protocol`, not in its public types) frames are sent through. @private */
-export interface FrameSink {
-  /** Queues bytes for the socket, flushing as nats.js does for its own publishes. */
-  sendCommand(cmd: Uint8Array, ...payloads: Uint8Array[]): void;
-  /** Set while the connection drains: nats.js refuses publishes then. */
-  noMorePublishing: boolean;
-  /** The connected server's INFO. */
-  info?: { headers?: boolean; max_payload: number };
-  outBytes: number;
-  outMsgs: number;
-}
-
-/**
- * nats.js's protocol handler of a connection, when it has the shape
- * {@link FrameSink} describes (nats.js 3), else undefined: the producer then
- * publishes through `nc.publish`. @private
- */
-export function frameSinkOf(nc: unknown): FrameSink | undefined {
-  const p = (nc as { protocol?: Partial<FrameSink> } | undefined)?.protocol;
-  if (!p || typeof p.sendCommand !== "function" || typeof p.outBytes !== "number" || typeof p.outMsgs !== "number" || typeof p.noMorePublishing !== "boolean") {
-    return undefined;
-  }
-  return p as FrameSink;
-}
-
-/** CR LF, the end of a frame. @private */
-export const CRLF = new Uint8Array([13, 10]);
+export { CRLF, frameSinkOf, type FrameSink } from "../frame-sink.js";
 
 /**
  * Room a frame head takes at most, for a given `HPUB <subject> ` and
