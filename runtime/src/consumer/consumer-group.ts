@@ -6,7 +6,16 @@ import { ChronicleError, ErrorCode } from "../errors.js";
 import { translateNatsError } from "../nats-error.js";
 import { assignSlots } from "../groups/assignment.js";
 import { Membership, openGroupsBucket } from "../groups/membership.js";
-import { PIN_GROUP, checkGroupName, consumerConfig, epochKey, partitionConsumerName, redriveConsumerName, type StartPosition } from "../groups/names.js";
+import {
+  PIN_GROUP,
+  checkGroupName,
+  pinnedClient,
+  consumerConfig,
+  epochKey,
+  partitionConsumerName,
+  redriveConsumerName,
+  type StartPosition,
+} from "../groups/names.js";
 import { createKvIdempotencyStore } from "../idempotency/kv-store.js";
 import type { IdempotencyStore } from "../idempotency/types.js";
 import { layout } from "../layout/subjects.js";
@@ -219,13 +228,23 @@ export async function startConsumerGroup<E extends EventSchemas>(
       ? { streamName: stream, consumerName: partitionConsumerName(group, slot) }
       : { streamName: layout.dlqStream(stream), consumerName: redriveConsumerName(group) };
 
-  /** Redelivers what the previous owner left unacknowledged, in order, and frees the pin. */
-  const handOver = async (slot: number) => {
+  /**
+   * Redelivers what the previous owner left unacknowledged, in order, and frees the pin. A member
+   * handing over its own partition (`ownPins`: the pin ids its worker was given) leaves the pin
+   * alone when the server has pinned a client it does not know while it knows its own: during a
+   * quick run of view changes the next owner may hold the pin already, and an unpin would cut its
+   * pull short. A worker that saw no pin at all frees whatever is pinned: its last pull may have
+   * been pinned after it stopped, and nobody would read that pin's messages. The next owner's
+   * PinWatch frees a pin left stale all the same.
+   */
+  const handOver = async (slot: number, ownPins?: ReadonlySet<string>) => {
     const { streamName, consumerName } = slotConsumer(slot);
     if (conn.nc.isClosed()) return; // nothing to hand over on; the next owner's handover resets the consumer
     try {
       const info = await conn.jsm.consumers.info(streamName, consumerName);
       if (info.num_ack_pending > 0) await conn.jsm.consumers.reset(streamName, consumerName).catch(() => undefined);
+      const pinned = pinnedClient(info);
+      if (ownPins && ownPins.size > 0 && pinned !== undefined && !ownPins.has(pinned)) return;
       await conn.jsm.consumers.unpin(streamName, consumerName, PIN_GROUP).catch(() => undefined);
     } catch (err) {
       rt.onError(err, { stream: streamName });
@@ -264,7 +283,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
       workers.delete(slot);
       rt.metrics.lag.delete(slot);
       await w.stop();
-      await handOver(slot);
+      await handOver(slot, w.pins.pinIds);
     });
 
   const onMembers = (live: string[]) => {

@@ -2,6 +2,7 @@ import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { Headers } from "../layout/headers.js";
 import { PIN_GROUP } from "../groups/names.js";
 import { parseDeliveryHeadersOnce } from "./fast-headers.js";
+import { PinWatch } from "./pin-watch.js";
 import { handleDelivery, prepareDelivery, type Delivery, type HandledOutcome, type MemberRuntime } from "./handle-message.js";
 
 /**
@@ -98,16 +99,21 @@ export class PartitionWorker {
   private idle: (() => void) | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private lastPending = 0;
+  /** Pins of this worker's pulls, and the checks that keep them flowing (see {@link PinWatch}). */
+  readonly pins: PinWatch;
 
   constructor(
     private readonly rt: MemberRuntime,
     private readonly permits: MemberPermits,
     readonly settings: WorkerSettings,
-  ) {}
+  ) {
+    this.pins = new PinWatch(rt.conn, settings.streamName, settings.consumerName, () => this.pending.size);
+  }
 
   /** Starts pulling. */
   start(): void {
     this.loop = this.pull();
+    this.pins.start();
     // Unacknowledged events held in a lane must not time out while they wait.
     this.workingTimer = setInterval(
       () => {
@@ -120,6 +126,7 @@ export class PartitionWorker {
   /** Stops pulling, lets the running handlers finish and ack; queued events stay unacknowledged for the next owner. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.pins.stop();
     this.messages?.stop();
     await this.loop;
     for (const lane of this.lanes.values()) if (lane.waitTimer) clearTimeout(lane.waitTimer);
@@ -153,6 +160,7 @@ export class PartitionWorker {
           },
         });
         parseDeliveryHeadersOnce(this.messages);
+        void this.pins.watch(this.messages);
         if (this.stopping) {
           this.messages.stop();
           break;
@@ -170,6 +178,7 @@ export class PartitionWorker {
   }
 
   private dispatch(m: JsMsg): void {
+    this.pins.delivered();
     this.lastPending = m.info.pending;
     const d = prepareDelivery(this.rt, m, this.settings.redrive);
     const key = d.headers[Headers.PartitionKey] || m.subject.slice(m.subject.lastIndexOf(".") + 1);

@@ -8,6 +8,13 @@ export const PIN_GROUP = "chronicle";
 /** Consumer metadata keys Chronicle sets on its consumers. @private */
 export const Meta = { Group: "chronicle.group", Partition: "chronicle.partition", Stream: "chronicle.stream", Kind: "chronicle.kind" } as const;
 
+/** The client the server pins a group consumer's {@link PIN_GROUP} to now, if any (`priority_groups` of its info, server 2.11+). @private */
+export function pinnedClient(info: unknown): string | undefined {
+  const groups = (info as { priority_groups?: { group?: string; pinned_client_id?: string }[] }).priority_groups;
+  const id = groups?.find((g) => g.group === PIN_GROUP)?.pinned_client_id;
+  return id ? id : undefined;
+}
+
 const GROUP_NAME = /^[A-Za-z0-9_-]{1,48}$/;
 
 /** Throws `invalid_argument` unless `group` is 1-48 of `[A-Za-z0-9_-]`. @private */
