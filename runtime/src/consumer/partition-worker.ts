@@ -250,7 +250,8 @@ export class PartitionWorker {
     const done = () => {
       this.permits.unrecorded.release();
       this.pending.delete(d.m);
-      if (!this.settings.redrive) this.rt.metrics.lag.set(this.settings.slot, this.lastPending + this.pending.size);
+      // once stopping (released, or the member stops), the lag of the slot is no longer this worker's to report
+      if (!this.settings.redrive && !this.stopping) this.rt.metrics.lag.set(this.settings.slot, this.lastPending + this.pending.size);
       if (--this.inFlight === 0 && this.idle) this.idle();
     };
     if (kind === "acked" && this.settings.redrive) {
