@@ -149,7 +149,9 @@ class KvPipe {
       const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
       const subject = `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`;
       const size = Buffer.byteLength(body);
-      if (sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) continue;
+      // (a body over the server's max_payload goes through nc.publish, which refuses it with a clear error)
+      const fits = size <= (this.sink?.info?.max_payload ?? 0);
+      if (fits && sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) continue;
       this.send(token, subject, encoder.encode(body), [...bySubject.values()].flat(), first);
     }
   }
