@@ -33,6 +33,23 @@ async function consumerNames(conn: ChronicleConnection): Promise<string[]> {
 }
 
 describe("group membership", () => {
+  it("a member joining a running group sees the members already there in its very first view", { timeout: 30_000 }, async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url, name: "membership" });
+    const running = await Promise.all(["a", "b", "c"].map((id) => join(conn, "first", id)));
+    const kv = await openGroupsBucket(conn);
+    // Several joins: each first view must already hold a, b and c (a view of the newcomer alone
+    // made it take, reset and unpin every partition the others were handling).
+    for (let i = 0; i < 5; i++) {
+      const views: string[][] = [];
+      const m = new Membership(kv, "s", "first", info(`new${i}`), HEARTBEAT_MS, SESSION_TIMEOUT_MS, (members) => views.push(members));
+      await m.join();
+      expect(views[0], `first view of new${i}: ${JSON.stringify(views)}`).toEqual(["a", "b", "c", `new${i}`]);
+      await m.leave();
+    }
+    for (const m of running) await m.leave();
+  });
+
   it("sees joins and leaves through the watch", { timeout: 20_000 }, async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url, name: "membership" });

@@ -60,6 +60,14 @@ export class Membership {
   private unechoed: { revision: number; at: number } | undefined;
   private rewatching: Promise<void> | undefined;
   private rewatchCount = 0;
+  /**
+   * Set once `join` has read the group's entries. Until then the watch only
+   * records what it sees: this member's own heartbeat coming back before the
+   * read made a first view of this member alone, and the member took every
+   * partition, resetting and unpinning the consumers the others were reading
+   * (their events in flight then ran twice).
+   */
+  private joined = false;
 
   constructor(
     private readonly kv: KV,
@@ -89,6 +97,7 @@ export class Membership {
     await this.beat();
     await this.readMembers();
     this.lastSeen.set(this.info.id, Date.now());
+    this.joined = true;
     this.evaluate();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
   }
@@ -204,7 +213,7 @@ export class Membership {
   }
 
   private evaluate(): void {
-    if (this.closed) return;
+    if (this.closed || !this.joined) return;
     const now = Date.now();
     const live = [...this.lastSeen].filter(([id, at]) => id === this.info.id || now - at <= this.sessionTimeoutMs).map(([id]) => id);
     live.sort();
