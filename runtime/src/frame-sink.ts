@@ -41,7 +41,7 @@ const encoder = new TextEncoder();
  * `messages` messages of `payloadBytes` bytes together. Returns false, having
  * sent nothing, when frames cannot go this way: no sink, a connection that
  * is closed or draining (the caller then publishes through `nc.publish`,
- * which reports why), or a server without headers support. @private
+ * which reports why), or no server INFO yet. @private
  */
 export function sendTextFrames(nc: { isClosed(): boolean }, sink: FrameSink | undefined, frames: string, messages: number, payloadBytes: number): boolean {
   if (sink === undefined || nc.isClosed() || sink.noMorePublishing || sink.info === undefined) return false;

@@ -68,8 +68,9 @@ class PinReader {
  * once the callback returns, the message is as nats.js made it, and
  * `m.headers`, which dead-lettering copies, decodes in full as usual), and
  * {@link takeParsedHeaders} hands the record to the member while nats.js
- * dispatches the message (synchronously, for a callback consumer). Status messages (heartbeats,
- * pull request ends) carry no reply and pass through untouched.
+ * dispatches the message (synchronously, for a callback consumer). Status
+ * messages (heartbeats, pull request ends) carry no reply and pass through
+ * untouched.
  * @private
  */
 export function parseDeliveryHeadersOnce(messages: ConsumerMessages): boolean {

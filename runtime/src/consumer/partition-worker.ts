@@ -207,14 +207,16 @@ export class PartitionWorker {
     }
     lane.running = true;
     this.inFlight++;
-    const run = () => void this.process(key, lane, d);
-    const { handlers, unrecorded } = this.permits;
-    const withHandlerPermit = () => {
-      if (handlers.tryAcquire()) run();
-      else handlers.wait(run);
-    };
-    if (unrecorded.tryAcquire()) withHandlerPermit();
-    else unrecorded.wait(withHandlerPermit);
+    const { unrecorded } = this.permits;
+    if (unrecorded.tryAcquire()) this.takeHandlerPermit(key, lane, d);
+    else unrecorded.wait(() => this.takeHandlerPermit(key, lane, d));
+  }
+
+  /** Runs `d` once a handler permit is free (its unrecorded permit is taken already); no closure when one is free now. */
+  private takeHandlerPermit(key: string, lane: Lane, d: Delivery): void {
+    const { handlers } = this.permits;
+    if (handlers.tryAcquire()) void this.process(key, lane, d);
+    else handlers.wait(() => void this.process(key, lane, d));
   }
 
   /** Runs one event; the key's next event may start once the handler is done (the handler permit goes back then), the unrecorded permit is held until the record is stored. */

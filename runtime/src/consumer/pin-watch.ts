@@ -99,7 +99,6 @@ export class PinWatch {
       if (info.num_ack_pending >= (info.config.max_ack_pending ?? Infinity)) return;
       // Events are waiting and this worker, which pulls, gets none: the pin is a stale one (a
       // previous owner's last pull, or this worker's own earlier pull, whose id nats.js forgot).
-      if (this.stopped) return;
       await jsm.consumers.unpin(this.stream, this.consumer, PIN_GROUP);
       this.waitMs = CHECK_FIRST_MS;
     } catch {

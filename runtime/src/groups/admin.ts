@@ -3,7 +3,17 @@ import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import { layout } from "../layout/subjects.js";
 import { assignSlots } from "./assignment.js";
-import { GROUPS_BUCKET, Meta, checkGroupName, consumerConfig, epochKey, groupKeyPrefix, partitionConsumerName, type StartPosition } from "./names.js";
+import {
+  GROUPS_BUCKET,
+  Meta,
+  checkGroupName,
+  consumerConfig,
+  epochKey,
+  groupKeyPrefix,
+  partitionConsumerName,
+  pinnedClient,
+  type StartPosition,
+} from "./names.js";
 import { Kvm } from "@nats-io/kv";
 import type { MemberInfo } from "./membership.js";
 
@@ -128,7 +138,7 @@ export async function describeGroup(conn: ChronicleConnection, stream: string, g
   const partitions = cis
     .map((ci): PartitionPosition => {
       const p = partitionOfConsumer(ci)!;
-      const pinned = (ci as ConsumerInfo & { priority_groups?: { pinned_client_id?: string }[] }).priority_groups?.some((g) => !!g.pinned_client_id) ?? false;
+      const pinned = pinnedClient(ci) !== undefined;
       return {
         partition: p,
         owner: owners[p],

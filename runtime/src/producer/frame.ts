@@ -6,8 +6,6 @@
  * microsecond per event, more than all the rest of the producer's own work).
  */
 
-export { CRLF, frameSinkOf, type FrameSink } from "../frame-sink.js";
-
 /**
  * Room a frame head takes at most, for a given `HPUB <subject> ` and
  * `<inbox>.`: the reply token (up to 16 digits), the header and total sizes
