@@ -173,6 +173,12 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const failoverMs = options.failoverMs ?? 10_000;
   if (!(failoverMs >= 1000))
     throw new ChronicleError(ErrorCode.InvalidArgument, `failoverMs must be at least 1000, got ${failoverMs}`, { context: { option: "failoverMs" } });
+  // A bound of 0 (or a fraction) would let no event start, and the member would wait forever in silence.
+  for (const option of ["maxConcurrency", "maxUnrecorded"] as const) {
+    const v = options[option];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+      throw new ChronicleError(ErrorCode.InvalidArgument, `${option} must be a whole number of at least 1, got ${v}`, { context: { option } });
+  }
   const s: Settings = {
     ackWaitMs: options.ackWaitMs ?? 30_000,
     maxAckPending: options.maxAckPending ?? 512,

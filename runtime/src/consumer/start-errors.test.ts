@@ -7,6 +7,23 @@ import { noteStream } from "./testing/test-stream.js";
 const handlers = { Note: async () => undefined };
 
 describe("startConsumerGroup errors", () => {
+  it("a bound on work in flight that would let no event start is invalid_argument, naming the option", async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    for (const [option, value] of [
+      ["maxConcurrency", 0],
+      ["maxUnrecorded", 0],
+      ["maxUnrecorded", 2.5],
+      ["maxConcurrency", -1],
+    ] as const) {
+      const err = await startConsumerGroup(conn, noteStream("bounds", 4), { group: "g", handlers, [option]: value }).catch((e: unknown) => e);
+      expect(err, `${option}: ${value}`).toBeInstanceOf(ChronicleError);
+      expect((err as ChronicleError).code).toBe(ErrorCode.InvalidArgument);
+      expect((err as ChronicleError).message).toBe(`${option} must be a whole number of at least 1, got ${value}`);
+      expect((err as ChronicleError).context).toMatchObject({ option });
+    }
+  });
+
   it("a stream the server does not have is not_found, saying to provision it first", async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });
