@@ -196,15 +196,9 @@ export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<Ha
     return deadLetter(rt, m, origin, attempt, d.decodeError, "decode_failed");
   }
   const storeKey = d.storeKey;
-  const lookup = d.lookup && !rt.recent.stale(d.lookup.stamp) ? d.lookup : startLookup(rt, storeKey);
-  d.lookup = undefined;
-  const done = await lookup.result;
-  if (typeof done === "object") {
-    // The store is unreachable: try again soon without burning an attempt's worth of backoff.
-    rt.onError(done.error, { stream: origin.stream, sequence: origin.sequence });
-    m.nak(1000);
-    return { kind: "retry", delayMs: 1000 };
-  }
+  const answer = await lookUpUntilAnswered(rt, d);
+  if (!answer) return { kind: "left" };
+  const [done, lookup] = answer;
   if (done || rt.recent.doneSince(storeKey, lookup.stamp)) {
     rt.acks.ack(m);
     rt.metrics.count("duplicates");
@@ -265,6 +259,36 @@ export async function handleDelivery(rt: MemberRuntime, d: Delivery): Promise<Ha
 
 const RECORD_RETRY_FIRST_MS = 250;
 const RECORD_RETRY_MAX_MS = 5000;
+
+/**
+ * Answers whether the event's idempotency key is recorded, with the lookup
+ * that answered (its stamp dates the answer). The lookup started when the
+ * event arrived is used when it is still fresh and answered; one that
+ * failed (it was in flight when the server went away) is asked again. While
+ * the store does not answer, the lookup is retried in place with backoff,
+ * the event held (and kept alive) in its lane: a nak would wait for a
+ * redelivery that a server restart can leave in this lane's own queue.
+ * Returns undefined only when the member stops first.
+ */
+async function lookUpUntilAnswered(rt: MemberRuntime, d: Delivery): Promise<[boolean, Lookup] | undefined> {
+  const early = d.lookup && !rt.recent.stale(d.lookup.stamp) ? d.lookup : undefined;
+  d.lookup = undefined;
+  let lookup = early ?? startLookup(rt, d.storeKey);
+  let wait = RECORD_RETRY_FIRST_MS;
+  for (;;) {
+    const done = await lookup.result;
+    if (typeof done === "boolean") return [done, lookup];
+    if (rt.signal.aborted) return undefined;
+    rt.onError(done.error, { stream: d.origin.stream, sequence: d.origin.sequence });
+    // An early lookup's failure is old news: ask again at once. One made now failed now: back off.
+    if (lookup !== early) {
+      await new Promise((r) => setTimeout(r, wait));
+      wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS);
+      if (rt.signal.aborted) return undefined;
+    }
+    lookup = startLookup(rt, d.storeKey);
+  }
+}
 
 /**
  * Stores the record of a handled event, then acks it. The effect has

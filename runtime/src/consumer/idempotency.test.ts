@@ -3,7 +3,16 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";
-import { connect, createKvIdempotencyStore, startLocalServer, type ChronicleConnection } from "../index.js";
+import {
+  ChronicleError,
+  ErrorCode,
+  connect,
+  createKvIdempotencyStore,
+  createMemoryIdempotencyStore,
+  startLocalServer,
+  type ChronicleConnection,
+  type IdempotencyStore,
+} from "../index.js";
 import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { layout } from "../layout/subjects.js";
 import { startConsumerGroup } from "./consumer-group.js";
@@ -66,6 +75,66 @@ describe("a consumer group with the KV store", () => {
     await sleep(200);
     expect(handled.sort()).toEqual(["a:0", "b:0"]);
     expect(member.metrics().duplicates).toBe(2);
+    await member.stop();
+  });
+});
+
+describe("a store that does not answer", () => {
+  it("the KV store sends its lookups and records in flight again on a reconnect: a server restart costs the reconnect, not timeoutMs", async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    const store = await createKvIdempotencyStore(conn, { stream: "resend", timeoutMs: 30_000 });
+    await store.markDone("g.e0.held");
+    // A stopped server reads nothing: what is sent now is on the wire when it dies.
+    await server.kill("SIGSTOP");
+    const t0 = Date.now();
+    const answers = Promise.all([store.isDone("g.e0.held"), store.isDone("g.e0.new"), store.markDone("g.e0.written")]);
+    await sleep(100);
+    await server.restart();
+    expect((await answers).slice(0, 2)).toEqual([true, false]);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(await store.isDone("g.e0.written")).toBe(true);
+    await store.close?.();
+  });
+
+  it("a lookup that fails is asked again in place: the events wait, are handled once, and use up no attempt", async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url });
+    const def = noteStream("outage", 2);
+    await createTestStreams(conn, def);
+    const memory = createMemoryIdempotencyStore();
+    let down = true;
+    const store: IdempotencyStore = {
+      isDone: async (key) => {
+        if (down) throw new ChronicleError(ErrorCode.Unavailable, `store down: no answer for ${key}`);
+        return memory.isDone(key);
+      },
+      markDone: (key) => memory.markDone(key),
+    };
+    for (let i = 0; i < 20; i++) await publishWithId(conn, "outage", `k${i % 4}`, `k${i % 4}:${i}`, `e${i}`, `m${i}`);
+    const handled: { v: string; attempt: number }[] = [];
+    const errors: string[] = [];
+    const member = await startConsumerGroup(conn, def, {
+      group: "g",
+      store,
+      onError: (err) => void errors.push((err as Error).message),
+      handlers: { Note: async (e, ctx) => void handled.push({ v: e.value, attempt: ctx.attempt }) },
+    });
+    await sleep(2500);
+    expect(handled).toEqual([]);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]).toMatch(/store down: no answer for g\.e0\.Note\.e\d+/);
+    down = false;
+    const deadline = Date.now() + 10_000;
+    while (handled.length < 20 && Date.now() < deadline) await sleep(20);
+    await sleep(200);
+    expect(handled.map((h) => h.v).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `k${i % 4}:${i}`).sort());
+    expect(handled.filter((h) => h.attempt !== 1)).toEqual([]);
+    // per key, in stream order
+    for (let k = 0; k < 4; k++) {
+      const order = handled.filter((h) => h.v.startsWith(`k${k}:`)).map((h) => Number(h.v.split(":")[1]));
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+    }
     await member.stop();
   });
 });

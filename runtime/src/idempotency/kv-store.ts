@@ -27,8 +27,19 @@ interface Caller {
   reject: (err: unknown) => void;
 }
 
-/** One record in flight, or one batched lookup (its keys' callers by subject). */
-type Waiter = { at: number; key: string; callers: Caller } | { at: number; key: string; bySubject: Map<string, Caller[]> };
+/** One record in flight. */
+interface PendingRecord {
+  at: number;
+  key: string;
+  callers: Caller;
+}
+/** One batched lookup in flight: the callers of its keys not answered yet, by subject. */
+interface PendingLookup {
+  at: number;
+  key: string;
+  bySubject: Map<string, Caller[]>;
+}
+type Waiter = PendingRecord | PendingLookup;
 
 /** Keys per batched lookup request. */
 const MAX_KEYS_PER_LOOKUP = 256;
@@ -62,6 +73,7 @@ class KvPipe {
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
   private failure: Error | undefined;
+  private status: { stop?: () => void } | undefined;
   /** nats.js's protocol handler: lookups and records go out as whole frames written here. */
   private readonly sink: FrameSink | undefined;
 
@@ -74,6 +86,7 @@ class KvPipe {
     this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
     this.sweeper.unref();
+    void this.watchReconnects();
     void conn.nc.closed().then(() => this.fail(new ChronicleError(ErrorCode.Closed, `connection closed`)));
   }
 
@@ -112,21 +125,29 @@ class KvPipe {
   private flushPuts(): void {
     const all = this.puts;
     this.puts = [];
+    if (all.length === 0) return;
     const now = Date.now();
-    // One `PUB $KV.<bucket>.<key> <inbox>.<token> 1` frame per record, all in one buffer.
-    let frames = "";
-    const first = this.next;
+    const records: [number, PendingRecord][] = [];
     for (const { key, caller } of all) {
       const token = this.next++;
-      this.waiting.set(token, { at: now, key, callers: caller });
-      frames += `PUB $KV.${this.bucket}.${key} ${this.prefix}.${token} 1\r\n\u0001\r\n`;
+      const w: PendingRecord = { at: now, key, callers: caller };
+      this.waiting.set(token, w);
+      records.push([token, w]);
     }
-    if (all.length === 0 || sendTextFrames(this.conn.nc, this.sink, frames, all.length, all.length)) return;
-    for (let i = 0; i < all.length; i++) this.send(first + i, `$KV.${this.bucket}.${all[i]!.key}`, MARKER, [all[i]!.caller], all[i]!.key);
+    this.writeRecords(records);
+  }
+
+  /** One `PUB $KV.<bucket>.<key> <inbox>.<token> 1` frame per record, all in one buffer. */
+  private writeRecords(records: [number, PendingRecord][]): void {
+    let frames = "";
+    for (const [token, w] of records) frames += `PUB $KV.${this.bucket}.${w.key} ${this.prefix}.${token} 1\r\n\u0001\r\n`;
+    if (sendTextFrames(this.conn.nc, this.sink, frames, records.length, records.length)) return;
+    for (const [token, w] of records) this.send(token, `$KV.${this.bucket}.${w.key}`, MARKER, [w.callers], w.key);
   }
 
   close(): void {
     clearInterval(this.sweeper);
+    this.status?.stop?.();
     this.sub.unsubscribe();
     this.fail(new ChronicleError(ErrorCode.Closed, `idempotency store of ${this.bucket} is closed`));
   }
@@ -144,15 +165,50 @@ class KvPipe {
         else bySubject.set(subject, [g.caller]);
       }
       const token = this.next++;
-      const first = all[i]!.key;
-      this.waiting.set(token, { at: now, key: first, bySubject });
-      const body = JSON.stringify({ multi_last: [...bySubject.keys()], batch: bySubject.size });
-      const subject = `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`;
-      const size = Buffer.byteLength(body);
-      // (a body over the server's max_payload goes through nc.publish, which refuses it with a clear error)
-      const fits = size <= (this.sink?.info?.max_payload ?? 0);
-      if (fits && sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) continue;
-      this.send(token, subject, encoder.encode(body), [...bySubject.values()].flat(), first);
+      const w: PendingLookup = { at: now, key: all[i]!.key, bySubject };
+      this.waiting.set(token, w);
+      this.writeLookup(token, w);
+    }
+  }
+
+  /** One batched direct get of the lookup's keys not answered yet. */
+  private writeLookup(token: number, w: PendingLookup): void {
+    const body = JSON.stringify({ multi_last: [...w.bySubject.keys()], batch: w.bySubject.size });
+    const subject = `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`;
+    const size = Buffer.byteLength(body);
+    // (a body over the server's max_payload goes through nc.publish, which refuses it with a clear error)
+    const fits = size <= (this.sink?.info?.max_payload ?? 0);
+    if (fits && sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) return;
+    this.send(token, subject, encoder.encode(body), [...w.bySubject.values()].flat(), w.key);
+  }
+
+  /**
+   * After a reconnect, sends again every lookup and record still waiting: what was on the wire
+   * when the connection dropped (a server restart) gets no answer, and both are safe to repeat
+   * (a record written twice is one more revision of the same marker; an answer that comes twice
+   * finds its token gone). Without this they would wait for the sweep's `timeoutMs`.
+   */
+  private resendWaiting(): void {
+    const now = Date.now();
+    const all = [...this.waiting];
+    this.waiting.clear();
+    const records: [number, PendingRecord][] = [];
+    for (const [token, w] of all) {
+      w.at = now; // re-inserted in the same order: insertion order stays time order for the sweep
+      this.waiting.set(token, w);
+      if ("bySubject" in w) this.writeLookup(token, w);
+      else records.push([token, w]);
+    }
+    if (records.length > 0) this.writeRecords(records);
+  }
+
+  private async watchReconnects(): Promise<void> {
+    const status = this.conn.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.status = status;
+    try {
+      for await (const s of status) if (s.type === "reconnect") this.resendWaiting();
+    } catch {
+      // the connection closed
     }
   }
 
