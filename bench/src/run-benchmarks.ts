@@ -56,6 +56,9 @@ if (!values.quick && !values["no-write"] && positionals.length === 0) {
     `Made by \`${command}\` on ${meta.date.slice(0, 10)}: Node ${meta.node}, ${meta.cpus} cores (${meta.cpu}).`,
     "Each figure stands beside a raw baseline measured in the same run on the same server; the ratio is oriented so that above 1 is better than the baseline.",
     "Absolute numbers on this shared machine are noise; the ratios are the result.",
+    process.env.CHRONICLE_BENCH_FROM_SOURCE
+      ? "Chronicle's packages ran from their TypeScript sources through tsx (`--from-source`)."
+      : "Chronicle's packages ran from their compiled `dist/` (built by the same command), as an application runs them.",
     "",
     ...results.flatMap((r) => [`## ${r.name}`, "", r.description, "", r.error ? `FAILED: ${r.error}` : markdownTable(r.measurements), ""]),
   ].join("\n");

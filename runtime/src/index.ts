@@ -39,7 +39,15 @@ export {
 export { keyToken, keyFromToken } from "./layout/key-token.js";
 export { partitionOf, fnv1a32 } from "./layout/partition.js";
 export { layout } from "./layout/subjects.js";
-export { Headers, PROTOBUF_CONTENT_TYPE, PARTITION_KEY_ENCODING, headerSafe, partitionKeyHeaders, readPartitionKey } from "./layout/headers.js";
+export {
+  Headers,
+  PROTOBUF_CONTENT_TYPE,
+  PARTITION_KEY_ENCODING,
+  headerSafe,
+  partitionKeyHeaders,
+  readPartitionKey,
+  type HeaderReader,
+} from "./layout/headers.js";
 
 // Producer and handler contracts that generated code names (protoc-gen-chronicle)
 export type { EventInput, PublishOptions, PublishResult, CloseReport, Producer } from "./producer/types.js";

@@ -17,10 +17,11 @@ import {
   type StartPosition,
 } from "../groups/names.js";
 import { createKvIdempotencyStore } from "../idempotency/kv-store.js";
+import { storeOps } from "../idempotency/store-ops.js";
 import type { IdempotencyStore } from "../idempotency/types.js";
 import { layout } from "../layout/subjects.js";
 import { ConsumerMetrics, type ConsumerMetricsSnapshot, type MeterLike } from "../metrics/consumer-metrics.js";
-import type { MemberRuntime } from "./handle-message.js";
+import type { MemberRuntime } from "./delivery.js";
 import { PartitionWorker, Semaphore } from "./partition-worker.js";
 import { RecentRecords } from "./recent-records.js";
 import { AckBatch } from "./ack-batch.js";
@@ -200,7 +201,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     stream,
     group,
     handlers: options.handlers as MemberRuntime["handlers"],
-    store,
+    store: storeOps(store),
     epoch,
     retry,
     metrics: new ConsumerMetrics(stream, group, options.meter),

@@ -1,4 +1,5 @@
 import type { ConsumerMessages } from "@nats-io/jetstream";
+import { DeliveryHeaders } from "./delivery-headers.js";
 
 const decoder = new TextDecoder();
 
@@ -7,8 +8,8 @@ interface RawMsg {
   _rdata?: unknown;
   _msg?: { hdr?: unknown; reply?: unknown };
   _headers?: unknown;
-  /** The header block as parsed by {@link parseHeaderBlock}, set while nats.js dispatches the message. */
-  chronicleHeaders?: Record<string, string> | undefined;
+  /** The header block's reader, set while nats.js dispatches the message. */
+  chronicleHeaders?: DeliveryHeaders | undefined;
 }
 
 /** The parts of nats.js 3.x's `PullConsumerMessagesImpl` (what `consume()` returns) this wraps. */
@@ -16,26 +17,12 @@ interface RawMessages {
   sub?: { callback?: unknown };
 }
 
-/**
- * Parses a NATS header block (`NATS/1.0[ code description]\r\nName: value\r\n...\r\n\r\n`)
- * into a record of the first value of each name, names as sent. @private
- */
-export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  const text = decoder.decode(block);
-  let at = text.indexOf("\r\n");
-  while (at >= 0 && at + 2 < text.length) {
-    const start = at + 2;
-    const end = text.indexOf("\r\n", start);
-    const stop = end < 0 ? text.length : end;
-    at = end;
-    const colon = text.indexOf(":", start);
-    if (colon <= start || colon >= stop) continue;
-    const name = text.slice(start, colon);
-    if (out[name] === undefined) out[name] = text.slice(colon + 1, stop).trim();
-  }
-  return out;
+/** The text of the first `length` bytes of `raw` (UTF-8), without a view object for them. @private */
+export function headerText(raw: Uint8Array, length: number): string {
+  return utf8Slice ? utf8Slice.call(raw, 0, length) : decoder.decode(raw.subarray(0, length));
 }
+
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 
 /**
  * Stands in for nats.js's decoded headers while its pinned consumer reads
@@ -45,11 +32,11 @@ export function parseHeaderBlock(block: Uint8Array): Record<string, string> {
 class PinReader {
   constructor(
     private readonly msg: RawMsg,
-    private readonly headers: Record<string, string>,
+    private readonly headers: DeliveryHeaders,
   ) {}
   get(name: string): string {
     this.msg._headers = undefined;
-    return this.headers[name] ?? "";
+    return this.headers.get(name) ?? "";
   }
 }
 
@@ -85,7 +72,7 @@ export function parseDeliveryHeadersOnce(messages: ConsumerMessages): boolean {
       next(err, msg);
       return;
     }
-    const headers = parseHeaderBlock(raw.subarray(0, hdr));
+    const headers = new DeliveryHeaders(headerText(raw, hdr));
     msg.chronicleHeaders = headers;
     msg._headers = new PinReader(msg, headers);
     try {
@@ -98,7 +85,7 @@ export function parseDeliveryHeadersOnce(messages: ConsumerMessages): boolean {
   return true;
 }
 
-/** The record {@link parseDeliveryHeadersOnce} parsed for the core message `msg`, while nats.js dispatches it. @private */
-export function takeParsedHeaders(msg: unknown): Record<string, string> | undefined {
+/** The headers {@link parseDeliveryHeadersOnce} read for the core message `msg`, while nats.js dispatches it. @private */
+export function takeParsedHeaders(msg: unknown): DeliveryHeaders | undefined {
   return (msg as RawMsg | undefined)?.chronicleHeaders;
 }

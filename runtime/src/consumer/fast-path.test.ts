@@ -4,17 +4,32 @@ import { describe, expect, it } from "vitest";
 import { connect, startLocalServer } from "../index.js";
 import { frameSinkOf } from "../frame-sink.js";
 import { AckBatch } from "./ack-batch.js";
-import { parseDeliveryHeadersOnce, parseHeaderBlock } from "./fast-headers.js";
+import { DeliveryHeaders, parseHeaderText } from "./delivery-headers.js";
+import { parseDeliveryHeadersOnce } from "./fast-headers.js";
 import { readHeaders } from "./read-headers.js";
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("parseHeaderBlock", () => {
+describe("reading a header block", () => {
+  const text =
+    "NATS/1.0 100 Idle Heartbeat\r\nce-id: a:b: c \r\nX-Dup: 1\r\nX-Dup: 2\r\nno colon here\r\n: empty name\r\nEmpty:\r\nTight:v\r\nxce-id: no\r\n\r\n";
   it("reads the first value of each name, names as sent, values trimmed; a status line and malformed lines are skipped", () => {
-    const block = encoder.encode("NATS/1.0 100 Idle Heartbeat\r\nce-id: a:b: c \r\nX-Dup: 1\r\nX-Dup: 2\r\nno colon here\r\n: empty name\r\nEmpty:\r\n\r\n");
-    expect(parseHeaderBlock(block)).toEqual({ "ce-id": "a:b: c", "X-Dup": "1", Empty: "" });
-    expect(parseHeaderBlock(encoder.encode("NATS/1.0\r\n\r\n"))).toEqual({});
+    expect(parseHeaderText(text)).toEqual({ "ce-id": "a:b: c", "X-Dup": "1", Empty: "", Tight: "v", "xce-id": "no" });
+    expect(parseHeaderText("NATS/1.0\r\n\r\n")).toEqual({});
+  });
+  it("finds one header without parsing the others, with the same answers", () => {
+    const h = new DeliveryHeaders(text);
+    expect([h.get("ce-id"), h.get("X-Dup"), h.get("Empty"), h.get("Tight"), h.get("xce-id"), h.get("missing"), h.get("NATS/1.0 100 Idle Heartbeat")]).toEqual([
+      "a:b: c",
+      "1",
+      "",
+      "v",
+      "no",
+      undefined,
+      undefined,
+    ]);
+    expect(h.all()).toEqual(parseHeaderText(text));
   });
 });
 
@@ -50,7 +65,7 @@ describe("deliveries of a pinned consumer", () => {
         const h = readHeaders(m);
         // what dead-lettering does: every value of every header, through nats.js's own API
         const all = m.headers ? [...m.headers.keys()].flatMap((k) => m.headers!.values(k)) : [];
-        seen.push({ id: h["ce-id"], twice: h["X-Twice"], decodedByNats, all });
+        seen.push({ id: h.get("ce-id"), twice: h.get("X-Twice"), decodedByNats, all });
         acks.ack(m);
       },
     } as never);

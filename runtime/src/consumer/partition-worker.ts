@@ -3,7 +3,8 @@ import { Headers } from "../layout/headers.js";
 import { PIN_GROUP } from "../groups/names.js";
 import { parseDeliveryHeadersOnce } from "./fast-headers.js";
 import { PinWatch } from "./pin-watch.js";
-import { handleDelivery, prepareDelivery, type Delivery, type HandledOutcome, type MemberRuntime } from "./handle-message.js";
+import { prepareDelivery, type Delivery, type MemberRuntime } from "./delivery.js";
+import { runDelivery, type DeliveryEnd, type Outcome } from "./handle-message.js";
 
 /**
  * A counting semaphore (see {@link MemberPermits}). Taking a free
@@ -88,7 +89,7 @@ export interface WorkerSettings {
  * through retries too.
  * @private
  */
-export class PartitionWorker {
+export class PartitionWorker implements DeliveryEnd {
   private messages: ConsumerMessages | undefined;
   private readonly lanes = new Map<string, Lane>();
   private readonly pending = new Set<JsMsg>();
@@ -181,7 +182,8 @@ export class PartitionWorker {
     this.pins.delivered();
     this.lastPending = m.info.pending;
     const d = prepareDelivery(this.rt, m, this.settings.redrive);
-    const key = d.headers[Headers.PartitionKey] || m.subject.slice(m.subject.lastIndexOf(".") + 1);
+    const key = d.headers.get(Headers.PartitionKey) || m.subject.slice(m.subject.lastIndexOf(".") + 1);
+    d.laneKey = key;
     let lane = this.lanes.get(key);
     if (!lane) {
       lane = { running: false, queue: [], waitingFor: undefined, waitTimer: undefined };
@@ -207,29 +209,35 @@ export class PartitionWorker {
     }
     lane.running = true;
     this.inFlight++;
-    const { unrecorded } = this.permits;
-    if (unrecorded.tryAcquire()) this.takeHandlerPermit(key, lane, d);
-    else unrecorded.wait(() => this.takeHandlerPermit(key, lane, d));
+    if (this.permits.unrecorded.tryAcquire()) this.takeHandlerPermit(d);
+    else this.permits.unrecorded.wait(() => this.takeHandlerPermit(d));
   }
 
   /** Runs `d` once a handler permit is free (its unrecorded permit is taken already); no closure when one is free now. */
-  private takeHandlerPermit(key: string, lane: Lane, d: Delivery): void {
-    const { handlers } = this.permits;
-    if (handlers.tryAcquire()) void this.process(key, lane, d);
-    else handlers.wait(() => void this.process(key, lane, d));
+  private takeHandlerPermit(d: Delivery): void {
+    if (this.permits.handlers.tryAcquire()) this.run(d);
+    else this.permits.handlers.wait(() => this.run(d));
   }
 
-  /** Runs one event; the key's next event may start once the handler is done (the handler permit goes back then), the unrecorded permit is held until the record is stored. */
-  private async process(key: string, lane: Lane, d: Delivery): Promise<void> {
-    let outcome: HandledOutcome;
+  private run(d: Delivery): void {
     try {
-      outcome = await handleDelivery(this.rt, d);
+      runDelivery(this.rt, d, this);
     } catch (err) {
-      // handleDelivery does not throw; should it, the event stays unacknowledged and is redelivered after ack_wait.
+      // runDelivery does not throw; should it, the event stays unacknowledged and is redelivered after ack_wait.
       this.rt.onError(err, { stream: this.settings.streamName, sequence: d.origin.sequence });
-      outcome = { kind: "left" };
+      this.released(d, { kind: "left" });
+      this.settled(d, "left");
     }
+  }
+
+  /** The handler of `d` is done: its permit goes back and the key's next event may start (its unrecorded permit is held until it settles). */
+  released(d: Delivery, outcome: Outcome): void {
+    if (d.stage !== 0) return;
+    d.stage = 1;
     this.permits.handlers.release();
+    const key = d.laneKey;
+    const lane = this.lanes.get(key);
+    if (!lane) return;
     lane.running = false;
     if (outcome.kind === "retry") {
       lane.waitingFor = d.m.seq;
@@ -239,16 +247,13 @@ export class PartitionWorker {
         this.pump(key, lane);
       }, outcome.delayMs + this.settings.ackWaitMs);
     }
-    if (outcome.recorded) {
-      const kind = outcome.kind;
-      void outcome.recorded.then(() => this.settle(d, kind));
-    } else {
-      this.settle(d, outcome.kind);
-    }
     this.pump(key, lane);
   }
 
-  private settle(d: Delivery, kind: HandledOutcome["kind"]): void {
+  /** `d` is acked (after its record), nakked, terminated or left: its unrecorded permit goes back. */
+  settled(d: Delivery, kind: Outcome["kind"]): void {
+    if (d.stage === 2) return;
+    d.stage = 2;
     const done = () => {
       this.permits.unrecorded.release();
       this.pending.delete(d.m);

@@ -1,5 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import { parseHeaderBlock, takeParsedHeaders } from "./fast-headers.js";
+import { DeliveryHeaders } from "./delivery-headers.js";
+import { headerText, takeParsedHeaders } from "./fast-headers.js";
 
 /** The parts of nats.js 3.x message objects this reads, when present. */
 interface RawMsg {
@@ -7,20 +8,20 @@ interface RawMsg {
 }
 
 /**
- * The headers of a delivered message as a plain record (first value of each
- * name, names as sent).
+ * The headers of a delivered message (first value of each name, names as
+ * sent), read lazily from the header block's text (see {@link DeliveryHeaders}).
  *
  * nats.js decodes headers into a `MsgHdrs` whose every `get` builds and
  * filters an array of all names, and whose decoding canonicalises and
  * validates each name again: together about as much CPU per event as the
- * rest of the consumer's own work. This takes the record
- * {@link parseDeliveryHeadersOnce} parsed while nats.js dispatched the
- * message, or parses the raw header block of the nats.js 3.x message once,
+ * rest of the consumer's own work. This takes the reader
+ * {@link parseDeliveryHeadersOnce} made while nats.js dispatched the
+ * message, or reads the raw header block of the nats.js 3.x message,
  * or copies what nats.js decoded already, and falls back to the public
  * `headers` API when the message does not have the expected shape.
  * @private
  */
-export function readHeaders(m: JsMsg): Record<string, string> {
+export function readHeaders(m: JsMsg): DeliveryHeaders {
   const inner = (m as unknown as RawMsg).msg;
   const parsed = takeParsedHeaders(inner);
   if (parsed) return parsed;
@@ -30,12 +31,12 @@ export function readHeaders(m: JsMsg): Record<string, string> {
   if (decoded instanceof Map) {
     const out: Record<string, string> = {};
     for (const [k, v] of decoded as Map<string, string[]>) if (v.length > 0) out[k] = v[0]!;
-    return out;
+    return DeliveryHeaders.of(out);
   }
   if (inner && inner._headers === undefined && raw instanceof Uint8Array && typeof hdr === "number") {
-    return hdr <= 0 ? {} : parseHeaderBlock(raw.subarray(0, hdr));
+    return hdr <= 0 ? DeliveryHeaders.of({}) : new DeliveryHeaders(headerText(raw, hdr));
   }
   const out: Record<string, string> = {};
   if (m.headers) for (const k of m.headers.keys()) out[k] = m.headers.get(k);
-  return out;
+  return DeliveryHeaders.of(out);
 }

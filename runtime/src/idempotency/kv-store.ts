@@ -3,6 +3,7 @@ import { createInbox, type Msg, type Subscription } from "@nats-io/transport-nod
 import type { ChronicleConnection } from "../connection.js";
 import { frameSinkOf, sendTextFrames, type FrameSink } from "../frame-sink.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
+import { STORE_OPS, type StoreAnswer, type StoreOps } from "./store-ops.js";
 import type { IdempotencyStore } from "./types.js";
 
 /** Options of {@link createKvIdempotencyStore}. */
@@ -22,16 +23,15 @@ export interface KvIdempotencyStoreOptions {
 /** Default time a KV store remembers a handled event: 7 days. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
 
-interface Caller {
-  resolve: (done: boolean) => void;
-  reject: (err: unknown) => void;
-}
+/** Who waits for one operation's answer. */
+type Caller = StoreAnswer;
 
-/** One record in flight. */
+/** One record, queued (token 0) or in flight. */
 interface PendingRecord {
   at: number;
   key: string;
   callers: Caller;
+  token: number;
 }
 /** One batched lookup in flight: the callers of its keys not answered yet, by subject. */
 interface PendingLookup {
@@ -41,12 +41,37 @@ interface PendingLookup {
 }
 type Waiter = PendingRecord | PendingLookup;
 
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const ERROR_FIELD = encoder.encode('"error"');
+
+/** True when the bytes hold `"error"` (a publish acknowledgement that is not one). */
+function mentionsError(data: Uint8Array): boolean {
+  const n = ERROR_FIELD.length;
+  next: for (let i = 0; i + n <= data.length; i++) {
+    for (let j = 0; j < n; j++) if (data[i + j] !== ERROR_FIELD[j]) continue next;
+    return true;
+  }
+  return false;
+}
+
+/** The number after `skip` characters of an answer's subject (`<inbox>.<token>`), read from nats.js 3.x's raw subject bytes when there. */
+function tokenOf(msg: Msg, skip: number): number {
+  const raw = (msg as unknown as { _msg?: { subject?: unknown } })._msg?.subject;
+  if (!(raw instanceof Uint8Array)) return Number(msg.subject.slice(skip));
+  let n = 0;
+  for (let i = skip; i < raw.length; i++) {
+    const digit = raw[i]! - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
 /** Keys per batched lookup request. */
 const MAX_KEYS_PER_LOOKUP = 256;
 
 const MARKER = new Uint8Array([1]);
-const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /**
  * Lookups and records of one bucket, pipelined, over a single wildcard inbox
@@ -68,7 +93,10 @@ class KvPipe {
   private readonly waiting = new Map<number, Waiter>();
   private next = 0;
   private gets: { key: string; caller: Caller }[] = [];
-  private puts: { key: string; caller: Caller }[] = [];
+  private puts: PendingRecord[] = [];
+  /** `$KV.<bucket>.` and `<inbox>.`, the fixed parts of every record frame. */
+  private readonly keyPrefix: string;
+  private readonly replyPrefix: string;
   private scheduled = false;
   private readonly sub: Subscription;
   private readonly sweeper: NodeJS.Timeout;
@@ -83,6 +111,8 @@ class KvPipe {
     private readonly timeoutMs: number,
   ) {
     this.sink = frameSinkOf(conn.nc);
+    this.keyPrefix = `$KV.${bucket}.`;
+    this.replyPrefix = `${this.prefix}.`;
     this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
     this.sweeper.unref();
@@ -90,20 +120,24 @@ class KvPipe {
     void conn.nc.closed().then(() => this.fail(new ChronicleError(ErrorCode.Closed, `connection closed`)));
   }
 
-  get(key: string): Promise<boolean> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<boolean>((resolve, reject) => {
-      this.gets.push({ key, caller: { resolve, reject } });
+  /** Looks `key` up: `answer(true)` when recorded, `false` when not, an error when the server does not say. Never answers synchronously. */
+  get(key: string, answer: Caller): void {
+    const failure = this.failure;
+    if (failure) queueMicrotask(() => answer(failure));
+    else {
+      this.gets.push({ key, caller: answer });
       this.schedule();
-    });
+    }
   }
 
-  put(key: string): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<void>((resolve, reject) => {
-      this.puts.push({ key, caller: { resolve: resolve as unknown as (done: boolean) => void, reject } });
+  /** Records `key`: `answer(true)` once the server stored it. Never answers synchronously. */
+  put(key: string, answer: Caller): void {
+    const failure = this.failure;
+    if (failure) queueMicrotask(() => answer(failure));
+    else {
+      this.puts.push({ at: 0, key, callers: answer, token: 0 });
       this.schedule();
-    });
+    }
   }
 
   /**
@@ -124,25 +158,23 @@ class KvPipe {
 
   private flushPuts(): void {
     const all = this.puts;
-    this.puts = [];
     if (all.length === 0) return;
+    this.puts = [];
     const now = Date.now();
-    const records: [number, PendingRecord][] = [];
-    for (const { key, caller } of all) {
-      const token = this.next++;
-      const w: PendingRecord = { at: now, key, callers: caller };
-      this.waiting.set(token, w);
-      records.push([token, w]);
+    for (const w of all) {
+      w.at = now;
+      w.token = this.next++;
+      this.waiting.set(w.token, w);
     }
-    this.writeRecords(records);
+    this.writeRecords(all);
   }
 
   /** One `PUB $KV.<bucket>.<key> <inbox>.<token> 1` frame per record, all in one buffer. */
-  private writeRecords(records: [number, PendingRecord][]): void {
+  private writeRecords(records: PendingRecord[]): void {
     let frames = "";
-    for (const [token, w] of records) frames += `PUB $KV.${this.bucket}.${w.key} ${this.prefix}.${token} 1\r\n\u0001\r\n`;
+    for (const w of records) frames += `PUB ${this.keyPrefix}${w.key} ${this.replyPrefix}${w.token} 1\r\n\u0001\r\n`;
     if (sendTextFrames(this.conn.nc, this.sink, frames, records.length, records.length)) return;
-    for (const [token, w] of records) this.send(token, `$KV.${this.bucket}.${w.key}`, MARKER, [w.callers], w.key);
+    for (const w of records) this.send(w.token, `${this.keyPrefix}${w.key}`, MARKER, [w.callers], w.key);
   }
 
   close(): void {
@@ -192,12 +224,12 @@ class KvPipe {
     const now = Date.now();
     const all = [...this.waiting];
     this.waiting.clear();
-    const records: [number, PendingRecord][] = [];
+    const records: PendingRecord[] = [];
     for (const [token, w] of all) {
       w.at = now; // re-inserted in the same order: insertion order stays time order for the sweep
       this.waiting.set(token, w);
       if ("bySubject" in w) this.writeLookup(token, w);
-      else records.push([token, w]);
+      else records.push(w);
     }
     if (records.length > 0) this.writeRecords(records);
   }
@@ -218,7 +250,7 @@ class KvPipe {
     } catch (err) {
       this.waiting.delete(token);
       const e = this.error(key, (err as Error).message, err);
-      for (const c of callers) c.reject(e);
+      for (const c of callers) c(e);
     }
   }
 
@@ -227,7 +259,7 @@ class KvPipe {
       this.fail(err);
       return;
     }
-    const token = Number(msg.subject.slice(this.prefix.length + 1));
+    const token = tokenOf(msg, this.prefix.length + 1);
     const w = this.waiting.get(token);
     if (!w) return;
     const code = msg.headers?.code ?? 0;
@@ -239,28 +271,27 @@ class KvPipe {
         if (!callers) return;
         w.bySubject.delete(subject);
         const op = msg.headers?.get("KV-Operation");
-        for (const c of callers) c.resolve(op !== "DEL" && op !== "PURGE");
+        for (const c of callers) c(op !== "DEL" && op !== "PURGE");
         return;
       }
       this.waiting.delete(token);
       // 204 end of batch, 404 none of the keys: the rest are not recorded (never written, or expired).
       if (code === 204 || code === 404) {
-        for (const callers of w.bySubject.values()) for (const c of callers) c.resolve(false);
+        for (const callers of w.bySubject.values()) for (const c of callers) c(false);
       } else {
         const e = this.error(w.key, `${code} ${msg.headers?.description ?? ""}`);
-        for (const callers of w.bySubject.values()) for (const c of callers) c.reject(e);
+        for (const callers of w.bySubject.values()) for (const c of callers) c(e);
       }
       return;
     }
     this.waiting.delete(token);
     if (code !== 0) {
-      w.callers.reject(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
+      w.callers(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
       return;
     }
-    // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}}.
-    const body = msg.data.length > 0 ? decoder.decode(msg.data) : "";
-    if (body.includes('"error"')) w.callers.reject(this.error(w.key, body));
-    else w.callers.resolve(true);
+    // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}} (read as text only then).
+    if (mentionsError(msg.data)) w.callers(this.error(w.key, decoder.decode(msg.data)));
+    else w.callers(true);
   }
 
   private sweep(): void {
@@ -276,17 +307,19 @@ class KvPipe {
     this.failure ??= err;
     for (const w of this.waiting.values()) this.rejectAll(w, this.error(w.key, err.message, err));
     this.waiting.clear();
-    const queued = [...this.gets, ...this.puts];
+    const gets = this.gets;
+    const puts = this.puts;
     this.gets = [];
     this.puts = [];
-    for (const g of queued) g.caller.reject(this.error(g.key, err.message, err));
+    for (const g of gets) g.caller(this.error(g.key, err.message, err));
+    for (const p of puts) p.callers(this.error(p.key, err.message, err));
   }
 
   private rejectAll(w: Waiter, e: ChronicleError): void {
     if ("bySubject" in w) {
-      for (const callers of w.bySubject.values()) for (const c of callers) c.reject(e);
+      for (const callers of w.bySubject.values()) for (const c of callers) c(e);
     } else {
-      w.callers.reject(e);
+      w.callers(e);
     }
   }
 
@@ -331,19 +364,28 @@ export async function createKvIdempotencyStore(
   const status = await kv.status();
   const direct = status.streamInfo.config.allow_direct === true;
   const pipe = new KvPipe(conn, bucket, options.timeoutMs ?? 5000);
-  return {
+  const ops: StoreOps = {
+    lookup(key, answer) {
+      if (direct) pipe.get(key, answer);
+      else
+        kv.get(key).then(
+          (e) => answer(e !== null && e.operation === "PUT"),
+          (err: unknown) => answer(err instanceof Error ? err : new Error(String(err))),
+        );
+    },
+    record: (key, answer) => pipe.put(key, answer),
+  };
+  const promised = (op: StoreOps["lookup"], key: string) =>
+    new Promise<boolean>((resolve, reject) => op(key, (r) => (r instanceof Error ? reject(r) : resolve(r))));
+  const store = {
     bucket,
-    // Not async functions: each returns the pipe's own promise, without a wrapper promise and its extra turns.
-    isDone(key) {
-      if (direct) return pipe.get(key);
-      return kv.get(key).then((e) => e !== null && e.operation === "PUT");
-    },
-    markDone(key) {
-      return pipe.put(key);
-    },
+    [STORE_OPS]: ops,
+    isDone: (key: string) => promised(ops.lookup, key),
+    markDone: (key: string): Promise<void> => promised(ops.record, key).then(() => undefined),
     close() {
       pipe.close();
       return Promise.resolve();
     },
   };
+  return store;
 }

@@ -41,11 +41,18 @@ export function partitionKeyHeaders(key: string): Record<string, string> {
   return headerSafe(key) ? { [Headers.PartitionKey]: key } : { [Headers.PartitionKey]: encodeURIComponent(key), [PARTITION_KEY_ENCODING]: "uri" };
 }
 
-/** The event's key from its headers, decoded; undefined when the header is absent or its encoding unknown. */
-export function readPartitionKey(headers: Readonly<Record<string, string | undefined>>): string | undefined {
-  const value = headers[Headers.PartitionKey];
+/** Headers read one name at a time (a first value, or undefined). */
+export interface HeaderReader {
+  get(name: string): string | undefined;
+}
+
+/** The event's key from its headers (a record, or a {@link HeaderReader}), decoded; undefined when the header is absent or its encoding unknown. */
+export function readPartitionKey(headers: Readonly<Record<string, string | undefined>> | HeaderReader): string | undefined {
+  const reader = typeof (headers as { get?: unknown }).get === "function" ? (headers as HeaderReader) : undefined;
+  const record = headers as Readonly<Record<string, string | undefined>>;
+  const value = reader ? reader.get(Headers.PartitionKey) : record[Headers.PartitionKey];
   if (value === undefined) return undefined;
-  const encoding = headers[PARTITION_KEY_ENCODING];
+  const encoding = reader ? reader.get(PARTITION_KEY_ENCODING) : record[PARTITION_KEY_ENCODING];
   if (encoding === undefined) return value;
   if (encoding !== "uri") return undefined;
   try {

@@ -85,6 +85,13 @@ describe("key tokens and partitions", () => {
     );
   });
 
+  it("reads a stored subject's four parts, and nothing else", () => {
+    expect(layout.parseStored("orders.12.OrderPlaced.k-1")).toEqual({ stream: "orders", partition: 12, eventName: "OrderPlaced", keyToken: "k-1" });
+    for (const bad of ["orders.12.OrderPlaced", "orders.12.OrderPlaced.k.x", "orders..OrderPlaced.k", "orders.1a.OrderPlaced.k", "orders", ""]) {
+      expect(layout.parseStored(bad), bad).toBeUndefined();
+    }
+  });
+
   it("spreads 100k random keys evenly (chi-square within 5 standard deviations)", () => {
     const keys = randomKeys(100_000, 42);
     for (const n of [8, 16, 64, 256]) {
