@@ -13,6 +13,7 @@ import type { ConsumerMetrics } from "../metrics/consumer-metrics.js";
 import type { AckBatch } from "./ack-batch.js";
 import type { RecentRecords } from "./recent-records.js";
 import type { DeliveryHeaders } from "./delivery-headers.js";
+import { readDeliveryInfo, type DeliveryInfo } from "./delivery-info.js";
 import { readHeaders } from "./read-headers.js";
 import type { RetryPolicy } from "./retry.js";
 import type { EventContext, EventHandler } from "./types.js";
@@ -49,8 +50,8 @@ export interface Origin {
   keyToken: string;
 }
 
-/** Reads where a delivered message comes from. @private */
-export function originOf(m: JsMsg, redrive: boolean): Origin {
+/** Reads where a delivered message of `stream` (at `sequence`) comes from. @private */
+export function originOf(m: JsMsg, redrive: boolean, stream: string, sequence: number): Origin {
   if (redrive) {
     const subject = m.headers?.get(DeadLetterHeaders.Subject) ?? "";
     const parsed = layout.parseStored(subject);
@@ -65,9 +66,9 @@ export function originOf(m: JsMsg, redrive: boolean): Origin {
   }
   const parsed = layout.parseStored(m.subject);
   return {
-    stream: m.info.stream,
+    stream,
     subject: m.subject,
-    sequence: m.seq,
+    sequence,
     partition: parsed?.partition ?? 0,
     eventName: parsed?.eventName ?? "",
     keyToken: parsed?.keyToken ?? "",
@@ -106,6 +107,8 @@ export function startLookup(rt: MemberRuntime, storeKey: string): Lookup {
 /** A delivery read and decoded when it arrived, before its turn in its key's lane. @private */
 export interface Delivery {
   m: JsMsg;
+  /** From the message's ack subject: its sequence in the stream it was read from, delivery count, pending count. */
+  info: DeliveryInfo;
   origin: Origin;
   attempt: number;
   def: EventDefinition | undefined;
@@ -135,12 +138,14 @@ export interface Delivery {
  * @private
  */
 export function prepareDelivery(rt: MemberRuntime, m: JsMsg, redrive: boolean): Delivery {
-  const origin = originOf(m, redrive);
-  const attempt = m.info.deliveryCount;
+  const info: DeliveryInfo = readDeliveryInfo((m as unknown as { reply?: string }).reply ?? "") ?? m.info;
+  const origin = originOf(m, redrive, rt.stream, info.streamSequence);
+  const attempt = info.deliveryCount;
   const def = rt.definition.events[origin.eventName] as EventDefinition | undefined;
   const headers = readHeaders(m);
   const d: Delivery = {
     m,
+    info,
     origin,
     attempt,
     def,

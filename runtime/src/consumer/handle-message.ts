@@ -125,7 +125,7 @@ function whenLookedUp(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, lookup: 
 }
 
 function contextOf(rt: MemberRuntime, d: Delivery): EventContext {
-  const { origin, m, headers } = d;
+  const { origin, headers } = d;
   const timeHeader = headers.get(Headers.Time);
   return {
     id: d.id,
@@ -138,7 +138,7 @@ function contextOf(rt: MemberRuntime, d: Delivery): EventContext {
     partition: origin.partition,
     sequence: origin.sequence,
     attempt: d.attempt,
-    time: timeHeader ? new Date(timeHeader) : new Date(Math.floor(m.info.timestampNanos / 1e6)),
+    time: timeHeader ? new Date(timeHeader) : new Date(Math.floor(d.info.timestampNanos / 1e6)),
     // every header only when a handler asks for them (an own property all the same: spread and JSON see it)
     get headers() {
       return headers.all();

@@ -180,8 +180,8 @@ export class PartitionWorker implements DeliveryEnd {
 
   private dispatch(m: JsMsg): void {
     this.pins.delivered();
-    this.lastPending = m.info.pending;
     const d = prepareDelivery(this.rt, m, this.settings.redrive);
+    this.lastPending = d.info.pending;
     const key = d.headers.get(Headers.PartitionKey) || m.subject.slice(m.subject.lastIndexOf(".") + 1);
     d.laneKey = key;
     let lane = this.lanes.get(key);
@@ -190,7 +190,7 @@ export class PartitionWorker implements DeliveryEnd {
       this.lanes.set(key, lane);
     }
     this.pending.add(m);
-    if (lane.waitingFor === m.seq) {
+    if (lane.waitingFor === d.info.streamSequence) {
       lane.waitingFor = undefined;
       if (lane.waitTimer) clearTimeout(lane.waitTimer);
       lane.queue.unshift(d);
@@ -240,7 +240,7 @@ export class PartitionWorker implements DeliveryEnd {
     if (!lane) return;
     lane.running = false;
     if (outcome.kind === "retry") {
-      lane.waitingFor = d.m.seq;
+      lane.waitingFor = d.info.streamSequence;
       // If the redelivery never comes here (the partition moved), let the key go on.
       lane.waitTimer = setTimeout(() => {
         lane.waitingFor = undefined;
@@ -263,7 +263,7 @@ export class PartitionWorker implements DeliveryEnd {
     };
     if (kind === "acked" && this.settings.redrive) {
       // A redrive request is done once handled: remove it from the dead-letter stream.
-      void this.rt.conn.jsm.streams.deleteMessage(this.settings.streamName, d.m.seq, false).then(done, done);
+      void this.rt.conn.jsm.streams.deleteMessage(this.settings.streamName, d.info.streamSequence, false).then(done, done);
     } else {
       done();
     }
