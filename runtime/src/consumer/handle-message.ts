@@ -1,7 +1,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { type DeadLetterReason } from "../dead-letter/headers.js";
 import { publishDeadLetter } from "../dead-letter/publish.js";
-import { Headers } from "../layout/headers.js";
+import { HandlerContext } from "./handler-context.js";
 import { startLookup, type Delivery, type Lookup, type MemberRuntime, type Origin } from "./delivery.js";
 import { isNonRetryable, retryDelayMs } from "./retry.js";
 import type { EventContext, EventHandler } from "./types.js";
@@ -103,7 +103,7 @@ function whenLookedUp(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, lookup: 
     rt.metrics.count("skipped");
     return finish(end, d, SKIPPED);
   }
-  const ctx = contextOf(rt, d);
+  const ctx = new HandlerContext(d, rt.signal);
   d.ctx = ctx;
   const started = performance.now();
   // typed as returning a promise; a plain JavaScript handler may return nothing
@@ -122,29 +122,6 @@ function whenLookedUp(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, lookup: 
   } else {
     succeeded(rt, d, end, started);
   }
-}
-
-function contextOf(rt: MemberRuntime, d: Delivery): EventContext {
-  const { origin, headers } = d;
-  const timeHeader = headers.get(Headers.Time);
-  return {
-    id: d.id,
-    type: d.def!.type,
-    name: origin.eventName,
-    key: d.key,
-    idempotencyKey: d.idempotencyKey,
-    stream: origin.stream,
-    subject: origin.subject,
-    partition: origin.partition,
-    sequence: origin.sequence,
-    attempt: d.attempt,
-    time: timeHeader ? new Date(timeHeader) : new Date(Math.floor(d.info.timestampNanos / 1e6)),
-    // every header only when a handler asks for them (an own property all the same: spread and JSON see it)
-    get headers() {
-      return headers.all();
-    },
-    signal: rt.signal,
-  };
 }
 
 function succeeded(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, started: number): void {

@@ -1,7 +1,12 @@
 import type { MessageShape } from "@bufbuild/protobuf";
 import type { EventSchemas } from "../definition.js";
 
-/** Metadata of one delivered event, passed to handlers beside the decoded event. */
+/**
+ * Metadata of one delivered event, passed to handlers beside the decoded
+ * event. `time` and `headers` are read from the message when first used
+ * (accessors: a spread `{ ...ctx }` does not copy them; `JSON.stringify`
+ * includes them).
+ */
 export interface EventContext {
   /** Event id (`ce-id`). */
   id: string;

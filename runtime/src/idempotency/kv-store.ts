@@ -25,6 +25,13 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** Who waits for one operation's answer. */
 type Caller = StoreAnswer;
+/** Who wait for one key's answer: nearly always one caller, so no array for it. */
+type Callers = Caller | Caller[];
+
+function answerAll(callers: Callers, result: boolean | Error): void {
+  if (typeof callers === "function") callers(result);
+  else for (const c of callers) c(result);
+}
 
 /** One record, queued (token 0) or in flight. */
 interface PendingRecord {
@@ -37,7 +44,7 @@ interface PendingRecord {
 interface PendingLookup {
   at: number;
   key: string;
-  bySubject: Map<string, Caller[]>;
+  bySubject: Map<string, Callers>;
 }
 type Waiter = PendingRecord | PendingLookup;
 
@@ -92,7 +99,9 @@ class KvPipe {
   private readonly prefix = createInbox();
   private readonly waiting = new Map<number, Waiter>();
   private next = 0;
-  private gets: { key: string; caller: Caller }[] = [];
+  /** Lookups asked for and not yet sent: keys and their callers, side by side (no object per lookup). */
+  private getKeys: string[] = [];
+  private getCallers: Caller[] = [];
   private puts: PendingRecord[] = [];
   /** `$KV.<bucket>.` and `<inbox>.`, the fixed parts of every record frame. */
   private readonly keyPrefix: string;
@@ -125,7 +134,8 @@ class KvPipe {
     const failure = this.failure;
     if (failure) queueMicrotask(() => answer(failure));
     else {
-      this.gets.push({ key, caller: answer });
+      this.getKeys.push(key);
+      this.getCallers.push(answer);
       this.schedule();
     }
   }
@@ -185,19 +195,25 @@ class KvPipe {
   }
 
   private flushGets(): void {
-    const all = this.gets;
-    this.gets = [];
+    const keys = this.getKeys;
+    const callers = this.getCallers;
+    if (keys.length === 0) return;
+    this.getKeys = [];
+    this.getCallers = [];
     const now = Date.now();
-    for (let i = 0; i < all.length; i += MAX_KEYS_PER_LOOKUP) {
-      const bySubject = new Map<string, Caller[]>();
-      for (const g of all.slice(i, i + MAX_KEYS_PER_LOOKUP)) {
-        const subject = `$KV.${this.bucket}.${g.key}`;
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_LOOKUP) {
+      const bySubject = new Map<string, Callers>();
+      const stop = Math.min(keys.length, i + MAX_KEYS_PER_LOOKUP);
+      for (let k = i; k < stop; k++) {
+        const subject = this.keyPrefix + keys[k]!;
+        const caller = callers[k]!;
         const same = bySubject.get(subject);
-        if (same) same.push(g.caller);
-        else bySubject.set(subject, [g.caller]);
+        if (same === undefined) bySubject.set(subject, caller);
+        else if (typeof same === "function") bySubject.set(subject, [same, caller]);
+        else same.push(caller);
       }
       const token = this.next++;
-      const w: PendingLookup = { at: now, key: all[i]!.key, bySubject };
+      const w: PendingLookup = { at: now, key: keys[i]!, bySubject };
       this.waiting.set(token, w);
       this.writeLookup(token, w);
     }
@@ -271,16 +287,16 @@ class KvPipe {
         if (!callers) return;
         w.bySubject.delete(subject);
         const op = msg.headers?.get("KV-Operation");
-        for (const c of callers) c(op !== "DEL" && op !== "PURGE");
+        answerAll(callers, op !== "DEL" && op !== "PURGE");
         return;
       }
       this.waiting.delete(token);
       // 204 end of batch, 404 none of the keys: the rest are not recorded (never written, or expired).
       if (code === 204 || code === 404) {
-        for (const callers of w.bySubject.values()) for (const c of callers) c(false);
+        for (const callers of w.bySubject.values()) answerAll(callers, false);
       } else {
         const e = this.error(w.key, `${code} ${msg.headers?.description ?? ""}`);
-        for (const callers of w.bySubject.values()) for (const c of callers) c(e);
+        for (const callers of w.bySubject.values()) answerAll(callers, e);
       }
       return;
     }
@@ -307,17 +323,19 @@ class KvPipe {
     this.failure ??= err;
     for (const w of this.waiting.values()) this.rejectAll(w, this.error(w.key, err.message, err));
     this.waiting.clear();
-    const gets = this.gets;
+    const keys = this.getKeys;
+    const callers = this.getCallers;
     const puts = this.puts;
-    this.gets = [];
+    this.getKeys = [];
+    this.getCallers = [];
     this.puts = [];
-    for (const g of gets) g.caller(this.error(g.key, err.message, err));
+    keys.forEach((key, i) => callers[i]!(this.error(key, err.message, err)));
     for (const p of puts) p.callers(this.error(p.key, err.message, err));
   }
 
   private rejectAll(w: Waiter, e: ChronicleError): void {
     if ("bySubject" in w) {
-      for (const callers of w.bySubject.values()) for (const c of callers) c(e);
+      for (const callers of w.bySubject.values()) answerAll(callers, e);
     } else {
       w.callers(e);
     }
