@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { connect, startLocalServer } from "../index.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import { startConsumerGroup } from "./consumer-group.js";
-import { createTestStreams, noteStream } from "./testing/test-stream.js";
+import type { IdempotencyStore } from "../idempotency/types.js";
+import { createTestStreams, noteStream, publishNotes } from "./testing/test-stream.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,5 +31,41 @@ describe("a member whose connection is closed under it", () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     await sleep(600);
     expect(errors).toHaveLength(1);
+  });
+
+  it("events waiting for a store that does not answer stop retrying once the connection is closed", { timeout: 30_000 }, async () => {
+    await using server = await startLocalServer();
+    await using admin = await connect({ servers: server.url });
+    const def = noteStream("closing2", 2);
+    await createTestStreams(admin, def);
+    await publishNotes(
+      admin,
+      "closing2",
+      Array.from({ length: 10 }, (_, n) => ({ key: `k${n}`, n })),
+    );
+    const conn = await connect({ servers: server.url });
+    const errors: string[] = [];
+    const down: IdempotencyStore = {
+      isDone: async () => {
+        throw new ChronicleError(ErrorCode.Unavailable, "store down");
+      },
+      markDone: async () => undefined,
+    };
+    const member = await startConsumerGroup(conn, def, {
+      group: "g",
+      store: down,
+      onError: (e) => errors.push((e as Error).message),
+      handlers: { Note: async () => undefined },
+    });
+    await sleep(1500);
+    // each waiting event retried its lookup with backoff and said so
+    expect(errors.filter((m) => m === "store down").length).toBeGreaterThanOrEqual(10);
+    await conn.close();
+    await sleep(500);
+    const afterClose = errors.length;
+    await sleep(6000); // longer than the longest retry wait (5 s)
+    expect(errors.slice(afterClose)).toEqual([]);
+    expect(errors.filter((m) => m.includes("was closed while it ran"))).toHaveLength(1);
+    await member.stop();
   });
 });

@@ -28,6 +28,15 @@ const LEFT: Outcome = { kind: "left" };
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 5000;
 
+/**
+ * A lookup or record that failed is not tried again once the member stops,
+ * or once its connection is closed for good (the member reported that once;
+ * the events stay unacknowledged for the next owner).
+ */
+function givingUp(rt: MemberRuntime): boolean {
+  return rt.signal.aborted || rt.conn.nc.isClosed();
+}
+
 function finish(end: DeliveryEnd, d: Delivery, outcome: Outcome): void {
   end.released(d, outcome);
   end.settled(d, outcome.kind);
@@ -83,11 +92,11 @@ function whenLookedUp(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, lookup: 
     return;
   }
   if (answer instanceof Error) {
-    if (rt.signal.aborted) return finish(end, d, LEFT);
+    if (givingUp(rt)) return finish(end, d, LEFT);
     rt.onError(answer, { stream: d.origin.stream, sequence: d.origin.sequence });
     if (wait === 0) return whenLookedUp(rt, d, end, startLookup(rt, d.storeKey), RETRY_FIRST_MS);
     setTimeout(() => {
-      if (rt.signal.aborted) finish(end, d, LEFT);
+      if (givingUp(rt)) finish(end, d, LEFT);
       else whenLookedUp(rt, d, end, startLookup(rt, d.storeKey), Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
     return;
@@ -151,10 +160,10 @@ function recordThenAck(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, wait: n
       end.settled(d, "acked");
       return;
     }
+    if (givingUp(rt)) return end.settled(d, "left");
     rt.onError(result, d.ctx ?? {});
-    if (rt.signal.aborted) return end.settled(d, "left");
     setTimeout(() => {
-      if (rt.signal.aborted) end.settled(d, "left");
+      if (givingUp(rt)) end.settled(d, "left");
       else recordThenAck(rt, d, end, Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
   });
