@@ -148,8 +148,9 @@ function succeeded(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, started: nu
  * stored: acking without it would let the redelivery that follows a lost
  * ack run the handler again. While it retries, the event keeps its
  * `maxUnrecorded` permit, so a store outage stops the member taking new
- * work. Only a member that is stopping gives up, leaving the event
- * unacknowledged for the next owner (the window docs/delivery.md states).
+ * work. Only a member that is stopping, or whose connection is closed for
+ * good, gives up, leaving the event unacknowledged for the next owner (the
+ * window docs/delivery.md states).
  */
 function recordThenAck(rt: MemberRuntime, d: Delivery, end: DeliveryEnd, wait: number): void {
   rt.store.record(d.storeKey, (result) => {
