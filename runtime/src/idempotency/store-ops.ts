@@ -24,7 +24,7 @@ const asError = (err: unknown) => (err instanceof Error ? err : new Error(String
 export function storeOps(store: IdempotencyStore): StoreOps {
   const own = (store as { [STORE_OPS]?: StoreOps })[STORE_OPS];
   if (own) return own;
-  const adapt = (run: () => Promise<unknown>, answer: StoreAnswer) => {
+  const adapt = (run: () => Promise<unknown>, answer: StoreAnswer, done: (value: unknown) => boolean) => {
     let p: Promise<unknown>;
     try {
       p = run();
@@ -33,12 +33,23 @@ export function storeOps(store: IdempotencyStore): StoreOps {
       return;
     }
     p.then(
-      (v) => answer(v === undefined ? true : v === true),
+      (v) => answer(done(v)),
       (err: unknown) => answer(asError(err)),
     );
   };
   return {
-    lookup: (key, answer) => adapt(() => store.isDone(key), answer),
-    record: (key, answer) => adapt(() => store.markDone(key), answer),
+    // only `true` is "recorded": a store answering anything else has not seen the key
+    lookup: (key, answer) =>
+      adapt(
+        () => store.isDone(key),
+        answer,
+        (v) => v === true,
+      ),
+    record: (key, answer) =>
+      adapt(
+        () => store.markDone(key),
+        answer,
+        () => true,
+      ),
   };
 }
