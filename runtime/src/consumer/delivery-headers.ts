@@ -1,3 +1,11 @@
+const decoder = new TextDecoder();
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
+
+/** The text of the first `length` bytes of `raw` (UTF-8), without a view object for them. @private */
+export function headerText(raw: Uint8Array, length: number): string {
+  return utf8Slice ? utf8Slice.call(raw, 0, length) : decoder.decode(raw.subarray(0, length));
+}
+
 /**
  * Parses a NATS header block (`NATS/1.0[ code description]\r\nName: value\r\n...\r\n\r\n`),
  * as text, into a record of the first value of each name, names as sent. @private

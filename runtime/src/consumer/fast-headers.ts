@@ -1,7 +1,5 @@
 import type { ConsumerMessages } from "@nats-io/jetstream";
-import { DeliveryHeaders } from "./delivery-headers.js";
-
-const decoder = new TextDecoder();
+import { DeliveryHeaders, headerText } from "./delivery-headers.js";
 
 /** The parts of a nats.js 3.x core message (`MsgImpl`, not in its public types) this reads and sets. */
 interface RawMsg {
@@ -16,13 +14,6 @@ interface RawMsg {
 interface RawMessages {
   sub?: { callback?: unknown };
 }
-
-/** The text of the first `length` bytes of `raw` (UTF-8), without a view object for them. @private */
-export function headerText(raw: Uint8Array, length: number): string {
-  return utf8Slice ? utf8Slice.call(raw, 0, length) : decoder.decode(raw.subarray(0, length));
-}
-
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 
 /**
  * Stands in for nats.js's decoded headers while its pinned consumer reads
@@ -50,12 +41,13 @@ class PinReader {
  * per event as the rest of the member's own work. This wraps the messages'
  * subscription callback (nats.js 3.x internals; when they do not have the
  * expected shape, nothing changes and `false` is returned): for a delivery,
- * the header block is parsed once into a plain record before nats.js sees
- * the message, nats.js's pin check reads that record (once: after it, or
- * once the callback returns, the message is as nats.js made it, and
- * `m.headers`, which dead-lettering copies, decodes in full as usual), and
- * {@link takeParsedHeaders} hands the record to the member while nats.js
- * dispatches the message (synchronously, for a callback consumer). Status
+ * the header block is decoded to text once, into a {@link DeliveryHeaders},
+ * before nats.js sees the message; nats.js's pin check reads its pin from
+ * that (once: after it, or once the callback returns, the message is as
+ * nats.js made it, and `m.headers`, which dead-lettering copies, decodes in
+ * full as usual), and {@link takeParsedHeaders} hands the reader to the
+ * member while nats.js dispatches the message (synchronously, for a
+ * callback consumer). Status
  * messages (heartbeats, pull request ends) carry no reply and pass through
  * untouched.
  * @private

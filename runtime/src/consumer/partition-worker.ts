@@ -27,10 +27,6 @@ export class Semaphore {
   wait(then: () => void): void {
     this.waiting.push(then);
   }
-  async acquire(): Promise<void> {
-    if (this.tryAcquire()) return;
-    await new Promise<void>((r) => this.wait(r));
-  }
   release(): void {
     if (this.head < this.waiting.length) {
       const next = this.waiting[this.head]!;

@@ -1,6 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import { DeliveryHeaders } from "./delivery-headers.js";
-import { headerText, takeParsedHeaders } from "./fast-headers.js";
+import { DeliveryHeaders, headerText } from "./delivery-headers.js";
+import { takeParsedHeaders } from "./fast-headers.js";
 
 /** The parts of nats.js 3.x message objects this reads, when present. */
 interface RawMsg {

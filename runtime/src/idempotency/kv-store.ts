@@ -25,7 +25,7 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** Who waits for one operation's answer. */
 type Caller = StoreAnswer;
-/** Who wait for one key's answer: nearly always one caller, so no array for it. */
+/** The callers waiting for one key's answer: nearly always one, so no array for it. */
 type Callers = Caller | Caller[];
 
 function answerAll(callers: Callers, result: boolean | Error): void {
@@ -37,7 +37,7 @@ function answerAll(callers: Callers, result: boolean | Error): void {
 interface PendingRecord {
   at: number;
   key: string;
-  callers: Caller;
+  caller: Caller;
   token: number;
 }
 /** One batched lookup in flight: the callers of its keys not answered yet, by subject. */
@@ -145,7 +145,7 @@ class KvPipe {
     const failure = this.failure;
     if (failure) queueMicrotask(() => answer(failure));
     else {
-      this.puts.push({ at: 0, key, callers: answer, token: 0 });
+      this.puts.push({ at: 0, key, caller: answer, token: 0 });
       this.schedule();
     }
   }
@@ -184,7 +184,7 @@ class KvPipe {
     let frames = "";
     for (const w of records) frames += `PUB ${this.keyPrefix}${w.key} ${this.replyPrefix}${w.token} 1\r\n\u0001\r\n`;
     if (sendTextFrames(this.conn.nc, this.sink, frames, records.length, records.length)) return;
-    for (const w of records) this.send(w.token, `${this.keyPrefix}${w.key}`, MARKER, [w.callers], w.key);
+    for (const w of records) this.send(w.token, `${this.keyPrefix}${w.key}`, MARKER, [w.caller], w.key);
   }
 
   close(): void {
@@ -302,12 +302,12 @@ class KvPipe {
     }
     this.waiting.delete(token);
     if (code !== 0) {
-      w.callers(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
+      w.caller(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
       return;
     }
     // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}} (read as text only then).
-    if (mentionsError(msg.data)) w.callers(this.error(w.key, decoder.decode(msg.data)));
-    else w.callers(true);
+    if (mentionsError(msg.data)) w.caller(this.error(w.key, decoder.decode(msg.data)));
+    else w.caller(true);
   }
 
   private sweep(): void {
@@ -330,14 +330,14 @@ class KvPipe {
     this.getCallers = [];
     this.puts = [];
     keys.forEach((key, i) => callers[i]!(this.error(key, err.message, err)));
-    for (const p of puts) p.callers(this.error(p.key, err.message, err));
+    for (const p of puts) p.caller(this.error(p.key, err.message, err));
   }
 
   private rejectAll(w: Waiter, e: ChronicleError): void {
     if ("bySubject" in w) {
       for (const callers of w.bySubject.values()) answerAll(callers, e);
     } else {
-      w.callers(e);
+      w.caller(e);
     }
   }
 
