@@ -39,7 +39,10 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@chronicle/runtime", "@chronicle/cli", "@chronicle/codegen"], message: "the registry never imports the runtime, codegen or cli" },
+            {
+              group: ["@chronicle/runtime", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              message: "the registry never imports the runtime, codegen, cli or testing helpers",
+            },
           ],
         },
       ],
@@ -52,7 +55,10 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen"], message: "the runtime never imports the registry, codegen or cli" },
+            {
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              message: "the runtime never imports the registry, codegen, cli or testing helpers",
+            },
           ],
         },
       ],
@@ -63,7 +69,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@chronicle/cli", "@chronicle/runtime"], message: "codegen never imports the cli or the runtime (generated code does)" }] },
+        {
+          patterns: [
+            {
+              group: ["@chronicle/cli", "@chronicle/runtime", "@chronicle/testing"],
+              message: "codegen never imports the cli or the runtime (generated code does)",
+            },
+          ],
+        },
       ],
     },
   },
@@ -72,12 +85,44 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen"], message: "the outbox uses only the runtime" }] },
+        {
+          patterns: [
+            {
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              message: "the outbox uses only the runtime (its test helpers may use @chronicle/testing)",
+            },
+          ],
+        },
       ],
     },
   },
   {
-    files: ["cli/src/**/*.ts", "bench/src/**/*.ts", "examples/**/*.ts", "scripts/**/*.ts", "*.ts", "**/*.test.ts", "test/**/*.ts"],
+    files: ["testing/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/outbox"],
+              message: "the testing helpers use only the runtime",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      "cli/src/**/*.ts",
+      "outbox/src/testing/**/*.ts",
+      "bench/src/**/*.ts",
+      "examples/**/*.ts",
+      "scripts/**/*.ts",
+      "*.ts",
+      "**/*.test.ts",
+      "test/**/*.ts",
+    ],
     rules: { "no-restricted-imports": "off" },
   },
 );

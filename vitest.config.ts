@@ -8,10 +8,10 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@chronicle\/(runtime|registry|codegen|outbox|cli)$/, replacement: `${root}$1/src/index.ts` }],
+    alias: [{ find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|cli)$/, replacement: `${root}$1/src/index.ts` }],
   },
   test: {
-    include: ["{runtime,registry,codegen,outbox,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["{runtime,testing,registry,codegen,outbox,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     testTimeout: 60_000,

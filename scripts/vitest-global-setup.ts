@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { ensureNatsServer } from "@chronicle/runtime";
+import { ensureNatsServer } from "@chronicle/testing";
 
 const RUN_MARK = "CHRONICLE_TEST_RUN";
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = new URL("..", import.meta.url).pathname;
-const packages = ["runtime", "registry", "codegen", "outbox", "cli"];
+const packages = ["runtime", "testing", "registry", "codegen", "outbox", "cli"];
 const work = mkdtempSync(join(tmpdir(), "chronicle-pack-"));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, createProducer, ensureStream, startLocalServer, type ChronicleConnection, type LocalServer } from "@chronicle/runtime";
-import { createOutbox, startLocalPostgres, type LocalPostgres, type PgOutbox, type SqliteOutbox } from "./index.js";
+import { connect, createProducer, ensureStream, type ChronicleConnection } from "@chronicle/runtime";
+import { startLocalPostgres, startLocalServer, type LocalPostgres, type LocalServer } from "@chronicle/testing";
+import { createOutbox, type PgOutbox, type SqliteOutbox } from "./index.js";
 import { startChild } from "./testing/child-process.js";
 import { readAll, testStream } from "./testing/test-stream.js";
 

@@ -33,13 +33,3 @@ export {
 // Databases
 export type { SqliteDatabase, PgPool, PgTransaction, OutboxDatabase } from "./sql/database.js";
 export { openOutboxDatabase, type OpenedDatabase } from "./sql/open.js";
-
-// Testing helper: a throwaway PostgreSQL server
-export {
-  startLocalPostgres,
-  findPostgresBinaries,
-  ensurePostgresBinaries,
-  type LocalPostgres,
-  type LocalPostgresOptions,
-  type PostgresBinaries,
-} from "./testing/local-postgres.js";

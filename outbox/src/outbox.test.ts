@@ -4,14 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, ensureStream, startLocalServer, type ChronicleConnection, type LocalServer } from "@chronicle/runtime";
+import { connect, ensureStream, type ChronicleConnection } from "@chronicle/runtime";
+import { startLocalPostgres, startLocalServer, type LocalPostgres, type LocalServer } from "@chronicle/testing";
 import {
   createInbox,
   createOutbox,
-  startLocalPostgres,
   startRelay,
   withInbox,
-  type LocalPostgres,
   type OutboxDatabase,
   type PgInbox,
   type SqliteInbox,

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { ChronicleError, connect, ensureNatsServer, startLocalServer } from "./index.js";
+import { ChronicleError, connect } from "./index.js";
+import { ensureNatsServer, startLocalServer } from "@chronicle/testing";
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -4,22 +4,6 @@
 // Errors
 export { ChronicleError, ErrorCode, isChronicleError, type ErrorContext } from "./errors.js";
 
-// Local nats-server: provisioning and launchers (also a testing helper for users)
-export {
-  ensureNatsServer,
-  findNatsServer,
-  installNatsServer,
-  cachedServerPath,
-  type NatsServerBinary,
-  type FindNatsServerOptions,
-} from "./server/nats-server-binary.js";
-export { MIN_NATS_SERVER_VERSION, compareVersions, parseServerVersion } from "./server/server-version.js";
-export { resolveCacheDir } from "./server/cache-dir.js";
-export { startLocalServer, type LocalServer, type LocalServerOptions } from "./server/local-server.js";
-export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./server/local-cluster.js";
-/** Kills registered child processes when this process dies (used by @chronicle/outbox's startLocalPostgres). @private */
-export { guardChild, unguardChild } from "./server/orphan-reaper.js";
-
 // Connection
 export { connect, wrapConnection, type ConnectOptions, type ChronicleConnection } from "./connection.js";
 

@@ -10,7 +10,8 @@ import { createAccount, createOperator, createUser, type KeyPair } from "@nats-i
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthenticator, createMemoryStore, createRegistryClient, startRegistryServer } from "@chronicle/registry";
-import { connect, createProducer, ensureStream, isChronicleError, startLocalServer, type LocalServer } from "@chronicle/runtime";
+import { connect, createProducer, ensureStream, isChronicleError } from "@chronicle/runtime";
+import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import { runCli } from "../../cli/src/framework/run-cli.js";
 import { rootCommand } from "../../cli/src/commands/root.js";
 import { messageSet } from "../../registry/src/testing/schemas.js";

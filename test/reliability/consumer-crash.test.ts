@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SqliteDatabase } from "@chronicle/outbox";
-import { connect, ensureStream, startLocalServer, type ChronicleConnection, type LocalServer } from "@chronicle/runtime";
+import { connect, ensureStream, type ChronicleConnection } from "@chronicle/runtime";
+import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import { BREAK, exited, killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, waitFor, type MemberConfig } from "./helpers.js";
 
 let server: LocalServer;

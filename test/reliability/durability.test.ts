@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { connect, ensureStream, startLocalCluster, startLocalServer } from "@chronicle/runtime";
+import { connect, ensureStream } from "@chronicle/runtime";
+import { startLocalCluster, startLocalServer } from "@chronicle/testing";
 import { BREAK, exited, notes, noteStream, provision, publishAll, scaled, storedCounts } from "./helpers.js";
 
 interface Varz {

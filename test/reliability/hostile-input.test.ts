@@ -16,10 +16,9 @@ import {
   lag,
   partitionOf,
   startConsumerGroup,
-  startLocalServer,
   type ChronicleConnection,
-  type LocalServer,
 } from "@chronicle/runtime";
+import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import { messageSet } from "../../registry/src/testing/schemas.js";
 import { noteStream, scaled, waitFor } from "./helpers.js";
 

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { connect, ensureStream, startLocalServer } from "@chronicle/runtime";
+import { connect, ensureStream } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { BREAK, killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, waitFor } from "./helpers.js";
 
 describe("a member frozen (SIGSTOP) during a rebalance", () => {

@@ -1,7 +1,8 @@
 // Issue #10, scenario 3: one file-storage nats-server SIGKILLed and restarted
 // while a producer publishes and a consumer group consumes.
 import { describe, expect, it } from "vitest";
-import { connect, describeGroup, startConsumerGroup, startLocalServer } from "@chronicle/runtime";
+import { connect, describeGroup, startConsumerGroup } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { notes, noteStream, publishAll, scaled, sleep, storedCounts, waitFor, provision } from "./helpers.js";
 
 describe("single server restarted during publishing and consuming", () => {

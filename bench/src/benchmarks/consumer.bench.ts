@@ -6,11 +6,11 @@ import {
   defineStream,
   ensureStream,
   startConsumerGroup,
-  startLocalServer,
   type ChronicleConnection,
   type ConsumerGroupMember,
   type StreamDefinition,
 } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { Kvm } from "@nats-io/kv";
 import { pinnedPartitionsWithRecords } from "../baselines/raw-nats.js";
 import { percentile, perSecond, type Benchmark, type Measurement } from "../harness.js";

@@ -1,5 +1,6 @@
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { connect, createProducer, defineStream, ensureStream, startLocalCluster, startLocalServer, type ChronicleConnection } from "@chronicle/runtime";
+import { connect, createProducer, defineStream, ensureStream, type ChronicleConnection } from "@chronicle/runtime";
+import { startLocalCluster, startLocalServer } from "@chronicle/testing";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
 
 const noteStream = (name: string, replicas: number) =>

@@ -1,4 +1,5 @@
-import { connect, startLocalServer } from "@chronicle/runtime";
+import { connect } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { consumeAndAck, pipelinedPublish, serialJsPublish, windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark } from "../harness.js";
 

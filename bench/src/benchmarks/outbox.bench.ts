@@ -1,7 +1,8 @@
 import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection } from "@chronicle/runtime";
-import { createOutbox, startLocalPostgres, startRelay, type PgOutbox, type SqliteOutbox } from "@chronicle/outbox";
+import { connect, createProducer, defineStream, ensureStream, type ChronicleConnection } from "@chronicle/runtime";
+import { startLocalPostgres, startLocalServer } from "@chronicle/testing";
+import { createOutbox, startRelay, type PgOutbox, type SqliteOutbox } from "@chronicle/outbox";
 import BetterSqlite3 from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,8 @@
 import { create, createFileRegistry, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connect, createProducer, defineStream, ensureStream, startLocalServer, type ChronicleConnection, type Producer } from "@chronicle/runtime";
+import { connect, createProducer, defineStream, ensureStream, type ChronicleConnection, type Producer } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
 

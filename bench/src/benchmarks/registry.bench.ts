@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { createRegistryClient, startRegistryServer } from "@chronicle/registry";
-import { startLocalServer } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { percentile, type Benchmark, type Measurement } from "../harness.js";

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { startRegistryServer } from "@chronicle/registry";
-import { startLocalServer } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { ExitCode, intOption, type Command } from "../framework/command.js";
 
 /** `chronicle dev`: a local NATS (and later the registry) for development. */

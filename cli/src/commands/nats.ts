@@ -1,4 +1,4 @@
-import { ensureNatsServer } from "@chronicle/runtime";
+import { ensureNatsServer } from "@chronicle/testing";
 import { ExitCode, type Command } from "../framework/command.js";
 
 /** `chronicle nats install`: find or fetch a nats-server binary. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { startLocalServer } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 import { messageSet } from "../../../registry/src/testing/schemas.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRegistryClient, startRegistryServer, type RegistryClient, type RegistryServer } from "@chronicle/registry";
-import { startLocalServer, type LocalServer } from "@chronicle/runtime";
+import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rootCommand } from "../commands/root.js";
 import { runCli } from "../framework/run-cli.js";

@@ -1,4 +1,5 @@
-import { connect, ensureStream, startLocalServer } from "@chronicle/runtime";
+import { connect, ensureStream } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 import {
   createOrdersProducer,

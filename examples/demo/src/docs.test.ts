@@ -4,7 +4,8 @@
 // block runs here.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connect, defineStream, ensureStream, startLocalCluster } from "@chronicle/runtime";
+import { connect, defineStream, ensureStream } from "@chronicle/runtime";
+import { startLocalCluster } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 import { ordersStream } from "../../orders/src/gen/shop/orders/v1/orders_chronicle.js";
 

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { connect, ensureStream, startLocalServer } from "@chronicle/runtime";
+import { connect, ensureStream } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 import { usersStream } from "./gen/shop/identity/v1/identity_chronicle.js";
 import { startSignupConsumers } from "./signup-consumers.js";

@@ -6,15 +6,8 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  connect,
-  ensureStream,
-  startLocalServer,
-  type ChronicleConnection,
-  type ConsumerGroupMember,
-  type EventSchemas,
-  type StreamDefinition,
-} from "@chronicle/runtime";
+import { connect, ensureStream, type ChronicleConnection, type ConsumerGroupMember, type EventSchemas, type StreamDefinition } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 
 /** The part of the SDK generated from the tutorial's proto that the test uses (typed here: it is generated at test time). */

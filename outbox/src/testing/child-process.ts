@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { guardChild, unguardChild } from "@chronicle/runtime";
+import { guardChild, unguardChild } from "@chronicle/testing";
 
 const CHILD = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
 

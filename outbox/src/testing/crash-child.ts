@@ -20,7 +20,7 @@ import { testStream, type Changed } from "./test-stream.js";
 
 const [mode, dbArg, natsUrl, streamName, a5, a6, a7] = process.argv.slice(2) as [string, string, string, string, string?, string?, string?];
 if (mode === "postgres") {
-  const { startLocalPostgres } = await import("./local-postgres.js");
+  const { startLocalPostgres } = await import("@chronicle/testing");
   const server = await startLocalPostgres();
   console.log(`pid ${server.pid} dir ${server.dir} ready`);
   await new Promise(() => undefined);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { findPostgresBinaries, startLocalPostgres } from "../index.js";
+import { findPostgresBinaries, startLocalPostgres } from "@chronicle/testing";
 import { startChild } from "./child-process.js";
 
 function alive(pid: number): boolean {

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { startLocalServer } from "@chronicle/runtime";
+import { startLocalServer } from "@chronicle/testing";
 import { connect } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { assignSlots } from "../groups/assignment.js";
 import { startConsumerGroup, type ConsumerGroupMember } from "./consumer-group.js";
 import { createTestStreams, noteStream } from "./testing/test-stream.js";

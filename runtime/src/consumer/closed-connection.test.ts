@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import { startConsumerGroup } from "./consumer-group.js";
 import type { IdempotencyStore } from "../idempotency/types.js";

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { startConsumerGroup } from "./consumer-group.js";
 import { createTestStreams, noteStream, publishNotes, roundRobin } from "./testing/test-stream.js";
 

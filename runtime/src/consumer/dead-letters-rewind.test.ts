@@ -12,8 +12,8 @@ import {
   listGroups,
   redriveDeadLetter,
   rewindGroup,
-  startLocalServer,
 } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { startConsumerGroup } from "./consumer-group.js";
 import { createTestStreams, noteStream, publishNotes, roundRobin } from "./testing/test-stream.js";
 

@@ -1,7 +1,8 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { frameSinkOf } from "../frame-sink.js";
 import { AckBatch } from "./ack-batch.js";
 import { DeliveryHeaders, parseHeaderText } from "./delivery-headers.js";

@@ -1,7 +1,8 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { connect, createProducer, startLocalServer, type EventContext } from "../index.js";
+import { connect, createProducer, type EventContext } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { layout } from "../layout/subjects.js";
 import { startConsumerGroup } from "./consumer-group.js";
 import { createTestStreams, noteStream } from "./testing/test-stream.js";

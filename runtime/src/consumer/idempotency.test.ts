@@ -9,10 +9,10 @@ import {
   connect,
   createKvIdempotencyStore,
   createMemoryIdempotencyStore,
-  startLocalServer,
   type ChronicleConnection,
   type IdempotencyStore,
 } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { layout } from "../layout/subjects.js";
 import { startConsumerGroup } from "./consumer-group.js";

@@ -1,6 +1,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { PIN_GROUP, partitionConsumerName, pinnedClient } from "../groups/names.js";
 import { startConsumerGroup } from "./consumer-group.js";
 import { PinWatch } from "./pin-watch.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer, type ChronicleConnection } from "../index.js";
+import { connect, type ChronicleConnection } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { Membership, openGroupsBucket, type MemberInfo } from "./membership.js";
 import { GROUPS_BUCKET } from "./names.js";
 

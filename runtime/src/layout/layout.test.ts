@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { keyFromToken, keyToken } from "./key-token.js";
 import { fnv1a32, partitionOf } from "./partition.js";
 import { layout } from "./subjects.js";

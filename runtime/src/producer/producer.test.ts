@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalCluster, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalCluster, startLocalServer } from "@chronicle/testing";
 import { isChronicleError } from "../errors.js";
 import { partitionOf } from "../layout/partition.js";
 import { replay, replayStored } from "../replay/replay.js";

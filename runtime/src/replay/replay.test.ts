@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalServer } from "@chronicle/testing";
 import { isChronicleError } from "../errors.js";
 import { partitionOf } from "../layout/partition.js";
 import { createProducer } from "../producer/create-producer.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, startLocalCluster, startLocalServer } from "../index.js";
+import { connect } from "../index.js";
+import { startLocalCluster, startLocalServer } from "@chronicle/testing";
 import { isChronicleError } from "../errors.js";
 import { resolveStreamSettings } from "../definition.js";
 import { applyStreams, ensureStream, planStreams } from "./provision.js";

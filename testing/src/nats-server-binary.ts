@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { ChronicleError, ErrorCode } from "../errors.js";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
 import { resolveCacheDir } from "./cache-dir.js";
 import { MIN_NATS_SERVER_VERSION, compareVersions, parseServerVersion } from "./server-version.js";
 

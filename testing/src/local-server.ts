@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ChronicleError, ErrorCode } from "../errors.js";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
 import { freePort } from "./free-port.js";
 import { ensureNatsServer } from "./nats-server-binary.js";
 import { guardChild, unguardChild } from "./orphan-reaper.js";

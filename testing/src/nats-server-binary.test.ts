@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ChronicleError, compareVersions, ensureNatsServer, findNatsServer, parseServerVersion } from "../index.js";
+import { ChronicleError } from "@chronicle/runtime";
+import { compareVersions, ensureNatsServer, findNatsServer, parseServerVersion } from "./index.js";
 
 const saved = { bin: process.env["NATS_SERVER_BIN"], path: process.env["PATH"] };
 afterEach(() => {

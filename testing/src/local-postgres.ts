@@ -1,11 +1,23 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type pg from "pg";
-import { ChronicleError, ErrorCode, guardChild, unguardChild } from "@chronicle/runtime";
-import { loadDriver } from "../sql/drivers.js";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
+import { guardChild, unguardChild } from "./orphan-reaper.js";
+
+const require = createRequire(import.meta.url);
+
+/** `pg`, an optional peer dependency: only tests that start PostgreSQL need it. */
+function loadPg(): typeof pg {
+  try {
+    return require("pg") as typeof pg;
+  } catch (err) {
+    throw new ChronicleError(ErrorCode.InvalidArgument, 'startLocalPostgres needs the "pg" package: npm install --save-dev pg', { cause: err });
+  }
+}
 
 /** Where the PostgreSQL server binaries were found. */
 export interface PostgresBinaries {
@@ -208,7 +220,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
   for (;;) {
-    const client = new (loadDriver<typeof pg>("pg", "a PostgreSQL server").Client)({ connectionString: url, connectionTimeoutMillis: 1000 });
+    const client = new (loadPg().Client)({ connectionString: url, connectionTimeoutMillis: 1000 });
     try {
       await client.connect();
       await client.query("SELECT 1");
@@ -243,7 +255,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     async createDatabase(name: string) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name))
         throw new ChronicleError(ErrorCode.InvalidArgument, `database name ${JSON.stringify(name)} must match [a-z_][a-z0-9_]*`);
-      const client = new (loadDriver<typeof pg>("pg", "a PostgreSQL server").Client)({ connectionString: url });
+      const client = new (loadPg().Client)({ connectionString: url });
       await client.connect();
       try {
         await client.query(`CREATE DATABASE ${name}`);

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ChronicleError, ErrorCode } from "../errors.js";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime";
 import { freePort } from "./free-port.js";
 import { ServerProcess, prepare, type LocalServer, type LocalServerOptions } from "./local-server.js";
 

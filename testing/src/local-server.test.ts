@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { startLocalCluster, startLocalServer } from "../index.js";
+import { startLocalCluster, startLocalServer } from "./index.js";
 
 function alive(pid: number): boolean {
   try {
@@ -51,7 +51,7 @@ describe("startLocalServer", () => {
 
   it("kills its servers when the parent process is SIGKILLed", async () => {
     const script = `
-      const { startLocalServer } = await import(${JSON.stringify(new URL("../index.ts", import.meta.url).pathname)});
+      const { startLocalServer } = await import(${JSON.stringify(new URL("./index.ts", import.meta.url).pathname)});
       const s = await startLocalServer();
       console.log(s.pid);
       setInterval(() => {}, 1000);

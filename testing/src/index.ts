@@ -1,0 +1,33 @@
+// @chronicle/testing: what tests and local development need, never a
+// production dependency. Finding or installing `nats-server`, starting
+// throwaway servers and clusters on loopback ports, and killing them when
+// the process that started them dies.
+
+// Finding or installing nats-server (docs/local-nats.md)
+export {
+  ensureNatsServer,
+  findNatsServer,
+  installNatsServer,
+  cachedServerPath,
+  type NatsServerBinary,
+  type FindNatsServerOptions,
+} from "./nats-server-binary.js";
+export { MIN_NATS_SERVER_VERSION, compareVersions, parseServerVersion } from "./server-version.js";
+export { resolveCacheDir } from "./cache-dir.js";
+
+// Throwaway servers for tests and `chronicle dev`
+export { startLocalServer, type LocalServer, type LocalServerOptions } from "./local-server.js";
+export { startLocalCluster, type LocalCluster, type LocalClusterOptions } from "./local-cluster.js";
+
+// A throwaway PostgreSQL server (for the outbox and the SQL inbox)
+export {
+  startLocalPostgres,
+  findPostgresBinaries,
+  ensurePostgresBinaries,
+  type LocalPostgres,
+  type LocalPostgresOptions,
+  type PostgresBinaries,
+} from "./local-postgres.js";
+
+/** Kills registered child processes when this process dies (used by the outbox's crash tests). @private */
+export { guardChild, unguardChild } from "./orphan-reaper.js";
