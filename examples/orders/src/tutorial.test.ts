@@ -40,7 +40,7 @@ describe("docs/quickstart-tutorial.md", () => {
       mkdirSync(join(dir, "schemas/chronicle/v1"), { recursive: true });
       const proto = readFileSync(join(root, "examples/orders/proto/shop/orders/v1/orders.proto"), "utf8");
       writeFileSync(join(dir, "proto/shop/orders/v1/orders.proto"), `${proto}\n${protoBlockOfTutorial()}\n`);
-      copyFileSync(join(root, "schemas/chronicle/v1/options.proto"), join(dir, "schemas/chronicle/v1/options.proto"));
+      copyFileSync(join(root, "codegen/proto/chronicle/v1/options.proto"), join(dir, "schemas/chronicle/v1/options.proto"));
       writeFileSync(join(dir, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n  - path: schemas\n");
       const template = readFileSync(join(root, "examples/orders/buf.gen.yaml"), "utf8")
         .replaceAll("examples/orders/src/gen", "gen")
