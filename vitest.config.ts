@@ -8,7 +8,10 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|cli)$/, replacement: `${root}$1/src/index.ts` }],
+    alias: [
+      { find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|cli)$/, replacement: `${root}$1/src/index.ts` },
+      { find: /^@chronicle\/registry\/compat$/, replacement: `${root}registry/src/compat/index.ts` },
+    ],
   },
   test: {
     include: ["{runtime,testing,registry,codegen,outbox,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],

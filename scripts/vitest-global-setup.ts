@@ -21,8 +21,8 @@ function serversOfThisRun(mark: string): string[] {
 
 // Install nats-server once, before test files run in parallel workers, and
 // check at the end that no server started by this run is still alive.
-export default function setup(): () => Promise<void> {
-  const bin = ensureNatsServer({ log: (l) => console.log(`[nats-server] ${l}`) });
+export default async function setup(): Promise<() => Promise<void>> {
+  const bin = await ensureNatsServer({ log: (l) => console.log(`[nats-server] ${l}`) });
   process.env["NATS_SERVER_BIN"] ??= bin.path;
   const mark = randomUUID();
   process.env[RUN_MARK] = mark; // inherited by workers and every server they spawn

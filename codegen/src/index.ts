@@ -8,7 +8,6 @@ export {
   formatDiagnostic,
   parseDuration,
   resolveFieldPath,
-  DEFAULT_STREAM_SETTINGS,
   type Diagnostic,
   type EventModel,
   type EventModelResult,
@@ -28,6 +27,3 @@ export type { EventOptions, StreamOptions } from "./gen/chronicle/v1/options_pb.
 export { protocGenChronicle, PLUGIN_VERSION } from "./plugin/protoc-gen-chronicle.js";
 export { streamNames, type StreamNames } from "./plugin/names.js";
 export { keyExpression } from "./plugin/key-expression.js";
-
-// chronicle scaffold: typed stub handlers added to a user's consumer file
-export { addHandlerStubs, type AddedStub, type ScaffoldResult } from "./scaffold/add-handler-stubs.js";

@@ -32,7 +32,7 @@ describe("connect", () => {
 
   it("says the server has no JetStream, and how to enable it, for a plain NATS server", async () => {
     const port = await freePort();
-    const child = spawn(ensureNatsServer().path, ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const child = spawn((await ensureNatsServer()).path, ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
     try {
       let err: unknown;
       for (let i = 0; i < 50; i++) {

@@ -30,6 +30,8 @@ export {
   headerSafe,
   partitionKeyHeaders,
   readPartitionKey,
+  dataSchemaUri,
+  schemaIdOfDataSchema,
   type HeaderReader,
 } from "./layout/headers.js";
 

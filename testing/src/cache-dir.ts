@@ -1,18 +1,17 @@
-import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { isAbsolute, join } from "node:path";
 
 /**
- * The folder where Chronicle keeps downloaded tools: `$CHRONICLE_CACHE_DIR`
- * when set, else `node_modules/.cache/chronicle` of the nearest project above
- * `from`, else `~/.cache/chronicle`.
+ * The per-user folder where Chronicle keeps downloaded tools (the
+ * `nats-server` binary), so every project and every CI run of one user
+ * shares one download: `$CHRONICLE_CACHE_DIR` when set, else
+ * `$XDG_CACHE_HOME/chronicle` (the XDG base directory convention; a relative
+ * value is ignored, as the convention says), else `~/.cache/chronicle`.
  */
-export function resolveCacheDir(from: string = process.cwd()): string {
-  const env = process.env["CHRONICLE_CACHE_DIR"];
-  if (env) return env;
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules", ".cache", "chronicle");
-    if (dirname(dir) === dir) break;
-  }
+export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const own = env["CHRONICLE_CACHE_DIR"];
+  if (own) return own;
+  const xdg = env["XDG_CACHE_HOME"];
+  if (xdg && isAbsolute(xdg)) return join(xdg, "chronicle");
   return join(homedir(), ".cache", "chronicle");
 }

@@ -37,7 +37,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   if (!Number.isInteger(count) || count < 1 || count > 9) {
     throw new ChronicleError(ErrorCode.InvalidArgument, `nodes must be an integer from 1 to 9, got ${count}`);
   }
-  const { binary, baseDir, temporaryDir } = prepare(options);
+  const { binary, baseDir, temporaryDir } = await prepare(options);
   const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), http: await freePort(), route: await freePort() })));
   const routes = ports.map((p) => p.route);
   const servers = ports.map(

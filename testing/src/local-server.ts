@@ -185,8 +185,8 @@ export class ServerProcess implements LocalServer {
 }
 
 /** Resolves the binary and the data folder common to single servers and clusters. @private */
-export function prepare(options: LocalServerOptions): { binary: string; baseDir: string; temporaryDir: string | undefined } {
-  const binary = options.binary ?? ensureNatsServer().path;
+export async function prepare(options: LocalServerOptions): Promise<{ binary: string; baseDir: string; temporaryDir: string | undefined }> {
+  const binary = options.binary ?? (await ensureNatsServer()).path;
   if (options.storeDir) {
     const baseDir = resolve(options.storeDir);
     mkdirSync(baseDir, { recursive: true });
@@ -206,7 +206,7 @@ export function prepare(options: LocalServerOptions): { binary: string; baseDir:
  * const nc = await connect({ servers: server.url });
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const { binary, baseDir, temporaryDir } = prepare(options);
+  const { binary, baseDir, temporaryDir } = await prepare(options);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const spec: ServerSpec = {

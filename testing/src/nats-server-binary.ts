@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { ChronicleError, ErrorCode } from "@chronicle/runtime";
 import { resolveCacheDir } from "./cache-dir.js";
@@ -21,9 +21,15 @@ export interface FindNatsServerOptions {
   cacheDir?: string;
   /** Minimum version; default {@link MIN_NATS_SERVER_VERSION}. */
   minVersion?: string;
-  /** Receives progress lines while installing. */
+  /**
+   * Receives progress lines while installing (what is fetched, megabytes so
+   * far every few seconds) and notes about skipped binaries. Default: lines
+   * on stderr, so a first run that downloads is never silent.
+   */
   log?: (line: string) => void;
 }
+
+const stderrLog = (line: string): void => void process.stderr.write(`chronicle: ${line}\n`);
 
 const HOW_TO_INSTALL =
   `Install nats-server ${MIN_NATS_SERVER_VERSION} or newer (https://docs.nats.io/running-a-nats-service/introduction/installation) ` +
@@ -90,6 +96,56 @@ function run(cmd: string, args: string[], cwd?: string): { ok: boolean; output: 
   return { ok: r.status === 0, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
+/** Bytes of every file under `dir` (what a download has written so far). */
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    try {
+      if (entry.isDirectory()) total += bytesUnder(join(dir, entry.name));
+      else if (entry.isFile()) total += statSync(join(dir, entry.name)).size;
+    } catch {
+      // renamed or removed meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Runs a download (apt-get) and reports progress as it goes: apt's own
+ * `Get:`/`Fetched` lines, and every few seconds the megabytes written to
+ * `watchDir` so far. Resolves with the exit status and the whole output.
+ */
+function download(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; watchDir: string; what: string; log: (line: string) => void },
+): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(cmd, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
+    let output = "";
+    let partial = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (/^(Get|Fetched)\b/.test(line.trim())) options.log(`  ${line.trim()}`);
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const ticker = setInterval(() => {
+      const mb = (bytesUnder(options.watchDir) / 1e6).toFixed(1);
+      options.log(`  ${options.what}: ${mb} MB so far, ${Math.round((Date.now() - started) / 1000)} s`);
+    }, 3000);
+    ticker.unref();
+    const finish = (ok: boolean, extra = "") => {
+      clearInterval(ticker);
+      resolve({ ok, output: output + extra });
+    };
+    child.on("error", (err) => finish(false, String(err)));
+    child.on("close", (code) => finish(code === 0));
+  });
+}
+
 function hasCommand(cmd: string): boolean {
   return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
 }
@@ -100,10 +156,11 @@ function hasCommand(cmd: string): boolean {
  * changes), unpacks only the binary into the cache and checks its version.
  * Works on Debian-family systems, as root or not; anywhere else it throws a
  * {@link ChronicleError} with code `server_not_found` saying how to install one.
+ * Progress (about 16 MB are fetched) goes to `options.log`.
  */
-export function installNatsServer(options: FindNatsServerOptions = {}): NatsServerBinary {
+export async function installNatsServer(options: FindNatsServerOptions = {}): Promise<NatsServerBinary> {
   const min = options.minVersion ?? MIN_NATS_SERVER_VERSION;
-  const log = options.log ?? (() => {});
+  const log = options.log ?? stderrLog;
   if (process.platform !== "linux" || !hasCommand("apt-get") || !hasCommand("dpkg-deb")) {
     throw new ChronicleError(
       ErrorCode.ServerNotFound,
@@ -124,12 +181,18 @@ export function installNatsServer(options: FindNatsServerOptions = {}): NatsServ
       `Dir::Cache=${join(work, "cache")}`,
       "Debug::NoLocking=1",
     ].flatMap((o) => ["-o", o]);
+    log(`no nats-server ${min} or newer found; installing Debian unstable's into ${target}`);
     log("fetching the Debian unstable package index (about 11 MB)");
-    const update = run("apt-get", [...aptOptions, "-q", "update"]);
+    const update = await download("apt-get", [...aptOptions, "update"], { watchDir: work, what: "package index", log });
     if (!update.ok) throw new Error(`apt-get update failed:\n${update.output}`);
-    log("downloading nats-server");
-    const download = run("apt-get", [...aptOptions, "-q", "download", "nats-server"], work);
-    if (!download.ok) throw new Error(`apt-get download nats-server failed:\n${download.output}`);
+    log("downloading the nats-server package (about 5 MB)");
+    const fetched = await download("apt-get", [...aptOptions, "download", "nats-server"], {
+      cwd: work,
+      watchDir: join(work, "cache"),
+      what: "nats-server package",
+      log,
+    });
+    if (!fetched.ok) throw new Error(`apt-get download nats-server failed:\n${fetched.output}`);
     const deb = readdirSync(work).find((f) => f.startsWith("nats-server_") && f.endsWith(".deb"));
     if (!deb) throw new Error("apt-get download produced no nats-server .deb");
     const unpack = run("dpkg-deb", ["-x", join(work, deb), join(work, "x")]);
@@ -155,9 +218,9 @@ export function installNatsServer(options: FindNatsServerOptions = {}): NatsServ
 
 /**
  * Returns a usable `nats-server`: one found by {@link findNatsServer}, or one
- * installed by {@link installNatsServer}. Idempotent, and fast (one
- * `--version` call) once a binary is present.
+ * installed by {@link installNatsServer} (with progress on `options.log`).
+ * Idempotent, and fast (one `--version` call) once a binary is present.
  */
-export function ensureNatsServer(options: FindNatsServerOptions = {}): NatsServerBinary {
-  return findNatsServer(options) ?? installNatsServer(options);
+export async function ensureNatsServer(options: FindNatsServerOptions = {}): Promise<NatsServerBinary> {
+  return findNatsServer(options) ?? (await installNatsServer(options));
 }

@@ -1,63 +1,122 @@
 /** Exit codes of every `chronicle` command. */
 export const ExitCode = {
   Ok: 0,
-  /** A check ran and failed (incompatible schema, lag over a limit, ...). */
+  /** A check ran and failed (incompatible schema, lag over a limit, pending stream changes with --exit-code, ...). */
   CheckFailed: 1,
   /** The command line or an input was wrong, or something needed was unreachable. */
   UsageError: 2,
+  /** An unexpected error inside Chronicle (a bug): the message carries a stack trace. 70 is `EX_SOFTWARE` of sysexits.h. */
+  InternalError: 70,
 } as const;
 
 /** One option of a command, parsed with `node:util` `parseArgs`. */
 export interface OptionSpec {
-  type: "string" | "boolean";
-  short?: string;
-  multiple?: boolean;
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly multiple?: boolean;
   /** Shown in help: what the option does and, for strings, what it accepts. */
-  description: string;
+  readonly description: string;
   /** Placeholder of the value in help (`PORT`, `DIR`). */
-  valueName?: string;
-  default?: string | boolean;
+  readonly valueName?: string;
+  /** Value of a string option that is not given (shown in help). */
+  readonly default?: string;
 }
+
+/** The options of a command by long name. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** One positional argument of a command. */
 export interface PositionalSpec {
-  name: string;
-  description: string;
-  required?: boolean;
+  readonly name: string;
+  readonly description: string;
+  readonly required?: boolean;
   /** Takes every remaining argument. */
-  variadic?: boolean;
+  readonly variadic?: boolean;
 }
 
-/** What a command's `run` receives. */
-export interface CommandContext {
+/**
+ * The value a command receives for an option, typed from its spec: a
+ * boolean is `true` or `false` (absent), a `multiple` string an array
+ * (empty when absent), a string with a `default` always a string, any
+ * other string `undefined` when absent.
+ */
+export type OptionValue<S extends OptionSpec> = S["type"] extends "boolean"
+  ? boolean
+  : S extends { readonly multiple: true }
+    ? string[]
+    : S extends { readonly default: string }
+      ? string
+      : string | undefined;
+
+/** Parsed option values by long name, typed from the specs. */
+export type OptionValues<O extends OptionSpecs> = { readonly [K in keyof O]: OptionValue<O[K]> };
+
+/** Positional arguments by name, typed from the specs: variadic ones as arrays, optional ones possibly `undefined`. */
+export type ArgValues<P extends readonly PositionalSpec[]> = {
+  readonly [S in P[number] as S["name"]]: S extends { readonly variadic: true }
+    ? string[]
+    : S extends { readonly required: true }
+      ? string
+      : string | undefined;
+};
+
+/** What a command's implementation receives. */
+export interface CommandContext<O extends OptionSpecs = OptionSpecs, P extends readonly PositionalSpec[] = readonly PositionalSpec[]> {
   /** Parsed option values by long name. */
-  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
-  /** Positional arguments by name (variadic ones as arrays). */
-  args: Record<string, string | string[] | undefined>;
+  readonly values: OptionValues<O>;
+  /** Positional arguments by name. */
+  readonly args: ArgValues<P>;
   /** Writes a line to stdout. */
   print(line: string): void;
   /** Writes a line to stderr. */
   warn(line: string): void;
   /** Aborted when the user presses Ctrl-C (SIGINT) or sends SIGTERM. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   /** Working directory the command runs in. */
-  cwd: string;
+  readonly cwd: string;
 }
 
 /**
- * A `chronicle` command or command group. A group has `subcommands` and no
- * `run`; a leaf has `run`, which returns the exit code.
+ * A command's implementation: runs it and returns the exit code. Declared
+ * through a method so that a command with typed options fits the untyped
+ * {@link Command} of the tree.
  */
-export interface Command {
-  name: string;
-  summary: string;
-  description?: string;
-  options?: Record<string, OptionSpec>;
-  positionals?: PositionalSpec[];
-  subcommands?: Command[];
+export type CommandAction<C> = { bivariant(ctx: C): Promise<number> }["bivariant"];
+
+/**
+ * A `chronicle` command or command group: its spec (name, options, help)
+ * and, for a leaf, `load`, which imports the implementation. The tree of
+ * specs is all that `--help`, `--version` and parsing need, so a command
+ * line loads only the code of the command it runs.
+ */
+export interface CommandSpec<O extends OptionSpecs = OptionSpecs, P extends readonly PositionalSpec[] = readonly PositionalSpec[]> {
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly options?: O;
+  readonly positionals?: P;
+  readonly subcommands?: readonly Command[];
   /** Examples shown at the end of the help text. */
-  examples?: string[];
-  run?(ctx: CommandContext): Promise<number>;
+  readonly examples?: readonly string[];
+  /** Imports the implementation; called only when this command runs. */
+  load?(): Promise<CommandAction<CommandContext<O, P>>>;
+}
+
+/** A command of the tree, options erased. */
+export type Command = CommandSpec;
+
+/**
+ * Declares a command: checks that `load` imports an implementation taking
+ * the context its options and positionals describe, and returns it as a
+ * {@link Command} of the tree. Declare the options and positionals as
+ * constants beside it, so the implementation's context type
+ * (`CommandContext<typeof options, typeof positionals>`) does not depend on
+ * the command itself.
+ */
+export function defineCommand<const O extends OptionSpecs = Record<never, OptionSpec>, const P extends readonly PositionalSpec[] = readonly []>(
+  spec: CommandSpec<O, P>,
+): Command {
+  return spec;
 }
 
 /** A wrong command line: the message says what was wrong and what is accepted. Exit code 2. */
@@ -65,12 +124,15 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Parses an integer option within a range, or throws a {@link UsageError} naming the option. */
-export function intOption(value: unknown, option: string, min: number, max: number): number | undefined {
+/**
+ * Parses an integer within a range, or throws a {@link UsageError} naming
+ * where it came from (`--port`, `<seq>`). Undefined stays undefined.
+ */
+export function intOption(value: string | undefined, label: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== "string" || !/^-?\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`--${option} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!/^-?\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`${label} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return n;
 }

@@ -20,10 +20,11 @@ export function renderHelp(command: Command, path: string[]): string {
   }
   const opts = Object.entries(command.options ?? {}).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""}`;
-    const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : "";
+    const def = o.default !== undefined ? ` (default: ${o.default})` : "";
     return [flag, `${o.description}${def}`] as const;
   });
   opts.push(["-h, --help", "Show this help"]);
+  if (path.length === 1) opts.push(["-V, --version", "Print the version"]);
   lines.push("", "Options:");
   const width = Math.max(...opts.map(([f]) => f.length));
   for (const [f, d] of opts) lines.push(`  ${f.padEnd(width)}  ${d}`);

@@ -1,43 +1,16 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { connect, isChronicleError, type ChronicleConnection, type ConnectOptions } from "@chronicle/runtime";
-import { UsageError, type CommandContext, type OptionSpec } from "./command.js";
+import { UsageError, type OptionValues } from "./command.js";
+import { NATS_ENV, type natsConnectionOptions } from "./common-options.js";
 
-/**
- * The NATS options every command that talks to NATS accepts. Each has an
- * environment variable used when the option is absent; secrets are better
- * passed that way (or in files), since a command line is visible to other
- * users of the machine.
- */
-export const natsConnectionOptions: Record<string, OptionSpec> = {
-  servers: { type: "string", valueName: "URL", description: "NATS server URL(s), comma-separated; default $NATS_URL or nats://127.0.0.1:4222" },
-  creds: { type: "string", valueName: "FILE", description: "Credentials file (JWT and NKey seed) for decentralized auth; default $NATS_CREDS" },
-  user: { type: "string", valueName: "NAME", description: "User name; default $NATS_USER" },
-  password: { type: "string", valueName: "SECRET", description: "Password of --user; default $NATS_PASSWORD (prefer the variable)" },
-  token: { type: "string", valueName: "SECRET", description: "Authentication token; default $NATS_TOKEN (prefer the variable)" },
-  nkey: { type: "string", valueName: "FILE", description: "File holding an NKey seed (SU...); default $NATS_NKEY" },
-  "tls-ca": { type: "string", valueName: "FILE", description: "PEM CA certificate(s) to trust for TLS; default $NATS_CA" },
-  "tls-cert": { type: "string", valueName: "FILE", description: "PEM client certificate for TLS; default $NATS_CERT" },
-  "tls-key": { type: "string", valueName: "FILE", description: "PEM key of --tls-cert; default $NATS_KEY" },
-};
+/** The values of the NATS options of a command line. */
+export type NatsOptionValues = OptionValues<typeof natsConnectionOptions>;
 
-/** Environment variable read for each option of {@link natsConnectionOptions}. */
-export const NATS_ENV: Readonly<Record<string, string>> = {
-  servers: "NATS_URL",
-  creds: "NATS_CREDS",
-  user: "NATS_USER",
-  password: "NATS_PASSWORD",
-  token: "NATS_TOKEN",
-  nkey: "NATS_NKEY",
-  "tls-ca": "NATS_CA",
-  "tls-cert": "NATS_CERT",
-  "tls-key": "NATS_KEY",
-};
-
-function value(ctx: CommandContext, option: string, env: NodeJS.ProcessEnv): string | undefined {
-  const v = ctx.values[option];
-  if (typeof v === "string" && v !== "") return v;
-  const e = env[NATS_ENV[option]!];
+function value(values: NatsOptionValues, option: keyof NatsOptionValues, env: NodeJS.ProcessEnv): string | undefined {
+  const v = values[option];
+  if (v !== undefined && v !== "") return v;
+  const e = env[NATS_ENV[option]];
   return e !== undefined && e !== "" ? e : undefined;
 }
 
@@ -52,19 +25,19 @@ export function redactUrl(url: string): string {
  * contradictory or unreadable options; messages never contain a password,
  * token or seed.
  */
-export function natsConnectOptionsOf(ctx: CommandContext, name: string, env: NodeJS.ProcessEnv = process.env): ConnectOptions {
-  const servers = (value(ctx, "servers", env) ?? "nats://127.0.0.1:4222")
+export function natsConnectOptionsOf(values: NatsOptionValues, cwd: string, name: string, env: NodeJS.ProcessEnv = process.env): ConnectOptions {
+  const servers = (value(values, "servers", env) ?? "nats://127.0.0.1:4222")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   const options: ConnectOptions = { servers, name };
-  const file = (option: string) => {
-    const path = value(ctx, option, env);
-    return path === undefined ? undefined : resolve(ctx.cwd, path);
+  const file = (option: keyof NatsOptionValues) => {
+    const path = value(values, option, env);
+    return path === undefined ? undefined : resolve(cwd, path);
   };
-  const user = value(ctx, "user", env);
-  const password = value(ctx, "password", env);
-  const token = value(ctx, "token", env);
+  const user = value(values, "user", env);
+  const password = value(values, "password", env);
+  const token = value(values, "token", env);
   const creds = file("creds");
   const nkey = file("nkey");
   if (password !== undefined && user === undefined) throw new UsageError("--password needs --user (or $NATS_USER)");
@@ -105,12 +78,16 @@ export function natsConnectOptionsOf(ctx: CommandContext, name: string, env: Nod
 
 /**
  * Connects to NATS with the command's NATS options (see
- * {@link natsConnectionOptions}). A refused or failed connection becomes a
+ * `natsConnectionOptions`). A refused or failed connection becomes a
  * `UsageError` naming the servers with their user information hidden, and
  * without any secret.
  */
-export async function connectFromCli(ctx: CommandContext, name = "chronicle-cli", env: NodeJS.ProcessEnv = process.env): Promise<ChronicleConnection> {
-  const options = natsConnectOptionsOf(ctx, name, env);
+export async function connectFromCli(
+  ctx: { values: NatsOptionValues; cwd: string },
+  name = "chronicle-cli",
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChronicleConnection> {
+  const options = natsConnectOptionsOf(ctx.values, ctx.cwd, name, env);
   try {
     return await connect(options);
   } catch (err) {

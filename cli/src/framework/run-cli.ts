@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isChronicleError } from "@chronicle/runtime";
-import { ExitCode, UsageError, type Command, type CommandContext } from "./command.js";
+import { ExitCode, UsageError, type Command, type CommandContext, type OptionValues, type OptionSpecs } from "./command.js";
 import { renderHelp } from "./help.js";
 
 /** Where the CLI writes, so tests can capture it. */
@@ -39,7 +38,8 @@ function findCommand(root: Command, argv: string[]): { command: Command; path: s
 /**
  * Runs the command line `argv` (without `node` and the script) against the
  * command tree and returns the exit code: 0 ok, 1 a check failed, 2 usage or
- * input error. Errors are printed, never thrown.
+ * input error, 70 an unexpected internal error. Errors are printed, never
+ * thrown. Only the implementation of the command that runs is imported.
  */
 export async function runCli(root: Command, argv: string[], version: string, io: CliIo = defaultIo): Promise<number> {
   let path = [root.name];
@@ -51,33 +51,24 @@ export async function runCli(root: Command, argv: string[], version: string, io:
     const found = findCommand(root, argv);
     path = found.path;
     const { command, rest } = found;
-    if (rest.includes("--help") || rest.includes("-h") || !command.run) {
-      if (!command.run && rest.length > 0 && !rest.includes("--help") && !rest.includes("-h")) {
+    if (rest.includes("--help") || rest.includes("-h") || !command.load) {
+      if (!command.load && rest.length > 0 && !rest.includes("--help") && !rest.includes("-h")) {
         throw new UsageError(`unexpected ${JSON.stringify(rest[0])} for "${path.join(" ")}"; see "${path.join(" ")} --help".`);
       }
       io.stdout(renderHelp(command, path));
       // a group without its command is an incomplete command line
-      return command.run || rest.includes("--help") || rest.includes("-h") ? ExitCode.Ok : ExitCode.UsageError;
+      return command.load || rest.includes("--help") || rest.includes("-h") ? ExitCode.Ok : ExitCode.UsageError;
     }
-    const options: NonNullable<ParseArgsConfig["options"]> = {};
-    for (const [name, spec] of Object.entries(command.options ?? {})) {
-      options[name] = {
-        type: spec.type,
-        ...(spec.short ? { short: spec.short } : {}),
-        ...(spec.multiple ? { multiple: true } : {}),
-        ...(spec.default !== undefined ? { default: spec.default } : {}),
-      } as NonNullable<ParseArgsConfig["options"]>[string];
-    }
+    const specs = command.options ?? {};
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+      parsed = parseArgs({ args: rest, options: parseArgsOptions(specs), allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/s, "")}; see "${path.join(" ")} --help".`);
+      throw new UsageError(`${oneLine((err as Error).message.replace(/\. To specify.*$/s, ""))}; see "${path.join(" ")} --help".`);
     }
     const args: Record<string, string | string[] | undefined> = {};
-    const specs = command.positionals ?? [];
     let p = 0;
-    for (const spec of specs) {
+    for (const spec of command.positionals ?? []) {
       if (spec.variadic) {
         args[spec.name] = parsed.positionals.slice(p);
         p = parsed.positionals.length;
@@ -94,24 +85,64 @@ export async function runCli(root: Command, argv: string[], version: string, io:
     const controller = new AbortController();
     io.signal?.addEventListener("abort", () => controller.abort(), { once: true });
     const ctx: CommandContext = {
-      values: parsed.values as CommandContext["values"],
-      args,
+      values: optionValues(specs, parsed.values),
+      args: args as CommandContext["args"],
       print: io.stdout,
       warn: io.stderr,
       signal: io.signal ?? controller.signal,
       cwd: io.cwd,
     };
-    return await command.run(ctx);
+    const action = await command.load();
+    return await action(ctx);
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`chronicle: ${err.message}`);
-      return ExitCode.UsageError;
-    }
-    if (isChronicleError(err)) {
-      io.stderr(`chronicle: ${err.message} [${err.code}]`);
-      return ExitCode.UsageError;
-    }
-    io.stderr(`chronicle: ${path.join(" ")} failed: ${(err as Error)?.stack ?? String(err)}`);
+    return reportError(err, path, io);
+  }
+}
+
+/** Prints a command's failure as one `chronicle: ...` message and returns its exit code. */
+async function reportError(err: unknown, path: string[], io: CliIo): Promise<number> {
+  if (err instanceof UsageError) {
+    io.stderr(`chronicle: ${err.message}`);
     return ExitCode.UsageError;
   }
+  // loaded only now: a command that threw a ChronicleError has loaded the runtime already
+  const { isChronicleError } = await import("@chronicle/runtime");
+  if (isChronicleError(err) && err.code !== "internal") {
+    // an input or environment the command could not work with: the message says which
+    io.stderr(`chronicle: ${err.message}`);
+    return ExitCode.UsageError;
+  }
+  io.stderr(`chronicle: ${path.join(" ")} failed unexpectedly (a bug in Chronicle; please report it with this output):`);
+  io.stderr(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return ExitCode.InternalError;
+}
+
+/** The `parseArgs` configuration of a command's option specs. */
+function parseArgsOptions(specs: OptionSpecs): NonNullable<ParseArgsConfig["options"]> {
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    options[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+      ...(spec.default !== undefined ? { default: spec.default } : {}),
+    } as NonNullable<ParseArgsConfig["options"]>[string];
+  }
+  return options;
+}
+
+/** Parsed values with the shape {@link OptionValues} promises: booleans never undefined, `multiple` options always arrays. */
+function optionValues(specs: OptionSpecs, parsed: Record<string, unknown>): OptionValues<OptionSpecs> {
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const v = parsed[name];
+    if (spec.type === "boolean") values[name] = Array.isArray(v) ? v.length > 0 : v === true;
+    else if (spec.multiple) values[name] = Array.isArray(v) ? v : [];
+    else values[name] = typeof v === "string" ? v : undefined;
+  }
+  return values as OptionValues<OptionSpecs>;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ");
 }

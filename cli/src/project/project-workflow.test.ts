@@ -32,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("init -> generate -> scaffold", () => {
   it("init writes a ready project into an empty folder and refuses a non-empty one", async () => {
-    const r = await chronicle("init", "--name", "shop");
+    const r = await chronicle("init", "--name", "shop", "--packages", "registry");
     expect(r.code).toBe(0);
     for (const f of ["package.json", "tsconfig.json", "buf.yaml", "buf.gen.yaml", "proto/shop/orders/v1/orders.proto", "src/producer.ts", "src/consumer.ts"]) {
       expect(existsSync(join(dir, f)), f).toBe(true);
@@ -42,8 +42,9 @@ describe("init -> generate -> scaffold", () => {
       devDependencies: Record<string, string>;
     };
     expect(Object.keys(pkg.dependencies)).toEqual(["@bufbuild/protobuf", "@chronicle/runtime"]);
-    expect(pkg.devDependencies).toHaveProperty("@chronicle/cli");
-    const again = await chronicle("init");
+    expect(pkg.dependencies["@chronicle/runtime"]).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(Object.keys(pkg.devDependencies).filter((d) => d.startsWith("@chronicle/"))).toEqual(["@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"]);
+    const again = await chronicle("init", "--packages", "registry");
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/is not empty/);
     // what npm install would provide: the repository's packages

@@ -1,13 +1,28 @@
+import type { ChroniclePackage } from "./vendor-packages.js";
+
+/** Version specs a new project's package.json uses. */
+export interface TemplateVersions {
+  /**
+   * Chronicle's packages: registry ranges (`^0.1.0`), or `file:` paths of
+   * vendored tarballs. `@chronicle/registry` and `@chronicle/outbox`, which
+   * the CLI needs, are listed only when given (vendored tarballs must be:
+   * npm would look for them on the registry otherwise).
+   */
+  chronicle: Partial<Record<ChroniclePackage, string>> & Record<"@chronicle/runtime" | "@chronicle/cli" | "@chronicle/codegen" | "@chronicle/testing", string>;
+  protobuf: string;
+  buf: string;
+  protocGenEs: string;
+  typescript: string;
+}
+
 /**
  * Files `chronicle init` writes into an empty folder: a buf workspace whose
  * second module is chronicle/v1/options.proto as shipped in
  * node_modules/@chronicle/codegen/proto, an example event file, a producer and
  * a consumer. Paths are relative to the project folder.
  */
-export function projectTemplate(
-  name: string,
-  versions: { chronicle: string; protobuf: string; buf: string; protocGenEs: string; typescript: string },
-): Record<string, string> {
+export function projectTemplate(name: string, versions: TemplateVersions): Record<string, string> {
+  const { "@chronicle/runtime": runtime, ...devChronicle } = versions.chronicle;
   const pkg = {
     name,
     version: "0.1.0",
@@ -15,24 +30,23 @@ export function projectTemplate(
     type: "module",
     scripts: {
       generate: "chronicle generate",
-      build: "chronicle generate && tsc",
-      producer: "node --import tsx src/producer.ts",
-      consumer: "node --import tsx src/consumer.ts",
+      typecheck: "tsc --noEmit",
       dev: "chronicle dev",
+      consumer: "node --import tsx src/consumer.ts",
+      producer: "node --import tsx src/producer.ts",
     },
     dependencies: {
       "@bufbuild/protobuf": versions.protobuf,
-      "@chronicle/runtime": versions.chronicle,
+      "@chronicle/runtime": runtime,
     },
-    devDependencies: {
+    devDependencies: sortKeys({
       "@bufbuild/buf": versions.buf,
       "@bufbuild/protoc-gen-es": versions.protocGenEs,
-      "@chronicle/cli": versions.chronicle,
-      "@chronicle/codegen": versions.chronicle,
+      ...devChronicle,
       "@types/node": "^20.19.0",
       tsx: "^4.20.0",
       typescript: versions.typescript,
-    },
+    }),
   };
   return {
     "package.json": `${JSON.stringify(pkg, null, 2)}\n`,
@@ -122,24 +136,34 @@ message OrderShipped {
   string carrier = 2;
 }
 `,
-    "src/producer.ts": `// Publishes two events with the generated, typed producer.
-// Run "chronicle dev" in another terminal first, then "npm run producer".
+    "src/producer.ts": `// Publishes two events with the generated, typed producer. Start "npm run dev"
+// in another terminal first; it prints NATS_URL and CHRONICLE_REGISTRY_URL.
 import { connect, ensureStream } from "@chronicle/runtime";
 import { createOrdersProducer, ordersStream } from "./gen/shop/orders/v1/orders_chronicle.js";
 
-const conn = await connect({ servers: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222" });
-await ensureStream(conn, ordersStream);
-const orders = createOrdersProducer(conn);
-const placed = await orders.publishOrderPlaced({ orderId: "o-1", customerId: "c-1", totalCents: 1999n, checkoutId: "chk-1" });
-console.log(\`OrderPlaced stored at sequence \${placed.sequence} (partition \${placed.partition})\`);
-await orders.publishOrderShipped({ orderId: "o-1", carrier: "ups" });
-await orders.close();
-await conn.close();
+const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+try {
+  const conn = await connect({ servers });
+  // creates the stream, or applies changed settings; in production "chronicle streams apply" does this at deploy
+  await ensureStream(conn, ordersStream);
+  // ce-dataschema of each event: the registry's URL for its exact schema
+  const orders = createOrdersProducer(conn, { schemaRegistryUrl: process.env["CHRONICLE_REGISTRY_URL"] });
+  const placed = await orders.publishOrderPlaced({ orderId: "o-1", customerId: "c-1", totalCents: 1999n, checkoutId: "chk-1" });
+  console.log(\`OrderPlaced stored at sequence \${placed.sequence} (partition \${placed.partition})\`);
+  const shipped = await orders.publishOrderShipped({ orderId: "o-1", carrier: "ups" });
+  console.log(\`OrderShipped stored at sequence \${shipped.sequence} (partition \${shipped.partition})\`);
+  await orders.close();
+  await conn.close();
+} catch (err) {
+  // an expected failure (NATS not running, stream settings refused) is one line, not a stack trace
+  console.error(\`producer: \${(err as Error).message} (is "npm run dev" running at \${servers}?)\`);
+  process.exitCode = 1;
+}
 `,
     "src/consumer.ts": `// Handles every event type of the orders stream in consumer group "billing".
 // "chronicle scaffold" adds a stub here when the stream gains an event type.
-import { connect } from "@chronicle/runtime";
-import { ordersHandlers, startOrdersConsumer } from "./gen/shop/orders/v1/orders_chronicle.js";
+import { connect, ensureStream } from "@chronicle/runtime";
+import { ordersHandlers, ordersStream, startOrdersConsumer } from "./gen/shop/orders/v1/orders_chronicle.js";
 
 const handlers = ordersHandlers({
   async OrderPlaced(event, ctx) {
@@ -150,12 +174,29 @@ const handlers = ordersHandlers({
   },
 });
 
-const conn = await connect({ servers: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222" });
-const member = await startOrdersConsumer(conn, { group: "billing", handlers });
-console.log("consuming orders; Ctrl-C to stop");
-process.once("SIGINT", () => {
-  void member.stop().then(() => conn.close());
-});
+const servers = process.env["NATS_URL"] ?? "nats://127.0.0.1:4222";
+try {
+  const conn = await connect({ servers });
+  // the consumer may start before any producer: it creates the stream if missing (in production, "chronicle streams apply" at deploy)
+  await ensureStream(conn, ordersStream);
+  const member = await startOrdersConsumer(conn, {
+    group: "billing",
+    handlers,
+    // failures the member cannot hand to a handler (connection lost, dead-letter publish failed): log and keep going
+    onError: (err) => console.error("consumer:", err instanceof Error ? err.message : err),
+  });
+  console.log("consuming orders; Ctrl-C to stop");
+  process.once("SIGINT", () => {
+    void member.stop().then(() => conn.close());
+  });
+} catch (err) {
+  console.error(\`consumer: \${(err as Error).message} (is "npm run dev" running at \${servers}?)\`);
+  process.exitCode = 1;
+}
 `,
   };
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,10 +1,8 @@
-import { DEFAULT_STREAM_SETTINGS as RUNTIME_DEFAULTS } from "@chronicle/runtime";
 import { describe, expect, it } from "vitest";
 import { compileProtos } from "../testing/compile-protos.js";
 import { buildEventModel } from "./build-event-model.js";
 import { formatDiagnostic } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
-import { DEFAULT_STREAM_SETTINGS } from "./types.js";
 
 const HEADER = `syntax = "proto3";\npackage acme.orders.v1;\nimport "chronicle/v1/options.proto";\n`;
 
@@ -14,11 +12,7 @@ function model(body: string, extra: Record<string, string> = {}) {
 }
 
 describe("buildEventModel", () => {
-  it("keeps its defaults equal to the runtime's", () => {
-    expect(DEFAULT_STREAM_SETTINGS).toEqual(RUNTIME_DEFAULTS);
-  });
-
-  it("reads streams, events, key paths and settings", () => {
+  it("reads streams, events, key paths and the declared settings (the runtime fills the rest)", () => {
     const { streams, diagnostics } = model(`
 option (chronicle.v1.stream) = { name: "orders", partitions: 16, max_age: "30d", duplicate_window: "5m", storage: STORAGE_MEMORY, max_bytes: 1000 };
 message Customer { string id = 1; }
@@ -36,8 +30,8 @@ message Other { option (chronicle.v1.event) = { stream: "audit", key: "n" }; opt
 `);
     expect(diagnostics).toEqual([]);
     expect(streams.map((s) => s.settings)).toEqual([
-      { name: "audit", ...RUNTIME_DEFAULTS },
-      { name: "orders", partitions: 16, replicas: 1, maxAgeMs: 30 * 86_400_000, maxBytes: 1000, maxMsgs: -1, duplicateWindowMs: 300_000, storage: "memory" },
+      { name: "audit" },
+      { name: "orders", partitions: 16, maxAgeMs: 30 * 86_400_000, maxBytes: 1000, duplicateWindowMs: 300_000, storage: "memory" },
     ]);
     const orders = streams[1]!;
     expect(orders.events.map((e) => [e.name, e.typeName, e.keyPath, e.idempotencyKeyPath])).toEqual([

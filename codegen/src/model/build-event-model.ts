@@ -3,15 +3,7 @@ import { event as eventOption, stream as streamOption, Storage, type StreamOptio
 import { compareDiagnostics, locate, messagePath } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { resolveFieldPath } from "./field-path.js";
-import {
-  DEFAULT_STREAM_SETTINGS,
-  type Diagnostic,
-  type EventModel,
-  type EventModelResult,
-  type SourceLocation,
-  type StreamModel,
-  type StreamSettingsModel,
-} from "./types.js";
+import { type Diagnostic, type EventModel, type EventModelResult, type SourceLocation, type StreamModel, type StreamSettingsModel } from "./types.js";
 
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const EXT = 51770; // field number of both extensions in chronicle/v1/options.proto
@@ -65,45 +57,51 @@ function readStreamOption(opt: StreamOptions, file: DescFile, index: number, dia
   }
   const nameProblem = invalidStreamName(opt.name);
   if (nameProblem) bad(STREAM_FIELD.name, `${label}: invalid stream name; ${nameProblem}`);
-  const partitions = opt.partitions === 0 ? DEFAULT_STREAM_SETTINGS.partitions : opt.partitions;
-  if (partitions > 1024)
-    bad(
-      STREAM_FIELD.partitions,
-      `${label}: partitions ${opt.partitions} is out of range; use 1..1024 (0 or unset means ${DEFAULT_STREAM_SETTINGS.partitions})`,
-    );
-  const replicas = opt.replicas === 0 ? DEFAULT_STREAM_SETTINGS.replicas : opt.replicas;
-  if (replicas > 5) bad(STREAM_FIELD.replicas, `${label}: replicas ${opt.replicas} is out of range; use 1..5 (0 or unset means 1)`);
-  const maxAgeMs = opt.maxAge === "" ? DEFAULT_STREAM_SETTINGS.maxAgeMs : parseDuration(opt.maxAge);
-  if (maxAgeMs === undefined)
-    bad(STREAM_FIELD.maxAge, `${label}: max_age "${opt.maxAge}" is not a duration; write e.g. "90s", "15m", "12h", "30d", or "0" for forever`);
-  const limit = (value: bigint, option: string, field: number): number => {
-    if (value === 0n || value === -1n) return -1;
+  // proto3 cannot tell 0 or "" from unset: those leave the setting to the runtime's default
+  const settings: { -readonly [K in keyof StreamSettingsModel]: StreamSettingsModel[K] } = { name: opt.name };
+  if (opt.partitions > 1024) bad(STREAM_FIELD.partitions, `${label}: partitions ${opt.partitions} is out of range; use 1..1024 (0 or unset takes the default)`);
+  else if (opt.partitions !== 0) settings.partitions = opt.partitions;
+  if (opt.replicas > 5) bad(STREAM_FIELD.replicas, `${label}: replicas ${opt.replicas} is out of range; use 1..5 (0 or unset takes the default)`);
+  else if (opt.replicas !== 0) settings.replicas = opt.replicas;
+  if (opt.maxAge !== "") {
+    const maxAgeMs = parseDuration(opt.maxAge);
+    if (maxAgeMs === undefined)
+      bad(STREAM_FIELD.maxAge, `${label}: max_age "${opt.maxAge}" is not a duration; write e.g. "90s", "15m", "12h", "30d", or "0" for forever`);
+    else settings.maxAgeMs = maxAgeMs;
+  }
+  const limit = (value: bigint, option: string, field: number): number | undefined => {
+    if (value === 0n) return undefined;
+    if (value === -1n) return -1;
     if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
       bad(field, `${label}: ${option} ${value} is out of range; use a positive integer, or 0 for no limit`);
-      return -1;
+      return undefined;
     }
     return Number(value);
   };
   const maxBytes = limit(opt.maxBytes, "max_bytes", STREAM_FIELD.maxBytes);
+  if (maxBytes !== undefined) settings.maxBytes = maxBytes;
   const maxMsgs = limit(opt.maxMsgs, "max_msgs", STREAM_FIELD.maxMsgs);
-  const duplicateWindowMs = opt.duplicateWindow === "" ? DEFAULT_STREAM_SETTINGS.duplicateWindowMs : parseDuration(opt.duplicateWindow);
-  if (duplicateWindowMs === undefined || duplicateWindowMs === 0) {
-    bad(STREAM_FIELD.duplicateWindow, `${label}: duplicate_window "${opt.duplicateWindow}" is not a positive duration; write e.g. "2m" (the default) or "1h"`);
+  if (maxMsgs !== undefined) settings.maxMsgs = maxMsgs;
+  if (opt.duplicateWindow !== "") {
+    const duplicateWindowMs = parseDuration(opt.duplicateWindow);
+    if (duplicateWindowMs === undefined || duplicateWindowMs === 0) {
+      bad(STREAM_FIELD.duplicateWindow, `${label}: duplicate_window "${opt.duplicateWindow}" is not a positive duration; write e.g. "2m" or "1h"`);
+    } else settings.duplicateWindowMs = duplicateWindowMs;
   }
-  let storage: "file" | "memory" = DEFAULT_STREAM_SETTINGS.storage;
-  if (opt.storage === Storage.MEMORY) storage = "memory";
-  else if (opt.storage !== Storage.FILE && opt.storage !== Storage.UNSPECIFIED) {
+  if (opt.storage === Storage.MEMORY) settings.storage = "memory";
+  else if (opt.storage === Storage.FILE) settings.storage = "file";
+  else if (opt.storage !== Storage.UNSPECIFIED) {
     bad(STREAM_FIELD.storage, `${label}: storage ${opt.storage} is unknown; use STORAGE_FILE or STORAGE_MEMORY`);
   }
   if (diagnostics.length > before) return undefined;
-  return {
-    settings: { name: opt.name, partitions, replicas, maxAgeMs: maxAgeMs ?? 0, maxBytes, maxMsgs, duplicateWindowMs: duplicateWindowMs ?? 0, storage },
-    location: loc(),
-  };
+  return { settings, location: loc() };
 }
 
+/** Settings that differ between two declarations; a setting one declares and the other leaves out differs too. */
 function settingsDiff(a: StreamSettingsModel, b: StreamSettingsModel): string[] {
-  return (Object.keys(a) as (keyof StreamSettingsModel)[]).filter((k) => a[k] !== b[k]).map((k) => `${k} ${String(a[k])} here, ${String(b[k])} there`);
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof StreamSettingsModel)[];
+  const shown = (v: unknown) => (v === undefined ? "unset" : String(v));
+  return keys.filter((k) => a[k] !== b[k]).map((k) => `${k} ${shown(a[k])} here, ${shown(b[k])} there`);
 }
 
 /**
@@ -112,8 +110,10 @@ function settingsDiff(a: StreamSettingsModel, b: StreamSettingsModel): string[] 
  * model that the code generator and the CLI share.
  *
  * A stream may be declared once with settings in any file; identical
- * repeated declarations are accepted, conflicting ones are an error. A stream
- * that events name but no file declares takes every default. Every invalid
+ * repeated declarations are accepted, conflicting ones are an error. Only
+ * declared settings are in the model: the runtime fills the others from its
+ * defaults, so a stream that events name but no file declares takes every
+ * default. Every invalid
  * option yields a {@link Diagnostic} pointing at the option in its file; when
  * there is any, `streams` is empty, so callers never act on a partial model.
  */
@@ -215,7 +215,7 @@ export function buildEventModel(files: readonly DescFile[]): EventModelResult {
     }
     identifiers.set(id, name);
     streams.push({
-      settings: decl?.settings ?? { name, ...DEFAULT_STREAM_SETTINGS },
+      settings: decl?.settings ?? { name },
       events: events.get(name)!,
       ...(decl ? { location: decl.location } : {}),
     });

@@ -3,7 +3,6 @@ export { formatDiagnostic } from "./diagnostics.js";
 export { parseDuration } from "./duration.js";
 export { resolveFieldPath, type FieldPathResult } from "./field-path.js";
 export {
-  DEFAULT_STREAM_SETTINGS,
   type Diagnostic,
   type EventModel,
   type EventModelResult,

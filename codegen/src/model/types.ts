@@ -1,34 +1,26 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 
 /**
- * Stream-wide settings as generated code passes them to the runtime's
- * `defineStream`: structurally identical to `StreamSettings` of
- * `@chronicle/runtime`, defaults filled in ({@link DEFAULT_STREAM_SETTINGS}).
+ * Stream-wide settings as the protos declare them: the name and each setting
+ * the `(chronicle.v1.stream)` option sets, in the units of the runtime's
+ * `StreamSettings`. A setting left out (or zero, which proto3 cannot tell
+ * from unset) is absent: generated code leaves it out too, and the runtime's
+ * `defineStream` fills it from its `DEFAULT_STREAM_SETTINGS`, the one place
+ * the defaults live.
  */
 export interface StreamSettingsModel {
   readonly name: string;
-  readonly partitions: number;
-  readonly replicas: number;
-  readonly maxAgeMs: number;
-  readonly maxBytes: number;
-  readonly maxMsgs: number;
-  readonly duplicateWindowMs: number;
-  readonly storage: "file" | "memory";
+  readonly partitions?: number;
+  readonly replicas?: number;
+  /** 0 keeps events forever. */
+  readonly maxAgeMs?: number;
+  /** -1 for no limit. */
+  readonly maxBytes?: number;
+  /** -1 for no limit. */
+  readonly maxMsgs?: number;
+  readonly duplicateWindowMs?: number;
+  readonly storage?: "file" | "memory";
 }
-
-/**
- * Defaults of every stream setting, equal to the runtime's
- * `DEFAULT_STREAM_SETTINGS` (a test keeps them in step).
- */
-export const DEFAULT_STREAM_SETTINGS: Omit<StreamSettingsModel, "name"> = {
-  partitions: 8,
-  replicas: 1,
-  maxAgeMs: 0,
-  maxBytes: -1,
-  maxMsgs: -1,
-  duplicateWindowMs: 120_000,
-  storage: "file",
-};
 
 /** A position in a `.proto` file, 1-based, as compilers print it. */
 export interface SourceLocation {
@@ -80,7 +72,7 @@ export interface EventModel {
   readonly location?: SourceLocation;
 }
 
-/** One stream: its settings and the events declared for it, sorted by name. */
+/** One stream: its declared settings and the events declared for it, sorted by name. */
 export interface StreamModel {
   readonly settings: StreamSettingsModel;
   readonly events: readonly EventModel[];

@@ -21,8 +21,14 @@ function eventDoc(event: EventModel, what: string): string {
   return [what, comment ? `\n${comment}` : "", `\n@generated from event ${event.typeName} (key: ${event.keyPath})`].join("\n").replace(/\n{3,}/g, "\n\n");
 }
 
-/** Prints everything generated for one stream into `f`. */
-export function generateStream(f: GeneratedFile, stream: StreamModel): void {
+/** The declared settings in the order and units of the runtime's `StreamSettings`. */
+const SETTING_KEYS = ["partitions", "replicas", "maxAgeMs", "maxBytes", "maxMsgs", "duplicateWindowMs", "storage"] as const;
+
+/**
+ * Prints everything generated for one stream into `f`. `schemaIds` maps
+ * event full names to their registry schema ids (for `ce-dataschema`).
+ */
+export function generateStream(f: GeneratedFile, stream: StreamModel, schemaIds: ReadonlyMap<string, string>): void {
   const n = streamNames(stream.settings.name);
   const s = stream.settings;
   const rt = {
@@ -48,8 +54,9 @@ export function generateStream(f: GeneratedFile, stream: StreamModel): void {
   f.print("};");
   f.print();
 
+  const declared = SETTING_KEYS.filter((k) => s[k] !== undefined);
   const settingsDoc = [
-    `Stream "${s.name}": ${s.partitions} partition${s.partitions === 1 ? "" : "s"}, ${s.replicas} replica${s.replicas === 1 ? "" : "s"}, ${s.storage} storage.`,
+    `Stream "${s.name}"${declared.length ? ` (${declared.map((k) => `${k} ${String(s[k])}`).join(", ")}; other settings: the runtime's defaults)` : " (every setting: the runtime's defaults)"}.`,
     `Events: ${names}.`,
     "",
     "Pass it to the runtime (`ensureStream`, `createProducer`, `startConsumerGroup`, replay) or use the typed helpers below.",
@@ -58,13 +65,10 @@ export function generateStream(f: GeneratedFile, stream: StreamModel): void {
   f.print(f.export("const", n.definition), ": ", rt.StreamDefinition, "<", n.events, "> = ", rt.defineStream, "<", n.events, ">(");
   f.print("  {");
   f.print("    name: ", f.string(s.name), ",");
-  f.print("    partitions: ", s.partitions, ",");
-  f.print("    replicas: ", s.replicas, ",");
-  f.print("    maxAgeMs: ", s.maxAgeMs, ",");
-  f.print("    maxBytes: ", s.maxBytes, ",");
-  f.print("    maxMsgs: ", s.maxMsgs, ",");
-  f.print("    duplicateWindowMs: ", s.duplicateWindowMs, ",");
-  f.print("    storage: ", f.string(s.storage), ",");
+  for (const k of declared) {
+    const v = s[k]!;
+    f.print("    ", k, ": ", typeof v === "string" ? f.string(v) : v, ",");
+  }
   f.print("  },");
   f.print("  {");
   for (const e of stream.events) {
@@ -78,6 +82,8 @@ export function generateStream(f: GeneratedFile, stream: StreamModel): void {
       f.print("      idempotencyKeyPath: ", f.string(e.idempotencyKeyPath), ",");
       f.print("      idempotencyKey: (e) => ", keyExpression(e.idempotencyKey), ",");
     }
+    const id = schemaIds.get(e.typeName);
+    if (id !== undefined) f.print("      schemaId: ", f.string(id), ",");
     f.print("    },");
   }
   f.print("  },");

@@ -5,6 +5,7 @@ import { buildEventModel } from "../model/build-event-model.js";
 import { formatDiagnostic } from "../model/diagnostics.js";
 import type { Diagnostic, StreamModel } from "../model/types.js";
 import { generateStream } from "./generate-stream.js";
+import { eventSchemaIds } from "./schema-ids.js";
 
 /** Version written into generated files' preamble. */
 export const PLUGIN_VERSION = "0.1.0";
@@ -41,11 +42,16 @@ function generateTs(schema: Schema): void {
     if (home === undefined) continue;
     perFile.set(home, [...(perFile.get(home) ?? []), stream]);
   }
-  for (const [name, fileStreams] of [...perFile].sort(([a], [b]) => a.localeCompare(b))) {
+  const generated = [...perFile].sort(([a], [b]) => a.localeCompare(b));
+  const schemaIds = eventSchemaIds(
+    schema.allFiles,
+    generated.flatMap(([, fileStreams]) => fileStreams.flatMap((s) => s.events.map((e) => e.typeName))),
+  );
+  for (const [name, fileStreams] of generated) {
     const file = byName.get(name)!;
     const f = schema.generateFile(`${file.name}_chronicle.ts`);
     f.preamble(file);
-    for (const stream of fileStreams) generateStream(f, stream);
+    for (const stream of fileStreams) generateStream(f, stream, schemaIds);
   }
 }
 

@@ -3,7 +3,7 @@
 // "order-summary" and over the whole history with a replay reader, which
 // is how the projection is rebuilt after a change or a loss.
 import { replay, type ChronicleConnection, type ConsumerGroupMember } from "@chronicle/runtime";
-import { ordersHandlers, ordersStream, startOrdersConsumer, type OrdersEvent } from "./gen/shop/orders/v1/orders_chronicle.js";
+import { ordersHandlers, ordersStream, startOrdersConsumer, type OrdersEvent, type OrdersEvents } from "./gen/shop/orders/v1/orders_chronicle.js";
 
 /** One order as the projection sees it. */
 export interface OrderRow {
@@ -28,11 +28,12 @@ export function emptySummary(): OrderSummary {
   return { orders: new Map(), orderViolations: 0, applied: 0 };
 }
 
-/** A stream event by name, as handlers and the replay reader decode it. */
-export type OrderEvent =
-  | { name: "OrderPlaced"; event: OrdersEvent<"OrderPlaced"> }
-  | { name: "PaymentCaptured"; event: OrdersEvent<"PaymentCaptured"> }
-  | { name: "OrderShipped"; event: OrdersEvent<"OrderShipped"> };
+/**
+ * A stream event by name, as handlers and the replay reader decode it. Built
+ * from the generated event map, so an event type added to the stream is one
+ * of them at once (the reducer ignores those it does not know).
+ */
+export type OrderEvent = { [K in keyof OrdersEvents]: { name: K; event: OrdersEvent<K> } }[keyof OrdersEvents];
 
 const rank = { placed: 0, paid: 1, shipped: 2 } as const;
 

@@ -1,6 +1,6 @@
 /**
  * Header names Chronicle writes on every event: the CloudEvents NATS binding
- * in binary mode, the dedup key and W3C trace context (DESIGN.md decision 4).
+ * in binary mode, the dedup key and W3C trace context.
  */
 export const Headers = {
   SpecVersion: "ce-specversion",
@@ -60,4 +60,25 @@ export function readPartitionKey(headers: Readonly<Record<string, string | undef
   } catch {
     return undefined;
   }
+}
+
+/** Prefix of a `ce-dataschema` that names a schema by id alone: `chronicle:schema:<id>`. */
+export const DATA_SCHEMA_URN_PREFIX = "chronicle:schema:";
+
+/**
+ * The `ce-dataschema` of an event whose schema has registry id `schemaId`
+ * (`sha256:...`): the registry's URL for that exact schema,
+ * `<registryUrl>/schemas/ids/<id>` (which answers its FileDescriptorSet),
+ * or, without a registry URL, `chronicle:schema:<id>`, a URI any Chronicle
+ * registry resolves, since ids are content hashes and equal everywhere.
+ */
+export function dataSchemaUri(schemaId: string, registryUrl?: string): string {
+  return registryUrl ? `${registryUrl.replace(/\/+$/, "")}/schemas/ids/${schemaId}` : `${DATA_SCHEMA_URN_PREFIX}${schemaId}`;
+}
+
+/** The registry schema id a `ce-dataschema` names (either form of {@link dataSchemaUri}); undefined for anything else. */
+export function schemaIdOfDataSchema(uri: string | undefined): string | undefined {
+  if (uri === undefined) return undefined;
+  const id = uri.startsWith(DATA_SCHEMA_URN_PREFIX) ? uri.slice(DATA_SCHEMA_URN_PREFIX.length) : /\/schemas\/ids\/([^/?#]+)$/.exec(uri)?.[1];
+  return id !== undefined && /^sha256:[0-9a-f]{64}$/.test(id) ? id : undefined;
 }

@@ -3,7 +3,7 @@ import { createInbox, errors, nuid, type Msg, type MsgHdrs, type PublishOptions 
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
 import { ChronicleError, ErrorCode, isChronicleError } from "../errors.js";
-import { Headers, PARTITION_KEY_ENCODING, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
+import { Headers, PARTITION_KEY_ENCODING, PROTOBUF_CONTENT_TYPE, dataSchemaUri } from "../layout/headers.js";
 import { keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../nats-error.js";
@@ -185,6 +185,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
   private readonly stream: string;
   private readonly partitions: number;
   private readonly source: string;
+  private readonly schemaRegistryUrl: string | undefined;
   private readonly maxInFlight: number;
   private readonly ackTimeoutMs: number;
   private readonly publishTimeoutMs: number;
@@ -238,6 +239,12 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     this.stream = definition.settings.name;
     this.partitions = definition.settings.partitions;
     this.source = options.source ?? `/chronicle/${this.stream}`;
+    this.schemaRegistryUrl = options.schemaRegistryUrl;
+    if (this.schemaRegistryUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(this.schemaRegistryUrl)) {
+      throw new ChronicleError(ErrorCode.InvalidArgument, `schemaRegistryUrl ${JSON.stringify(this.schemaRegistryUrl)} must be an http(s) URL`, {
+        context: { stream: this.stream, option: "schemaRegistryUrl" },
+      });
+    }
     this.maxInFlight = options.maxInFlight ?? 5000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? Math.min(60_000, definition.settings.duplicateWindowMs);
@@ -506,7 +513,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
         headerLine(Headers.SpecVersion, "1.0") +
           headerLine(Headers.Type, def.type) +
           headerLine(Headers.Source, this.source) +
-          (def.schemaId ? headerLine(Headers.DataSchema, def.schemaId) : "") +
+          (def.schemaId ? headerLine(Headers.DataSchema, dataSchemaUri(def.schemaId, this.schemaRegistryUrl)) : "") +
           headerLine(Headers.ContentType, PROTOBUF_CONTENT_TYPE),
       ),
       timed: new Uint8Array(0),

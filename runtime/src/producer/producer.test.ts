@@ -5,7 +5,7 @@ import { isChronicleError } from "../errors.js";
 import { partitionOf } from "../layout/partition.js";
 import { replay, replayStored } from "../replay/replay.js";
 import { ensureStream } from "../streams/provision.js";
-import { testStream } from "../streams/test-fixtures.js";
+import { TEST_PLACED_SCHEMA_ID, testStream } from "../streams/test-fixtures.js";
 import { createProducer } from "./create-producer.js";
 import type { PublishResult } from "./types.js";
 
@@ -165,7 +165,7 @@ describe("producer", () => {
       "ce-type": "test.v1.OrderPlaced",
       "ce-source": "/svc/orders",
       "ce-time": "2026-01-02T03:04:05.678Z",
-      "ce-dataschema": "chronicle:test-placed-1",
+      "ce-dataschema": `chronicle:schema:${TEST_PLACED_SCHEMA_ID}`,
       "ce-partitionkey": "o-1",
       "content-type": "application/protobuf",
       "Nats-Msg-Id": "evt-1",

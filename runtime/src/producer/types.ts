@@ -48,6 +48,14 @@ export interface PublishResult {
 export interface ProducerOptions {
   /** CloudEvents `ce-source` of every event; default `/chronicle/<stream>`. */
   source?: string;
+  /**
+   * Base URL of the schema registry (`https://registry.example.com`). Events
+   * whose definition carries a `schemaId` (generated code does) then get
+   * `ce-dataschema: <url>/schemas/ids/<id>`; without it, `chronicle:schema:<id>`.
+   * Undefined is the same as absent, so `process.env["CHRONICLE_REGISTRY_URL"]`
+   * can be passed as it is.
+   */
+  schemaRegistryUrl?: string | undefined;
   /** Most publishes in flight at once; a publish beyond waits for a slot (backpressure). Default 5000. */
   maxInFlight?: number;
   /** How long to wait for one attempt's acknowledgement before sending again with the same dedup key, ms. Default 5000. */

@@ -35,12 +35,15 @@ export function testRegistry() {
   return { registry, placed: registry.getMessage("test.v1.OrderPlaced")!, shipped: registry.getMessage("test.v1.OrderShipped")! };
 }
 
+/** The registry id the test fixture gives OrderPlaced (any sha256 id will do: the producer only carries it). @private */
+export const TEST_PLACED_SCHEMA_ID = `sha256:${"ab".repeat(32)}`;
+
 /** A stream definition over the test schemas, keyed by `order_id`. @private */
 export function testStream(settings: Partial<StreamSettings> & { name: string }) {
   const { placed, shipped } = testRegistry();
   const key = (m: unknown) => (m as { orderId: string }).orderId;
   return defineStream<{ OrderPlaced: DescMessage; OrderShipped: DescMessage }>(settings, {
-    OrderPlaced: { schema: placed, name: "OrderPlaced", type: "test.v1.OrderPlaced", keyPath: "order_id", key, schemaId: "chronicle:test-placed-1" },
+    OrderPlaced: { schema: placed, name: "OrderPlaced", type: "test.v1.OrderPlaced", keyPath: "order_id", key, schemaId: TEST_PLACED_SCHEMA_ID },
     OrderShipped: { schema: shipped, name: "OrderShipped", type: "test.v1.OrderShipped", keyPath: "order_id", key },
   });
 }

@@ -17,7 +17,7 @@ export type InventoryChangesEvents = {
 };
 
 /**
- * Stream "inventory-changes": 8 partitions, 1 replica, file storage.
+ * Stream "inventory-changes" (every setting: the runtime's defaults).
  * Events: StockAdjusted.
  *
  * Pass it to the runtime (`ensureStream`, `createProducer`, `startConsumerGroup`, replay) or use the typed helpers below.
@@ -25,13 +25,6 @@ export type InventoryChangesEvents = {
 export const inventoryChangesStream: StreamDefinition<InventoryChangesEvents> = defineStream<InventoryChangesEvents>(
   {
     name: "inventory-changes",
-    partitions: 8,
-    replicas: 1,
-    maxAgeMs: 0,
-    maxBytes: -1,
-    maxMsgs: -1,
-    duplicateWindowMs: 120000,
-    storage: "file",
   },
   {
     StockAdjusted: {
@@ -40,6 +33,7 @@ export const inventoryChangesStream: StreamDefinition<InventoryChangesEvents> = 
       type: "acme.orders.v1.StockAdjusted",
       keyPath: "sku",
       key: (e) => String(e.sku),
+      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
     },
   },
 );
@@ -140,7 +134,7 @@ export type OrdersEvents = {
 };
 
 /**
- * Stream "orders": 16 partitions, 1 replica, file storage.
+ * Stream "orders" (partitions 16, maxAgeMs 2592000000; other settings: the runtime's defaults).
  * Events: OrderPlaced, OrderShipped.
  *
  * Pass it to the runtime (`ensureStream`, `createProducer`, `startConsumerGroup`, replay) or use the typed helpers below.
@@ -149,12 +143,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
   {
     name: "orders",
     partitions: 16,
-    replicas: 1,
     maxAgeMs: 2592000000,
-    maxBytes: -1,
-    maxMsgs: -1,
-    duplicateWindowMs: 120000,
-    storage: "file",
   },
   {
     OrderPlaced: {
@@ -165,6 +154,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       key: (e) => e.orderId,
       idempotencyKeyPath: "request_id",
       idempotencyKey: (e) => e.requestId,
+      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
     },
     OrderShipped: {
       schema: OrderShippedSchema,
@@ -172,6 +162,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "acme.orders.v1.OrderShipped",
       keyPath: "customer.id",
       key: (e) => e.customer?.id ?? "",
+      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
     },
   },
 );

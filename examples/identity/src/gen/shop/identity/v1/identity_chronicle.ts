@@ -17,7 +17,7 @@ export type UsersEvents = {
 };
 
 /**
- * Stream "users": 4 partitions, 1 replica, file storage.
+ * Stream "users" (partitions 4, maxAgeMs 2592000000; other settings: the runtime's defaults).
  * Events: UserSignedUp.
  *
  * Pass it to the runtime (`ensureStream`, `createProducer`, `startConsumerGroup`, replay) or use the typed helpers below.
@@ -26,12 +26,7 @@ export const usersStream: StreamDefinition<UsersEvents> = defineStream<UsersEven
   {
     name: "users",
     partitions: 4,
-    replicas: 1,
     maxAgeMs: 2592000000,
-    maxBytes: -1,
-    maxMsgs: -1,
-    duplicateWindowMs: 120000,
-    storage: "file",
   },
   {
     UserSignedUp: {
@@ -42,6 +37,7 @@ export const usersStream: StreamDefinition<UsersEvents> = defineStream<UsersEven
       key: (e) => e.userId,
       idempotencyKeyPath: "user_id",
       idempotencyKey: (e) => e.userId,
+      schemaId: "sha256:233f80f2416b2f99f49886e80d4d7bbfa69973d22332a7c46bea31a4f3105cab",
     },
   },
 );

@@ -20,7 +20,7 @@ export type OrdersEvents = {
 };
 
 /**
- * Stream "orders": 8 partitions, 1 replica, file storage.
+ * Stream "orders" (partitions 8, maxAgeMs 2592000000; other settings: the runtime's defaults).
  * Events: OrderPlaced, PaymentCaptured, OrderShipped.
  *
  * Pass it to the runtime (`ensureStream`, `createProducer`, `startConsumerGroup`, replay) or use the typed helpers below.
@@ -29,12 +29,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
   {
     name: "orders",
     partitions: 8,
-    replicas: 1,
     maxAgeMs: 2592000000,
-    maxBytes: -1,
-    maxMsgs: -1,
-    duplicateWindowMs: 120000,
-    storage: "file",
   },
   {
     OrderPlaced: {
@@ -45,6 +40,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       key: (e) => e.orderId,
       idempotencyKeyPath: "payment_id",
       idempotencyKey: (e) => e.paymentId,
+      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
     },
     PaymentCaptured: {
       schema: PaymentCapturedSchema,
@@ -52,6 +48,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "shop.orders.v1.PaymentCaptured",
       keyPath: "order_id",
       key: (e) => e.orderId,
+      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
     },
     OrderShipped: {
       schema: OrderShippedSchema,
@@ -59,6 +56,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "shop.orders.v1.OrderShipped",
       keyPath: "order_id",
       key: (e) => e.orderId,
+      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
     },
   },
 );

@@ -5,11 +5,11 @@ import { fileURLToPath } from "node:url";
 import { connect, createProducer, defineStream } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../framework/run-cli.js";
-import { loadProject } from "../project/load-project.js";
-import { rootCommand } from "./root.js";
+import { runCli } from "../../framework/run-cli.js";
+import { loadProject } from "../../project/load-project.js";
+import { rootCommand } from "../root.js";
 
-const optionsProto = join(dirname(fileURLToPath(import.meta.url)), "../../../codegen/proto");
+const optionsProto = join(dirname(fileURLToPath(import.meta.url)), "../../../../codegen/proto");
 const dir = mkdtempSync(join(tmpdir(), "chronicle-streams-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileProtos } from "../testing/compile-protos.js";
-import { buildEventModel } from "../model/build-event-model.js";
+import { buildEventModel } from "@chronicle/codegen";
+import { compileProtos } from "../../../codegen/src/testing/compile-protos.js";
 import { addHandlerStubs } from "./add-handler-stubs.js";
 
 const { streams } = buildEventModel(

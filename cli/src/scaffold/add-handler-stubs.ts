@@ -1,6 +1,5 @@
 import { Node, Project, SyntaxKind, type ObjectLiteralExpression } from "ts-morph";
-import { streamNames } from "../plugin/names.js";
-import type { StreamModel } from "../model/types.js";
+import { streamNames, type StreamModel } from "@chronicle/codegen";
 
 /** One stub {@link addHandlerStubs} inserted. */
 export interface AddedStub {

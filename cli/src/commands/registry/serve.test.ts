@@ -7,9 +7,9 @@ import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
-import { messageSet } from "../../../registry/src/testing/schemas.js";
+import { messageSet } from "../../../../registry/src/testing/schemas.js";
 
-const bin = new URL("../bin.ts", import.meta.url).pathname;
+const bin = new URL("../../bin.ts", import.meta.url).pathname;
 const TOKEN = "ci-token-0123456789abcdef";
 
 function start(
@@ -43,7 +43,7 @@ async function stop(child: ChildProcessByStdio<null, Readable, Readable>): Promi
 describe("chronicle registry serve", () => {
   it("serves Connect JSON with tokens from the environment and never logs them", async () => {
     await using nats = await startLocalServer();
-    const { child, line, err } = start(["registry", "serve", "--nats", nats.url, "--port", "0", "--anonymous-read", "--json"], {
+    const { child, line, err } = start(["registry", "serve", "--servers", nats.url, "--port", "0", "--anonymous-read", "--json"], {
       CHRONICLE_REGISTRY_TOKENS: `ci:write:${TOKEN}`,
     });
     const info = JSON.parse(await line) as { registry: string };
@@ -84,11 +84,11 @@ describe("chronicle registry serve", () => {
   });
 
   it("refuses a bad command line and an unreachable NATS with exit code 2", async () => {
-    const bad = start(["registry", "serve", "--tls-cert", "x.pem"]);
+    const bad = start(["registry", "serve", "--https-cert", "x.pem"]);
     const code = await new Promise<number | null>((resolve) => bad.child.once("exit", resolve));
     expect(code).toBe(2);
-    expect(bad.err()).toContain("--tls-cert and --tls-key go together");
-    const down = start(["registry", "serve", "--nats", "nats://127.0.0.1:1", "--port", "0"]);
+    expect(bad.err()).toContain("--https-cert and --https-key go together");
+    const down = start(["registry", "serve", "--servers", "nats://127.0.0.1:1", "--port", "0"]);
     expect(await new Promise<number | null>((resolve) => down.child.once("exit", resolve))).toBe(2);
     expect(down.err()).toMatch(/chronicle: cannot connect to NATS/);
   });

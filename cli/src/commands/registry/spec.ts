@@ -1,0 +1,45 @@
+import { defineCommand, type CommandContext, type OptionSpecs } from "../../framework/command.js";
+import { natsConnectionOptions } from "../../framework/common-options.js";
+
+const serveOptions = {
+  ...natsConnectionOptions,
+  port: { type: "string", valueName: "PORT", description: "Port to listen on, 0 for any free port", default: "8081" },
+  host: { type: "string", valueName: "ADDR", description: "Address to bind", default: "127.0.0.1" },
+  tokens: { type: "string", valueName: "FILE", description: "Bearer tokens file" },
+  "anonymous-read": { type: "boolean", description: "Let requests without a token read" },
+  "read-only": { type: "boolean", description: "Refuse every write" },
+  "https-cert": { type: "string", valueName: "FILE", description: "PEM certificate: serve HTTPS (with --https-key)" },
+  "https-key": { type: "string", valueName: "FILE", description: "PEM private key of --https-cert" },
+  bucket: { type: "string", valueName: "NAME", description: "KV bucket", default: "chronicle_registry" },
+  replicas: { type: "string", valueName: "N", description: "Replicas of the bucket when it is created", default: "1" },
+  "max-schema-bytes": {
+    type: "string",
+    valueName: "BYTES",
+    description: "Largest schema accepted (lowered to the server's max_payload)",
+    default: "4194304",
+  },
+  json: { type: "boolean", description: "Print the endpoint as one JSON line" },
+} as const satisfies OptionSpecs;
+
+/** What `chronicle registry serve` receives. */
+export type RegistryServeContext = CommandContext<typeof serveOptions>;
+
+const serveCommand = defineCommand({
+  name: "serve",
+  summary: "Serve the schema registry (Connect, gRPC, gRPC-Web) with its data in a JetStream KV bucket",
+  description:
+    "Serves chronicle.registry.v1.RegistryService over Connect (JSON and binary), gRPC and gRPC-Web on one port, plus GET /schemas/ids/<id> (the binary FileDescriptorSet) and GET /healthz. State lives in a JetStream KV bucket, so any number of servers can share one NATS. Tokens come from --tokens FILE (JSON array of {name, role, token} or lines name:role:token) and $CHRONICLE_REGISTRY_TOKENS (name:role:token,...); roles are read, write and admin. --tls-* are the TLS options of the NATS connection, like every command's; --https-cert/--https-key make the registry serve HTTPS.",
+  options: serveOptions,
+  examples: [
+    "chronicle registry serve --servers nats://127.0.0.1:4222 --port 8081 --anonymous-read",
+    "CHRONICLE_REGISTRY_TOKENS=ci:write:$CI_TOKEN,ops:admin:$OPS_TOKEN chronicle registry serve --https-cert cert.pem --https-key key.pem",
+  ],
+  load: async () => (await import("./serve.js")).runRegistryServe,
+});
+
+/** `chronicle registry serve`: the schema registry server. */
+export const registryCommand = defineCommand({
+  name: "registry",
+  summary: "Run the schema registry",
+  subcommands: [serveCommand],
+});
