@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ChronicleError, ErrorCode } from "@chronicle/runtime";
 import { runBuf } from "./buf.js";
+import { requireProjectFolder } from "./load-project.js";
 import { pluginPath } from "./plugin-path.js";
 
 /**
@@ -12,6 +13,7 @@ import { pluginPath } from "./plugin-path.js";
  */
 export async function generateProject(dir: string, options: { template?: string } = {}): Promise<void> {
   const root = resolve(dir);
+  requireProjectFolder(root);
   const template = options.template ?? "buf.gen.yaml";
   if (!existsSync(join(root, template))) {
     throw new ChronicleError(ErrorCode.InvalidArgument, `${join(root, template)} does not exist; run "chronicle init" in an empty folder, or pass --template`, {

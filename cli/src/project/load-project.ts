@@ -16,6 +16,32 @@ export interface Project {
   image: FileDescriptorSet;
 }
 
+/** True when `dir` holds a buf workspace or module configuration (buf.yaml, or a v1 buf.work.yaml). */
+export function hasBufWorkspace(dir: string): boolean {
+  return existsSync(join(dir, "buf.yaml")) || existsSync(join(dir, "buf.work.yaml"));
+}
+
+/**
+ * Throws a `ChronicleError` (`invalid_argument`) unless `root` is a folder
+ * with a buf.yaml: every command's project folder must be one, or buf
+ * would compile whatever `.proto` files lie around (or a parent's
+ * workspace) and answer for the wrong project.
+ */
+export function requireProjectFolder(root: string): void {
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new ChronicleError(ErrorCode.InvalidArgument, `${root} is not a folder; run this in a Chronicle project (see "chronicle init"), or pass -C/--dir`, {
+      context: { path: root },
+    });
+  }
+  if (!hasBufWorkspace(root)) {
+    throw new ChronicleError(
+      ErrorCode.InvalidArgument,
+      `${root} has no buf.yaml: run this in the project folder (the one with buf.yaml), pass it with -C/--dir, or create a project with "chronicle init"`,
+      { context: { path: root } },
+    );
+  }
+}
+
 /** Module folders of a buf.yaml (v2 `modules[].path`), `["."]` when it names none. @private */
 export function modulePaths(dir: string): string[] {
   const file = join(dir, "buf.yaml");
@@ -37,17 +63,13 @@ function projectRelative(dir: string, modules: string[], d: Diagnostic): Diagnos
  * from npm (`buf build`), and reads Chronicle's options into the event model.
  *
  * Throws a `ChronicleError` with code `invalid_argument` when the folder is
- * not a buf project, the protos do not compile, or an option is invalid; the
+ * not a buf project (no buf.yaml), the protos do not compile, or an option is invalid; the
  * message lists each problem as `path/to/file.proto:LINE:COLUMN: message`,
  * with paths relative to `dir`.
  */
 export async function loadProject(dir: string): Promise<Project> {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new ChronicleError(ErrorCode.InvalidArgument, `${root} is not a folder; run this in a Chronicle project (see "chronicle init")`, {
-      context: { path: root },
-    });
-  }
+  requireProjectFolder(root);
   const built = await runBuf(["build", ".", "-o", "-#format=binpb"], { cwd: root });
   if (built.code !== 0) {
     const detail = built.stderr.trim() || `buf exited with code ${built.code}`;

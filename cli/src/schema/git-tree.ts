@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { UsageError } from "../framework/command.js";
+import { hasBufWorkspace, modulePaths } from "../project/load-project.js";
 import { runPipe, runProcess } from "./process.js";
 
 /** The project folder as it was at a git ref, extracted into a temporary folder. */
@@ -10,8 +11,12 @@ export interface GitTree extends Disposable {
   readonly ref: string;
   /** The commit it resolved to. */
   readonly commit: string;
-  /** The project folder inside the extracted tree; undefined when the project did not exist at that commit. */
+  /** The project folder inside the extracted tree; undefined when the folder did not exist at that commit. */
   readonly projectDir: string | undefined;
+  /** The project folder relative to the repository root (`.` for the root), for messages. */
+  readonly relativeDir: string;
+  /** Module folders git ignores (`node_modules/@chronicle/codegen/proto`) that were taken from the working tree. */
+  readonly borrowedModules: readonly string[];
   /** Removes the temporary folder. */
   remove(): void;
 }
@@ -28,8 +33,17 @@ async function git(args: string[], cwd: string): Promise<{ code: number; out: st
 /**
  * Extracts the tree of `ref` of the git repository that holds `dir` into a
  * temporary folder (`git archive REF | tar -x`), without touching the
- * repository, its index or its worktrees. Throws a {@link UsageError} when
- * `dir` is not in a git repository or the ref does not resolve to a commit.
+ * repository, its index or its worktrees.
+ *
+ * Module folders of the ref's buf.yaml that git ignores, such as
+ * `node_modules/@chronicle/codegen/proto` (Chronicle's options as the
+ * installed package ships them), are never in a commit: their `.proto` files
+ * are copied from the working tree, so both sides build against the same
+ * installed options.
+ *
+ * Throws a {@link UsageError} when `dir` is not in a git repository, the ref
+ * does not resolve to a commit, or the folder existed at the ref without a
+ * buf.yaml (a mis-pointed project folder must not pass as "new").
  */
 export async function extractGitTree(dir: string, ref: string): Promise<GitTree> {
   const root = resolve(dir);
@@ -48,15 +62,28 @@ export async function extractGitTree(dir: string, ref: string): Promise<GitTree>
   const remove = () => rmSync(tmp, { recursive: true, force: true });
   try {
     const exists = prefix === "" || (await git(["cat-file", "-e", `${commit.out}:${prefix.replace(/\/$/, "")}`], root)).code === 0;
+    const relativeDir = prefix.replace(/\/$/, "") || ".";
     let projectDir: string | undefined;
+    const borrowedModules: string[] = [];
     if (exists) {
       const archive = ["-C", top.out, "archive", "--format=tar", commit.out, ...(prefix ? ["--", prefix] : [])];
       const r = await runPipe({ command: "git", args: archive }, { command: "tar", args: ["-x", "-f", "-", "-C", tmp] }, root);
       if (r.code !== 0) throw new UsageError(`cannot extract ${ref} (${commit.out.slice(0, 12)}): ${r.stderr.trim()}`);
       projectDir = join(tmp, prefix);
-      if (!existsSync(join(projectDir, "buf.yaml")) && !existsSync(join(projectDir, "buf.work.yaml"))) projectDir = undefined;
+      if (!hasBufWorkspace(projectDir)) {
+        throw new UsageError(
+          `${relativeDir} has no buf.yaml at ${ref} (${commit.out.slice(0, 7)}): the folder existed there but was not a buf project; check -C/--dir (it must name the folder with buf.yaml)`,
+        );
+      }
+      for (const module of modulePaths(projectDir)) {
+        if (module === "." || existsSync(join(projectDir, module))) continue;
+        const local = join(root, module);
+        if (!existsSync(local) || (await git(["check-ignore", "-q", "--", module], root)).code !== 0) continue;
+        cpSync(local, join(projectDir, module), { recursive: true, dereference: true, filter: (src) => src.endsWith(".proto") || statSync(src).isDirectory() });
+        borrowedModules.push(module);
+      }
     }
-    return { ref, commit: commit.out, projectDir, remove, [Symbol.dispose]: remove };
+    return { ref, commit: commit.out, projectDir, relativeDir, borrowedModules, remove, [Symbol.dispose]: remove };
   } catch (err) {
     remove();
     throw err;

@@ -95,14 +95,16 @@ export async function workingTreeSide(dir: string): Promise<SchemaSide> {
 
 /**
  * Builds the project folder as it was at git `ref` (extracted to a
- * temporary folder, built there, removed). A project that did not exist at
- * the ref is an empty side: every event is new.
+ * temporary folder, built there, removed), with module folders git ignores
+ * (the installed Chronicle options) taken from the working tree. A folder
+ * that did not exist at the ref is an empty side (every event is new) whose
+ * label says so; one that existed without a buf.yaml is a usage error.
  */
 export async function gitRefSide(dir: string, ref: string): Promise<SchemaSide> {
   const root = resolve(dir);
   using tree = await extractGitTree(root, ref);
   const label = `git ${ref} (${tree.commit.slice(0, 7)})`;
-  if (!tree.projectDir) return side(label, create(FileDescriptorSetSchema), () => undefined);
+  if (!tree.projectDir) return side(`${label}, where ${tree.relativeDir} did not exist`, create(FileDescriptorSetSchema), () => undefined);
   try {
     const { image } = await loadProject(tree.projectDir);
     return side(label, image, pathMapper(image, tree.projectDir, root));
