@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { setMaxListeners } from "node:events";
 import { openOutboxDatabase, startRelay, type SqliteDatabase } from "@chronicle/outbox";
 import { createRegistryClient, startRegistryServer } from "@chronicle/registry";
 import { connect, ensureStream, lag, listDeadLetters, redriveDeadLetter, type ConsumerGroupMember } from "@chronicle/runtime";
@@ -52,9 +51,6 @@ if (!Number.isInteger(N) || N < 20 || N > 100_000) {
   process.exit(2);
 }
 const quiet = values.quiet;
-// Each consumer-group member adds abort listeners per partition to one
-// signal; more than 10 is expected here, not a leak.
-setMaxListeners(1000);
 const FAILOVER_MS = 3000;
 const POISON_SKU = "sku-discontinued";
 const CATALOG = ["sku-mug", "sku-tee", "sku-cap", "sku-poster", "sku-socks"];

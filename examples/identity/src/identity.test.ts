@@ -1,12 +1,9 @@
-import { setMaxListeners } from "node:events";
 import { connect, ensureStream } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
 import { describe, expect, it } from "vitest";
 import { usersStream } from "./gen/shop/identity/v1/identity_chronicle.js";
 import { startSignupConsumers } from "./signup-consumers.js";
 import { createSignupService } from "./signup-service.js";
-
-setMaxListeners(1000);
 
 async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +10,6 @@ import { ordersStream } from "./gen/shop/orders/v1/orders_chronicle.js";
 import { startInventoryService } from "./inventory-service.js";
 import { rebuildOrderSummary, startOrderSummary, summaryTotals } from "./order-summary.js";
 import { startPaymentService } from "./payment-service.js";
-
-setMaxListeners(1000);
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -4,9 +4,6 @@
 import { openOutboxDatabase, type SqliteDatabase } from "@chronicle/outbox";
 import { connect } from "@chronicle/runtime";
 import { startPaymentService } from "./payment-service.js";
-import { setMaxListeners } from "node:events";
-
-setMaxListeners(1000); // a consumer-group member listens to one abort signal per partition
 
 const conn = await connect({ servers: process.env["NATS_URL"] ?? "nats://127.0.0.1:4222", name: `payments-${process.pid}` });
 const opened = openOutboxDatabase(process.env["PAYMENTS_DB"] ?? "payments.db");

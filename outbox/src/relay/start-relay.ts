@@ -55,11 +55,23 @@ export interface Relay extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/**
+ * Waits `ms`, or less when `signal` aborts. The abort listener is removed
+ * when the time is up: the relay sleeps every poll, so a listener left on
+ * the long-lived signal per sleep would pile up without bound.
+ */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 
 /**
