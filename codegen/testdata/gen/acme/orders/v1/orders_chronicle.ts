@@ -33,7 +33,7 @@ export const inventoryChangesStream: StreamDefinition<InventoryChangesEvents> = 
       type: "acme.orders.v1.StockAdjusted",
       keyPath: "sku",
       key: (e) => String(e.sku),
-      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
+      schemaId: "sha256:3e4bb96fdc0f21729c690144e13c836bdc71a20d3e8155858d0330d968f5a6d1",
     },
   },
 );
@@ -154,7 +154,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       key: (e) => e.orderId,
       idempotencyKeyPath: "request_id",
       idempotencyKey: (e) => e.requestId,
-      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
+      schemaId: "sha256:3e4bb96fdc0f21729c690144e13c836bdc71a20d3e8155858d0330d968f5a6d1",
     },
     OrderShipped: {
       schema: OrderShippedSchema,
@@ -162,7 +162,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "acme.orders.v1.OrderShipped",
       keyPath: "customer.id",
       key: (e) => e.customer?.id ?? "",
-      schemaId: "sha256:88054786930c698b4ab4a6bfebd918db453c4f6c239e1b7b4a5a025169bd07ce",
+      schemaId: "sha256:3e4bb96fdc0f21729c690144e13c836bdc71a20d3e8155858d0330d968f5a6d1",
     },
   },
 );

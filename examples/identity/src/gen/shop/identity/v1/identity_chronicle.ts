@@ -37,7 +37,7 @@ export const usersStream: StreamDefinition<UsersEvents> = defineStream<UsersEven
       key: (e) => e.userId,
       idempotencyKeyPath: "user_id",
       idempotencyKey: (e) => e.userId,
-      schemaId: "sha256:233f80f2416b2f99f49886e80d4d7bbfa69973d22332a7c46bea31a4f3105cab",
+      schemaId: "sha256:641acfdce941006ec1961aaed4e90f4b95052ccde140c15588f5554044e588ea",
     },
   },
 );

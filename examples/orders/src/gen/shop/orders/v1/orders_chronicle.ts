@@ -40,7 +40,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       key: (e) => e.orderId,
       idempotencyKeyPath: "payment_id",
       idempotencyKey: (e) => e.paymentId,
-      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
+      schemaId: "sha256:fd24c9c2489355c4ef6619b17e8c63006be0fd418c482ff27222c13d65c8e567",
     },
     PaymentCaptured: {
       schema: PaymentCapturedSchema,
@@ -48,7 +48,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "shop.orders.v1.PaymentCaptured",
       keyPath: "order_id",
       key: (e) => e.orderId,
-      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
+      schemaId: "sha256:fd24c9c2489355c4ef6619b17e8c63006be0fd418c482ff27222c13d65c8e567",
     },
     OrderShipped: {
       schema: OrderShippedSchema,
@@ -56,7 +56,7 @@ export const ordersStream: StreamDefinition<OrdersEvents> = defineStream<OrdersE
       type: "shop.orders.v1.OrderShipped",
       keyPath: "order_id",
       key: (e) => e.orderId,
-      schemaId: "sha256:46ef15a764d492a95af6fae52249a80681d1c34312e6e0fa8ee0121e96309add",
+      schemaId: "sha256:fd24c9c2489355c4ef6619b17e8c63006be0fd418c482ff27222c13d65c8e567",
     },
   },
 );
