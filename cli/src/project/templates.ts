@@ -2,13 +2,14 @@ import type { ChroniclePackage } from "./vendor-packages.js";
 
 /** Version specs a new project's package.json uses. */
 export interface TemplateVersions {
+  /** The project's own Chronicle dependencies: registry ranges (`^0.1.0`), or `file:` paths of vendored tarballs. */
+  chronicle: Record<"@chronicle/runtime" | "@chronicle/cli" | "@chronicle/codegen" | "@chronicle/testing", string>;
   /**
-   * Chronicle's packages: registry ranges (`^0.1.0`), or `file:` paths of
-   * vendored tarballs. `@chronicle/registry` and `@chronicle/outbox`, which
-   * the CLI needs, are listed only when given (vendored tarballs must be:
-   * npm would look for them on the registry otherwise).
+   * npm `overrides` for the other Chronicle packages the CLI depends on
+   * (`@chronicle/registry`, `@chronicle/outbox`): with vendored tarballs npm
+   * must take them from the vendor folder too, not look them up on the registry.
    */
-  chronicle: Partial<Record<ChroniclePackage, string>> & Record<"@chronicle/runtime" | "@chronicle/cli" | "@chronicle/codegen" | "@chronicle/testing", string>;
+  overrides?: Partial<Record<ChroniclePackage, string>>;
   protobuf: string;
   buf: string;
   protocGenEs: string;
@@ -47,6 +48,7 @@ export function projectTemplate(name: string, versions: TemplateVersions): Recor
       tsx: "^4.20.0",
       typescript: versions.typescript,
     }),
+    ...(versions.overrides ? { overrides: versions.overrides } : {}),
   };
   return {
     "package.json": `${JSON.stringify(pkg, null, 2)}\n`,

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { ordersStream } from "../../orders/src/gen/shop/orders/v1/orders_chronicle.js";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const PAGES = ["docs/events-as-facts.md", "docs/cluster.md", "docs/quickstart-tutorial.md"];
+const PAGES = ["docs/events-as-facts.md", "docs/cluster.md"];
 
 /** Blocks preceded by a quote marker: [file, block lines]. */
 function quotedBlocks(markdown: string): { file: string; lines: string[] }[] {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ExitCode, UsageError } from "../../framework/command.js";
 import { projectTemplate, type TemplateVersions } from "../../project/templates.js";
-import { CHRONICLE_PACKAGES, packPackages, sourceCheckoutRoot } from "../../project/vendor-packages.js";
+import { packPackages, sourceCheckoutRoot, type ChroniclePackage } from "../../project/vendor-packages.js";
 import { cliVersion } from "../../version.js";
 import type { InitContext } from "./spec.js";
 
@@ -10,16 +10,25 @@ import type { InitContext } from "./spec.js";
 const VENDOR_DIR = "vendor/chronicle";
 
 /** Chronicle's package versions for the new project: vendored tarballs (packed now) or registry ranges. */
-function chronicleVersions(mode: string, dir: string, warn: (line: string) => void): TemplateVersions["chronicle"] {
+function chronicleVersions(mode: string, dir: string, warn: (line: string) => void): Pick<TemplateVersions, "chronicle" | "overrides"> {
   if (mode === "registry") {
     const range = `^${cliVersion}`;
-    return { "@chronicle/runtime": range, "@chronicle/cli": range, "@chronicle/codegen": range, "@chronicle/testing": range };
+    return { chronicle: { "@chronicle/runtime": range, "@chronicle/cli": range, "@chronicle/codegen": range, "@chronicle/testing": range } };
   }
   const repo = sourceCheckoutRoot();
   if (!repo) throw new UsageError("--packages vendor packs this clone's packages, but chronicle runs from an installed package; use --packages registry");
   warn(`chronicle: packing this clone's packages into ${join(dir, VENDOR_DIR)} (they are not on a registry yet)`);
   const files = packPackages(repo, join(dir, VENDOR_DIR));
-  return Object.fromEntries(CHRONICLE_PACKAGES.map((p) => [p, `file:${VENDOR_DIR}/${files[p]}`])) as TemplateVersions["chronicle"];
+  const spec = (p: ChroniclePackage) => `file:${VENDOR_DIR}/${files[p]}`;
+  return {
+    chronicle: {
+      "@chronicle/runtime": spec("@chronicle/runtime"),
+      "@chronicle/cli": spec("@chronicle/cli"),
+      "@chronicle/codegen": spec("@chronicle/codegen"),
+      "@chronicle/testing": spec("@chronicle/testing"),
+    },
+    overrides: { "@chronicle/registry": spec("@chronicle/registry"), "@chronicle/outbox": spec("@chronicle/outbox") },
+  };
 }
 
 /** Runs `chronicle init`. */
@@ -37,7 +46,7 @@ export async function runInit(ctx: InitContext): Promise<number> {
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, "-");
   const files = projectTemplate(name, {
-    chronicle: chronicleVersions(mode, dir, ctx.warn),
+    ...chronicleVersions(mode, dir, ctx.warn),
     protobuf: "^2.17.0",
     buf: "^1.75.0",
     protocGenEs: "^2.17.0",
@@ -56,7 +65,9 @@ export async function runInit(ctx: InitContext): Promise<number> {
   }
   for (const p of written) ctx.print(`created ${p}`);
   if (mode === "vendor") ctx.print(`created ${VENDOR_DIR}/ (Chronicle's packages; commit them with the project)`);
-  const shown = relative(ctx.cwd, dir) || ".";
+  const rel = relative(ctx.cwd, dir);
+  // a sibling reads best relative (cd ../my-service); anything further up, absolute
+  const shown = rel === "" ? "." : rel.startsWith(`..${sep}..`) ? dir : rel;
   ctx.print("");
   ctx.print("Next:");
   if (shown !== ".") ctx.print(`  cd ${shown}`);

@@ -1,0 +1,200 @@
+// docs/quickstart-tutorial.md, run literally on a fresh copy of the
+// repository (the files git tracks or would add, committed in a new git
+// repository, so `--against-git HEAD` has the page's starting point): the
+// proto block is appended, the two files the page shows are written where it
+// says, and every sh block runs exactly as printed, in page order. The dev
+// server gets `--port 0 --json` (the variant the page gives for a taken
+// port) and the other steps the NATS_URL it prints.
+import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = new URL("..", import.meta.url).pathname;
+const PAGE = "docs/quickstart-tutorial.md";
+const page = readFileSync(join(root, PAGE), "utf8");
+const work = mkdtempSync(join(tmpdir(), "chronicle-tutorial-"));
+const copy = join(work, "chronicle");
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "CI",
+  GIT_AUTHOR_EMAIL: "ci@example.com",
+  GIT_COMMITTER_NAME: "CI",
+  GIT_COMMITTER_EMAIL: "ci@example.com",
+  npm_config_update_notifier: "false",
+};
+const background: ChildProcessByStdio<null, Readable, Readable>[] = [];
+
+afterAll(async () => {
+  for (const child of background) await interrupt(child);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * A fresh copy: every file git tracks or would add (uncommitted changes
+ * included), and a node_modules whose @chronicle packages are the copy's
+ * own folders (everything else links to this checkout's installed packages).
+ */
+function freshCopy(): void {
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+    .split("\0")
+    .filter(Boolean);
+  for (const file of files) {
+    let mode: number;
+    try {
+      mode = statSync(join(root, file)).mode;
+    } catch {
+      continue; // deleted in the working tree
+    }
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    copyFileSync(join(root, file), join(copy, file));
+    chmodSync(join(copy, file), mode);
+  }
+  const modules = join(copy, "node_modules");
+  mkdirSync(join(modules, "@chronicle"), { recursive: true });
+  for (const entry of readdirSync(join(root, "node_modules"))) {
+    if (entry !== "@chronicle") symlinkSync(join(root, "node_modules", entry), join(modules, entry));
+  }
+  // workspace packages are named for their folders (@chronicle/runtime is runtime/)
+  for (const pkg of readdirSync(join(root, "node_modules/@chronicle"))) symlinkSync(join(copy, pkg), join(modules, "@chronicle", pkg));
+  execFileSync("git", ["init", "-q", "-b", "main"], { cwd: copy });
+  execFileSync("git", ["add", "-A"], { cwd: copy });
+  execFileSync("git", ["commit", "-q", "-m", "fresh clone"], { cwd: copy, env });
+}
+
+/** The lines of the sh block marked `<!-- step: NAME -->`. */
+function step(name: string): string[] {
+  const m = new RegExp(`<!-- step: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\``).exec(page);
+  if (!m) throw new Error(`${PAGE} has no step "${name}"`);
+  return m[1]!.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+}
+
+/** The block of a fenced code block preceded by `<!-- MARKER -->`. */
+function marked(marker: string): string {
+  const m = new RegExp(`<!-- ${marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\\n\`\`\``).exec(page);
+  if (!m) throw new Error(`${PAGE} has no block marked <!-- ${marker} -->`);
+  return m[1]!;
+}
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function sh(line: string, extraEnv: NodeJS.ProcessEnv = {}): { status: number | null; out: string; err: string } {
+  const r = spawnSync("sh", ["-c", line], { cwd: copy, env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 300_000 });
+  return { status: r.status, out: r.stdout.replace(ANSI, ""), err: r.stderr.replace(ANSI, "") };
+}
+
+function ok(line: string, extraEnv: NodeJS.ProcessEnv = {}): string {
+  const r = sh(line, extraEnv);
+  expect(r.status, `${line}\n${r.out}\n${r.err}`).toBe(0);
+  return r.out;
+}
+
+function start(line: string, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcessByStdio<null, Readable, Readable>; out: () => string } {
+  const child = spawn("sh", ["-c", line], { cwd: copy, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  background.push(child);
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
+  return { child, out: () => out };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Ctrl-C: SIGINT to the process group; waits for the exit (SIGKILL after 20 s). */
+async function interrupt(child: ChildProcessByStdio<null, Readable, Readable>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  kill("SIGINT");
+  const timer = setTimeout(() => kill("SIGKILL"), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+describe.sequential(PAGE, () => {
+  let natsUrl = "";
+
+  it("runs every sh block of the page, and only those", () => {
+    const blocks = [...page.matchAll(/(<!-- [^>]+ -->\n)?```sh\n/g)];
+    expect(blocks.map((b) => b[1]?.trim())).toEqual(
+      ["check", "generate", "scaffold", "dev", "publish", "consume", "tail", "test"].map((s) => `<!-- step: ${s} -->`),
+    );
+  });
+
+  it("1-2: the appended event is new and compatible against HEAD", { timeout: 300_000 }, () => {
+    freshCopy();
+    appendFileSync(
+      join(copy, "examples/orders/proto/shop/orders/v1/orders.proto"),
+      `\n${marked("append to examples/orders/proto/shop/orders/v1/orders.proto")}\n`,
+    );
+    const [check] = step("check");
+    const out = ok(check!);
+    expect(out).toMatch(/^ {2}new {11}shop\.orders\.v1\.OrderCancelled$/m);
+    expect(out).toMatch(/^compatible: 5 events checked against git HEAD \([0-9a-f]{7}\) \(1 new, 4 unchanged\)$/m);
+  });
+
+  it("3: generate; the type check fails exactly where ordersHandlers needs the new handler; scaffold fixes it", { timeout: 600_000 }, () => {
+    const [gen, typecheck] = step("generate");
+    ok(gen!);
+    expect(readFileSync(join(copy, "examples/orders/src/gen/shop/orders/v1/orders_chronicle.ts"), "utf8")).toContain("publishOrderCancelled(");
+    const failed = sh(typecheck!);
+    expect(failed.status).not.toBe(0);
+    const errorFiles = new Set([...failed.out.matchAll(/^(\S+?)\(\d+,\d+\): error/gm)].map((m) => m[1]));
+    expect([...errorFiles].sort()).toEqual(["examples/orders/src/inventory-service.ts", "examples/orders/src/order-summary.ts"]);
+    const [scaffold, again] = step("scaffold");
+    const added = ok(scaffold!);
+    expect(added).toMatch(/^examples\/orders\/src\/inventory-service\.ts:\d+: added OrderCancelled in ordersHandlers\(\.\.\.\)$/m);
+    expect(added).toMatch(/^examples\/orders\/src\/order-summary\.ts:\d+: added OrderCancelled in ordersHandlers\(\.\.\.\)$/m);
+    ok(again!);
+  });
+
+  it("4-5: publishes OrderCancelled with the page's file, and the page's consumer prints it", { timeout: 300_000 }, async () => {
+    const [dev] = step("dev");
+    const server = start(`${dev!} --port 0 --json`);
+    await until("chronicle dev's endpoints", () => /^\{"nats".*\}$/m.test(server.out()));
+    natsUrl = (JSON.parse(/^\{"nats".*\}$/m.exec(server.out())![0]) as { nats: string }).nats;
+    for (const file of ["examples/orders/src/cancel-order.ts", "examples/orders/src/watch-cancellations.ts"]) {
+      writeFileSync(join(copy, file), `${marked(`file: ${file}`)}\n`);
+    }
+    const [publish] = step("publish");
+    expect(ok(publish!, { NATS_URL: natsUrl })).toMatch(/^OrderCancelled stored at sequence 1, partition \d+$/m);
+    const [consume] = step("consume");
+    const consumer = start(consume!, { NATS_URL: natsUrl });
+    await until("the cancellation to be handled", () => consumer.out().includes("order o-1 cancelled: customer changed their mind (key o-1, attempt 1)"));
+    await interrupt(consumer.child);
+  });
+
+  it("6: tail shows the stored event decoded; the new files type-check and the orders example's test passes", { timeout: 600_000 }, () => {
+    const [tail] = step("tail");
+    expect(ok(tail!, { NATS_URL: natsUrl })).toMatch(/^#1 p\d+ \S+ OrderCancelled key="o-1" \{"orderId":"o-1","reason":"customer changed their mind"\}$/m);
+    const [typecheck, test] = step("test");
+    ok(typecheck!);
+    expect(ok(test!)).toMatch(/Tests\s+1 passed/);
+  });
+});
