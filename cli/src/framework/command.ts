@@ -9,18 +9,43 @@ export const ExitCode = {
   InternalError: 70,
 } as const;
 
-/** One option of a command, parsed with `node:util` `parseArgs`. */
-export interface OptionSpec {
-  readonly type: "string" | "boolean";
+/** What every option spec has. */
+interface OptionSpecBase {
   readonly short?: string;
-  readonly multiple?: boolean;
-  /** Shown in help: what the option does and, for strings, what it accepts. */
+  /** Shown in help: what the option does and, for values, what it accepts. */
   readonly description: string;
   /** Placeholder of the value in help (`PORT`, `DIR`). */
   readonly valueName?: string;
-  /** Value of a string option that is not given (shown in help). */
+}
+
+/** A flag: `true` when given. */
+export interface BooleanOptionSpec extends OptionSpecBase {
+  readonly type: "boolean";
+}
+
+/** A text value; `multiple` collects every occurrence. */
+export interface StringOptionSpec extends OptionSpecBase {
+  readonly type: "string";
+  readonly multiple?: boolean;
+  /** Value when the option is not given (shown in help). */
   readonly default?: string;
 }
+
+/**
+ * An integer value within `min`..`max`, checked while the command line is
+ * parsed, before the command's code is loaded: a wrong value is a usage
+ * error naming the option and the range.
+ */
+export interface IntegerOptionSpec extends OptionSpecBase {
+  readonly type: "integer";
+  readonly min: number;
+  readonly max: number;
+  /** Value when the option is not given (shown in help). */
+  readonly default?: number;
+}
+
+/** One option of a command, parsed with `node:util` `parseArgs`. */
+export type OptionSpec = BooleanOptionSpec | StringOptionSpec | IntegerOptionSpec;
 
 /** The options of a command by long name. */
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -36,17 +61,21 @@ export interface PositionalSpec {
 
 /**
  * The value a command receives for an option, typed from its spec: a
- * boolean is `true` or `false` (absent), a `multiple` string an array
- * (empty when absent), a string with a `default` always a string, any
- * other string `undefined` when absent.
+ * boolean is `true` or `false` (absent), an integer a number, a `multiple`
+ * string an array (empty when absent); a string or integer with a `default`
+ * is always there, any other `undefined` when absent.
  */
 export type OptionValue<S extends OptionSpec> = S["type"] extends "boolean"
   ? boolean
   : S extends { readonly multiple: true }
     ? string[]
-    : S extends { readonly default: string }
-      ? string
-      : string | undefined;
+    : S["type"] extends "integer"
+      ? S extends { readonly default: number }
+        ? number
+        : number | undefined
+      : S extends { readonly default: string }
+        ? string
+        : string | undefined;
 
 /** Parsed option values by long name, typed from the specs. */
 export type OptionValues<O extends OptionSpecs> = { readonly [K in keyof O]: OptionValue<O[K]> };

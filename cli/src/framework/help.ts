@@ -19,8 +19,8 @@ export function renderHelp(command: Command, path: string[]): string {
     for (const p of command.positionals) lines.push(`  ${p.name.padEnd(18)}  ${p.description}`);
   }
   const opts = Object.entries(command.options ?? {}).map(([name, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""}`;
-    const def = o.default !== undefined ? ` (default: ${o.default})` : "";
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "boolean" ? "" : ` ${o.valueName ?? (o.type === "integer" ? "N" : "VALUE")}`}`;
+    const def = o.type !== "boolean" && o.default !== undefined ? ` (default: ${o.default})` : "";
     return [flag, `${o.description}${def}`] as const;
   });
   opts.push(["-h, --help", "Show this help"]);

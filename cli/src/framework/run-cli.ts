@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ExitCode, UsageError, type Command, type CommandContext, type OptionValues, type OptionSpecs } from "./command.js";
+import { ExitCode, UsageError, intOption, type Command, type CommandContext, type OptionValues, type OptionSpecs } from "./command.js";
 import { renderHelp } from "./help.js";
 
 /** Where the CLI writes, so tests can capture it. */
@@ -122,23 +122,27 @@ function parseArgsOptions(specs: OptionSpecs): NonNullable<ParseArgsConfig["opti
   const options: NonNullable<ParseArgsConfig["options"]> = {};
   for (const [name, spec] of Object.entries(specs)) {
     options[name] = {
-      type: spec.type,
+      type: spec.type === "boolean" ? "boolean" : "string",
       ...(spec.short ? { short: spec.short } : {}),
-      ...(spec.multiple ? { multiple: true } : {}),
-      ...(spec.default !== undefined ? { default: spec.default } : {}),
+      ...(spec.type === "string" && spec.multiple ? { multiple: true } : {}),
     } as NonNullable<ParseArgsConfig["options"]>[string];
   }
   return options;
 }
 
-/** Parsed values with the shape {@link OptionValues} promises: booleans never undefined, `multiple` options always arrays. */
+/**
+ * Parsed values with the shape {@link OptionValues} promises: booleans never
+ * undefined, `multiple` options always arrays, integers checked against
+ * their range, defaults filled in.
+ */
 function optionValues(specs: OptionSpecs, parsed: Record<string, unknown>): OptionValues<OptionSpecs> {
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     const v = parsed[name];
-    if (spec.type === "boolean") values[name] = Array.isArray(v) ? v.length > 0 : v === true;
+    if (spec.type === "boolean") values[name] = v === true;
+    else if (spec.type === "integer") values[name] = typeof v === "string" ? intOption(v, `--${name}`, spec.min, spec.max) : spec.default;
     else if (spec.multiple) values[name] = Array.isArray(v) ? v : [];
-    else values[name] = typeof v === "string" ? v : undefined;
+    else values[name] = typeof v === "string" ? v : spec.default;
   }
   return values as OptionValues<OptionSpecs>;
 }

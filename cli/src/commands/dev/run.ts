@@ -1,13 +1,13 @@
 import { join, resolve } from "node:path";
 import { startRegistryServer } from "@chronicle/registry";
 import { ensureNatsServer, startLocalServer } from "@chronicle/testing";
-import { ExitCode, intOption } from "../../framework/command.js";
+import { ExitCode } from "../../framework/command.js";
 import type { DevContext } from "./spec.js";
 
 /** Runs `chronicle dev` until Ctrl-C. */
 export async function runDev(ctx: DevContext): Promise<number> {
-  const port = intOption(ctx.values.port, "--port", 0, 65535);
-  const registryPort = intOption(ctx.values["registry-port"], "--registry-port", 0, 65535) ?? (port === 0 ? 0 : 8081);
+  const port = ctx.values.port;
+  const registryPort = ctx.values["registry-port"] ?? (port === 0 ? 0 : 8081);
   const dataDir = resolve(ctx.cwd, ctx.values.data);
   const binary = await ensureNatsServer({ log: (l) => ctx.warn(`nats-server: ${l}`) });
   const server = await startLocalServer({

@@ -1,12 +1,14 @@
 import { defineCommand, type CommandContext, type OptionSpecs } from "../../framework/command.js";
 
 const options = {
-  port: { type: "string", valueName: "PORT", description: "Client port, 0 for any free port", default: "4222" },
+  port: { type: "integer", min: 0, max: 65535, valueName: "PORT", description: "Client port, 0 for any free port", default: 4222 },
   data: { type: "string", valueName: "DIR", description: "Data folder", default: ".chronicle" },
   "sync-always": { type: "boolean", description: "fsync every write before acknowledging it (sync_interval: always)" },
   json: { type: "boolean", description: "Print the endpoints as one JSON line" },
   "registry-port": {
-    type: "string",
+    type: "integer",
+    min: 0,
+    max: 65535,
     valueName: "PORT",
     description: "Schema registry port (open to anyone on loopback), 0 for any free port (default: 8081, or 0 with --port 0)",
   },

@@ -33,7 +33,7 @@ async function decodeDeadLetter(dir: string, d: DeadLetter): Promise<{ event?: J
 
 /** Runs `chronicle dlq list`. */
 export async function runDlqList(ctx: DlqListContext): Promise<number> {
-  const limit = intOption(ctx.values.limit, "--limit", 1, Number.MAX_SAFE_INTEGER);
+  const limit = ctx.values.limit;
   await using conn = await connectFromCli(ctx, "chronicle-dlq");
   const list = await listDeadLetters(conn, ctx.args.stream, {
     ...(ctx.values.group !== undefined ? { group: ctx.values.group } : {}),

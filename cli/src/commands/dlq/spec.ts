@@ -9,7 +9,7 @@ const listPositionals = [streamArg] as const;
 const listOptions = {
   ...options,
   group: { type: "string", valueName: "G", description: "Only dead letters of this group" },
-  limit: { type: "string", valueName: "N", description: "At most N (default 1000)" },
+  limit: { type: "integer", min: 1, max: Number.MAX_SAFE_INTEGER, valueName: "N", description: "At most N (default 1000)" },
 } as const satisfies OptionSpecs;
 
 const listCommand = defineCommand({

@@ -1,11 +1,11 @@
 import { lag, listGroups } from "@chronicle/runtime";
-import { ExitCode, intOption } from "../../framework/command.js";
+import { ExitCode } from "../../framework/command.js";
 import { connectFromCli } from "../../framework/nats-connection.js";
 import type { LagContext } from "./spec.js";
 
 /** Runs `chronicle lag`. */
 export async function runLag(ctx: LagContext): Promise<number> {
-  const max = intOption(ctx.values.max, "--max", 0, Number.MAX_SAFE_INTEGER);
+  const max = ctx.values.max;
   await using conn = await connectFromCli(ctx, "chronicle-lag");
   const { stream, group } = ctx.args;
   const streams = stream ? [stream] : [...new Set((await listGroups(conn)).map((g) => g.stream))];

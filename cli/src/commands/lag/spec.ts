@@ -8,7 +8,7 @@ const lagPositionals = [
 const lagOptions = {
   ...natsConnectionOptions,
   ...jsonOption,
-  max: { type: "string", valueName: "N", description: "Exit 1 when a group's lag is above N" },
+  max: { type: "integer", min: 0, max: Number.MAX_SAFE_INTEGER, valueName: "N", description: "Exit 1 when a group's lag is above N" },
   partitions: { type: "boolean", description: "Show the lag of each partition" },
 } as const satisfies OptionSpecs;
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { createOutbox, openOutboxDatabase, startRelay, type OpenedDatabase, type OutboxStatus } from "@chronicle/outbox";
-import { ExitCode, UsageError, intOption } from "../../framework/command.js";
+import { ExitCode, UsageError } from "../../framework/command.js";
 import { connectFromCli } from "../../framework/nats-connection.js";
 import type { OutboxMigrateContext, OutboxRelayContext, OutboxStatusContext } from "./spec.js";
 
@@ -34,7 +34,7 @@ export async function runOutboxMigrate(ctx: OutboxMigrateContext): Promise<numbe
 
 /** Runs `chronicle outbox status`. */
 export async function runOutboxStatus(ctx: OutboxStatusContext): Promise<number> {
-  const maxAge = intOption(ctx.values["max-age"], "--max-age", 0, Number.MAX_SAFE_INTEGER);
+  const maxAge = ctx.values["max-age"];
   const opened = openDb(ctx.values.db);
   let status: OutboxStatus;
   try {
@@ -54,7 +54,7 @@ export async function runOutboxStatus(ctx: OutboxStatusContext): Promise<number>
 
 /** Runs `chronicle outbox relay` until Ctrl-C. */
 export async function runOutboxRelay(ctx: OutboxRelayContext): Promise<number> {
-  const batchSize = intOption(ctx.values["batch-size"], "--batch-size", 1, 100_000);
+  const batchSize = ctx.values["batch-size"];
   const opened = openDb(ctx.values.db);
   try {
     await using conn = await connectFromCli(ctx, "chronicle-outbox-relay");

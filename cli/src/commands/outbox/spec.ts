@@ -19,7 +19,13 @@ const migrateCommand = defineCommand({
 const statusOptions = {
   ...dbOptions,
   json: { type: "boolean", description: "Print JSON: {pending, oldestAgeMs, streams: [{stream, pending, oldestAgeMs}]}" },
-  "max-age": { type: "string", valueName: "MS", description: "Exit 1 when the oldest pending row is older than MS milliseconds" },
+  "max-age": {
+    type: "integer",
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    valueName: "MS",
+    description: "Exit 1 when the oldest pending row is older than MS milliseconds",
+  },
 } as const satisfies OptionSpecs;
 
 const statusCommand = defineCommand({
@@ -35,7 +41,7 @@ const statusCommand = defineCommand({
 const relayOptions = {
   ...dbOptions,
   ...natsConnectionOptions,
-  "batch-size": { type: "string", valueName: "N", description: "Rows per batch (default 2000)" },
+  "batch-size": { type: "integer", min: 1, max: 100_000, valueName: "N", description: "Rows per batch, up to 100000 (default 2000)" },
 } as const satisfies OptionSpecs;
 
 const relayCommand = defineCommand({

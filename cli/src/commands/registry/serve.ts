@@ -1,6 +1,6 @@
 import { ConnectError } from "@connectrpc/connect";
 import { loadTokensFile, parseTokens, startRegistryServer, type TokenEntry } from "@chronicle/registry";
-import { ExitCode, intOption, UsageError } from "../../framework/command.js";
+import { ExitCode, UsageError } from "../../framework/command.js";
 import { connectFromCli, natsConnectOptionsOf, redactUrl } from "../../framework/nats-connection.js";
 import type { RegistryServeContext } from "./spec.js";
 
@@ -19,9 +19,6 @@ function readTokens(file: string | undefined, env: string | undefined): TokenEnt
 /** Runs `chronicle registry serve` until Ctrl-C. */
 export async function runRegistryServe(ctx: RegistryServeContext): Promise<number> {
   const v = ctx.values;
-  const port = intOption(v.port, "--port", 0, 65535);
-  const replicas = intOption(v.replicas, "--replicas", 1, 5);
-  const maxSchemaBytes = intOption(v["max-schema-bytes"], "--max-schema-bytes", 1024, 64 * 1024 * 1024);
   const cert = v["https-cert"];
   const key = v["https-key"];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--https-cert and --https-key go together");
@@ -33,11 +30,11 @@ export async function runRegistryServe(ctx: RegistryServeContext): Promise<numbe
   try {
     const server = await startRegistryServer({
       connection: conn.nc,
-      ...(port !== undefined ? { port } : {}),
+      port: v.port,
       host: v.host,
       bucket: v.bucket,
-      ...(replicas !== undefined ? { replicas } : {}),
-      ...(maxSchemaBytes !== undefined ? { maxSchemaBytes } : {}),
+      replicas: v.replicas,
+      maxSchemaBytes: v["max-schema-bytes"],
       auth: { tokens, anonymousRead },
       readOnly: v["read-only"],
       ...(cert && key ? { tls: { certFile: cert, keyFile: key } } : {}),

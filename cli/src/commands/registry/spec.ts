@@ -3,7 +3,7 @@ import { natsConnectionOptions } from "../../framework/common-options.js";
 
 const serveOptions = {
   ...natsConnectionOptions,
-  port: { type: "string", valueName: "PORT", description: "Port to listen on, 0 for any free port", default: "8081" },
+  port: { type: "integer", min: 0, max: 65535, valueName: "PORT", description: "Port to listen on, 0 for any free port", default: 8081 },
   host: { type: "string", valueName: "ADDR", description: "Address to bind", default: "127.0.0.1" },
   tokens: { type: "string", valueName: "FILE", description: "Bearer tokens file" },
   "anonymous-read": { type: "boolean", description: "Let requests without a token read" },
@@ -11,12 +11,14 @@ const serveOptions = {
   "https-cert": { type: "string", valueName: "FILE", description: "PEM certificate: serve HTTPS (with --https-key)" },
   "https-key": { type: "string", valueName: "FILE", description: "PEM private key of --https-cert" },
   bucket: { type: "string", valueName: "NAME", description: "KV bucket", default: "chronicle_registry" },
-  replicas: { type: "string", valueName: "N", description: "Replicas of the bucket when it is created", default: "1" },
+  replicas: { type: "integer", min: 1, max: 5, valueName: "N", description: "Replicas of the bucket when it is created, 1 to 5", default: 1 },
   "max-schema-bytes": {
-    type: "string",
+    type: "integer",
+    min: 1024,
+    max: 64 * 1024 * 1024,
     valueName: "BYTES",
-    description: "Largest schema accepted (lowered to the server's max_payload)",
-    default: "4194304",
+    description: "Largest schema accepted, 1 KiB to 64 MiB (lowered to the server's max_payload)",
+    default: 4194304,
   },
   json: { type: "boolean", description: "Print the endpoint as one JSON line" },
 } as const satisfies OptionSpecs;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { fromBinary, toJson, type FileRegistry, type JsonValue } from "@bufbuild/protobuf";
 import { replayStored, type ReplayFrom, type StoredEvent } from "@chronicle/runtime";
-import { ExitCode, UsageError, intOption } from "../../framework/command.js";
+import { ExitCode, UsageError } from "../../framework/command.js";
 import { connectFromCli } from "../../framework/nats-connection.js";
 import { loadProject } from "../../project/load-project.js";
 import type { TailContext } from "./spec.js";
@@ -39,8 +39,7 @@ export async function runTail(ctx: TailContext): Promise<number> {
   const v = ctx.values;
   const stream = ctx.args.stream;
   const from = parseFrom(v.from);
-  const limit = intOption(v.limit, "--limit", 1, Number.MAX_SAFE_INTEGER);
-  const partition = intOption(v.partition, "--partition", 0, 1023);
+  const { limit, partition } = v;
   let registry: FileRegistry | undefined;
   let why: string | undefined;
   const typeByName = new Map<string, string>();

@@ -8,8 +8,8 @@ const tailOptions = {
   from: { type: "string", valueName: "start|SEQ|TIME", description: "Where to start: start, a stream sequence or a time", default: "start" },
   key: { type: "string", valueName: "K", description: "Only events of this key" },
   type: { type: "string", valueName: "T", description: "Only events of this type (name in the stream, like OrderPlaced, or proto full name)" },
-  partition: { type: "string", valueName: "P", description: "Only events of this partition" },
-  limit: { type: "string", valueName: "N", description: "Stop after N events" },
+  partition: { type: "integer", min: 0, max: 1023, valueName: "P", description: "Only events of this partition" },
+  limit: { type: "integer", min: 1, max: Number.MAX_SAFE_INTEGER, valueName: "N", description: "Stop after N events" },
   follow: { type: "boolean", short: "f", description: "Keep printing new events until interrupted" },
   json: { type: "boolean", description: "One JSON object per event" },
 } as const satisfies OptionSpecs;
