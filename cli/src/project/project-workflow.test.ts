@@ -51,7 +51,8 @@ describe("init -> generate -> scaffold", () => {
     symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"), "dir");
   });
 
-  it("generate writes the SDK, and the project compiles under strict tsc", async () => {
+  // buf with both plugins and a strict tsc of the project, as whole processes: minutes on a loaded 2-core machine
+  it("generate writes the SDK, and the project compiles under strict tsc", { timeout: 240_000 }, async () => {
     const r = await chronicle("generate");
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
@@ -77,7 +78,7 @@ describe("init -> generate -> scaffold", () => {
     }
   });
 
-  it("scaffold adds a stub when the stream gains an event, the project compiles again, and a second run changes nothing", async () => {
+  it("scaffold adds a stub when the stream gains an event, the project compiles again, and a second run changes nothing", { timeout: 240_000 }, async () => {
     const proto = join(dir, "proto/shop/orders/v1/orders.proto");
     writeFileSync(
       proto,

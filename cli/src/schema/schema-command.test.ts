@@ -215,7 +215,8 @@ describe("chronicle schema check --against-image and diff --against-git", () => 
 });
 
 describe("the chronicle binary", () => {
-  it("exits 1 for an incompatible change and 0 for a compatible one, printing to stdout", async () => {
+  // two whole CLI processes, each building both sides with buf: slow on a loaded machine
+  it("exits 1 for an incompatible change and 0 for a compatible one, printing to stdout", { timeout: 180_000 }, async () => {
     const dir = project(orders("  string total = 2;"));
     write(dir, ORDERS, orders("  int64 total = 2;"));
     const run = (...args: string[]) =>

@@ -41,8 +41,11 @@ describe("chronicle streams and tail", () => {
       ["orders", "create"],
       ["orders_dlq", "create"],
     ]);
+    // --exit-code: 1 while apply would change something, 0 once everything is up to date
+    expect((await cli("streams", "plan", "--servers", server.url, "--exit-code")).code).toBe(1);
     expect((await cli("streams", "apply", "--servers", server.url)).out.join("\n")).toMatch(/orders\s+created/);
     expect((await cli("streams", "apply", "--servers", server.url)).out.join("\n")).toMatch(/orders\s+unchanged/);
+    expect((await cli("streams", "plan", "--servers", server.url, "--exit-code")).code).toBe(0);
 
     writeProject(8);
     const refused = await cli("streams", "apply", "--servers", server.url);
