@@ -5,7 +5,7 @@
 // says, and every sh block runs exactly as printed, in page order. The dev
 // server gets `--port 0 --json` (the variant the page gives for a taken
 // port) and the other steps the NATS_URL it prints.
-import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import {
   appendFileSync,
   chmodSync,
@@ -22,26 +22,17 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { interruptAll, markedBlock, sh, shBlock, shellEnv, startTerminal, until } from "./shell.js";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 const PAGE = "docs/quickstart-tutorial.md";
 const page = readFileSync(join(root, PAGE), "utf8");
 const work = mkdtempSync(join(tmpdir(), "chronicle-tutorial-"));
 const copy = join(work, "chronicle");
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  GIT_AUTHOR_NAME: "CI",
-  GIT_AUTHOR_EMAIL: "ci@example.com",
-  GIT_COMMITTER_NAME: "CI",
-  GIT_COMMITTER_EMAIL: "ci@example.com",
-  npm_config_update_notifier: "false",
-};
-const background: ChildProcessByStdio<null, Readable, Readable>[] = [];
 
 afterAll(async () => {
-  for (const child of background) await interrupt(child);
+  await interruptAll();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -78,68 +69,18 @@ function freshCopy(): void {
   }
   execFileSync("git", ["init", "-q", "-b", "main"], { cwd: copy });
   execFileSync("git", ["add", "-A"], { cwd: copy });
-  execFileSync("git", ["commit", "-q", "-m", "fresh clone"], { cwd: copy, env });
+  execFileSync("git", ["commit", "-q", "-m", "fresh clone"], { cwd: copy, env: shellEnv });
 }
 
-/** The lines of the sh block marked `<!-- step: NAME -->`. */
+/** The commands of the sh block marked `<!-- step: NAME -->`. */
 function step(name: string): string[] {
-  const m = new RegExp(`<!-- step: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\``).exec(page);
-  if (!m) throw new Error(`${PAGE} has no step "${name}"`);
-  return m[1]!.split("\n").map((l) => l.replace(/\s+#.*$/, ""));
+  return shBlock(page, `step: ${name}`);
 }
 
-/** The block of a fenced code block preceded by `<!-- MARKER -->`. */
-function marked(marker: string): string {
-  const m = new RegExp(`<!-- ${marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\\n\`\`\``).exec(page);
-  if (!m) throw new Error(`${PAGE} has no block marked <!-- ${marker} -->`);
-  return m[1]!;
-}
-
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-function sh(line: string, extraEnv: NodeJS.ProcessEnv = {}): { status: number | null; out: string; err: string } {
-  const r = spawnSync("sh", ["-c", line], { cwd: copy, env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 300_000 });
-  return { status: r.status, out: r.stdout.replace(ANSI, ""), err: r.stderr.replace(ANSI, "") };
-}
-
-function ok(line: string, extraEnv: NodeJS.ProcessEnv = {}): string {
-  const r = sh(line, extraEnv);
+function ok(line: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = sh(line, copy, env);
   expect(r.status, `${line}\n${r.out}\n${r.err}`).toBe(0);
   return r.out;
-}
-
-function start(line: string, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcessByStdio<null, Readable, Readable>; out: () => string } {
-  const child = spawn("sh", ["-c", line], { cwd: copy, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  background.push(child);
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
-  return { child, out: () => out };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Ctrl-C: SIGINT to the process group; waits for the exit (SIGKILL after 20 s). */
-async function interrupt(child: ChildProcessByStdio<null, Readable, Readable>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const kill = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // gone meanwhile
-    }
-  };
-  kill("SIGINT");
-  const timer = setTimeout(() => kill("SIGKILL"), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 describe.sequential(PAGE, () => {
@@ -156,7 +97,7 @@ describe.sequential(PAGE, () => {
     freshCopy();
     appendFileSync(
       join(copy, "examples/orders/proto/shop/orders/v1/orders.proto"),
-      `\n${marked("append to examples/orders/proto/shop/orders/v1/orders.proto")}\n`,
+      `\n${markedBlock(page, "append to examples/orders/proto/shop/orders/v1/orders.proto")}\n`,
     );
     const [check] = step("check");
     const out = ok(check!);
@@ -168,7 +109,7 @@ describe.sequential(PAGE, () => {
     const [gen, typecheck] = step("generate");
     ok(gen!);
     expect(readFileSync(join(copy, "examples/orders/src/gen/shop/orders/v1/orders_chronicle.ts"), "utf8")).toContain("publishOrderCancelled(");
-    const failed = sh(typecheck!);
+    const failed = sh(typecheck!, copy);
     expect(failed.status).not.toBe(0);
     const errorFiles = new Set([...failed.out.matchAll(/^(\S+?)\(\d+,\d+\): error/gm)].map((m) => m[1]));
     expect([...errorFiles].sort()).toEqual(["examples/orders/src/inventory-service.ts", "examples/orders/src/order-summary.ts"]);
@@ -181,18 +122,18 @@ describe.sequential(PAGE, () => {
 
   it("4-5: publishes OrderCancelled with the page's file, and the page's consumer prints it", { timeout: 300_000 }, async () => {
     const [dev] = step("dev");
-    const server = start(`${dev!} --port 0 --json`);
+    const server = startTerminal(`${dev!} --port 0 --json`, copy);
     await until("chronicle dev's endpoints", () => /^\{"nats".*\}$/m.test(server.out()));
     natsUrl = (JSON.parse(/^\{"nats".*\}$/m.exec(server.out())![0]) as { nats: string }).nats;
     for (const file of ["examples/orders/src/cancel-order.ts", "examples/orders/src/watch-cancellations.ts"]) {
-      writeFileSync(join(copy, file), `${marked(`file: ${file}`)}\n`);
+      writeFileSync(join(copy, file), `${markedBlock(page, `file: ${file}`)}\n`);
     }
     const [publish] = step("publish");
     expect(ok(publish!, { NATS_URL: natsUrl })).toMatch(/^OrderCancelled stored at sequence 1, partition \d+$/m);
     const [consume] = step("consume");
-    const consumer = start(consume!, { NATS_URL: natsUrl });
+    const consumer = startTerminal(consume!, copy, { NATS_URL: natsUrl });
     await until("the cancellation to be handled", () => consumer.out().includes("order o-1 cancelled: customer changed their mind (key o-1, attempt 1)"));
-    await interrupt(consumer.child);
+    await consumer.interrupt();
   });
 
   it("6: tail shows the stored event decoded; the new files type-check and the orders example's test passes", { timeout: 600_000 }, () => {

@@ -4,100 +4,33 @@
 // `npm run dev` gets `-- --port 0 --json`, the variant the README gives for
 // taken ports, so runs on a shared machine never collide). `init` builds and
 // packs the packages once; the packaging checks below reuse its tarballs.
-import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { interruptAll, sh, shBlock, startTerminal, until } from "./shell.js";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
+const readme = readFileSync(join(root, "README.md"), "utf8");
 const work = mkdtempSync(join(tmpdir(), "chronicle-own-service-"));
 const project = join(work, "my-service");
 const PROTO = "proto/shop/orders/v1/orders.proto";
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  // a CI machine may have no git identity
-  GIT_AUTHOR_NAME: "CI",
-  GIT_AUTHOR_EMAIL: "ci@example.com",
-  GIT_COMMITTER_NAME: "CI",
-  GIT_COMMITTER_EMAIL: "ci@example.com",
-  npm_config_audit: "false",
-  npm_config_fund: "false",
-  npm_config_update_notifier: "false",
-};
-const background: ChildProcessByStdio<null, Readable, Readable>[] = [];
 
 afterAll(async () => {
-  for (const child of background) await stopGroup(child);
+  await interruptAll();
   rmSync(work, { recursive: true, force: true });
 });
 
-/** The lines of the README's sh block marked `<!-- run by test/own-service.test.ts: NAME -->`. */
+/** The commands of the README's sh block marked `<!-- run by test/docs/own-service.test.ts: NAME -->`. */
 function readmeBlock(name: string): string[] {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const m = new RegExp(`<!-- run by test/own-service\\.test\\.ts: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\\n\`\`\``).exec(readme);
-  if (!m) throw new Error(`README.md has no block "${name}" for this test`);
-  return m[1]!.split("\n");
+  return shBlock(readme, `run by test/docs/own-service.test.ts: ${name}`);
 }
 
-/** The command of a README line, without its trailing comment. */
-function command(line: string): string {
-  return line.replace(/\s+#.*$/, "");
-}
-
-function sh(line: string, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): { status: number | null; out: string; err: string } {
-  const r = spawnSync("sh", ["-c", line], { cwd, env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 600_000 });
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
-
-function ok(line: string, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): string {
-  const r = sh(line, cwd, extraEnv);
+function ok(line: string, cwd: string, env: NodeJS.ProcessEnv = {}): string {
+  const r = sh(line, cwd, env);
   expect(r.status, `${line}\n${r.out}\n${r.err}`).toBe(0);
   return r.out;
-}
-
-/** Starts a README terminal command in its own process group, like a shell does; collects its output. */
-function start(
-  line: string,
-  cwd: string,
-  extraEnv: NodeJS.ProcessEnv,
-): { child: ChildProcessByStdio<null, Readable, Readable>; out: () => string; err: () => string } {
-  const child = spawn("sh", ["-c", line], { cwd, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  background.push(child);
-  let out = "";
-  let err = "";
-  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-  child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
-  return { child, out: () => out, err: () => err };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Ctrl-C for a terminal: SIGINT to the whole process group; waits for the exit. */
-async function stopGroup(child: ChildProcessByStdio<null, Readable, Readable>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    process.kill(-child.pid!, "SIGINT");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // gone meanwhile
-    }
-  }, 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const STACK_LINE = /^\s+at .+\(.+:\d+:\d+\)$/m;
@@ -108,15 +41,15 @@ describe.sequential("README: use Chronicle in your own service", () => {
 
   it("create: init packs the packages into the project, which installs, generates and typechecks", { timeout: 1_200_000 }, () => {
     const lines = readmeBlock("create");
-    expect(lines.map(command)).toEqual(["npm run chronicle -- init ../my-service", "cd ../my-service", "npm install", "npm run generate", "npm run typecheck"]);
-    const init = ok(command(lines[0]!).replace("../my-service", project), root);
+    expect(lines).toEqual(["npm run chronicle -- init ../my-service", "cd ../my-service", "npm install", "npm run generate", "npm run typecheck"]);
+    const init = ok(lines[0]!.replace("../my-service", project), root);
     // the order init prints is the order the README gives and this test runs
     expect(init).toContain("npm run dev, then npm run consumer, then npm run producer");
     expect(init).toMatch(/^ {2}npm install$/m);
     expect(init).toMatch(/^ {2}npm run generate$/m);
     const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(pkg.dependencies["@chronicle/runtime"]).toMatch(/^file:vendor\/chronicle\/chronicle-runtime-[\d.]+\.tgz$/);
-    for (const line of lines.slice(2)) ok(command(line), project);
+    for (const line of lines.slice(2)) ok(line, project);
     expect(existsSync(join(project, "src/gen/shop/orders/v1/orders_chronicle.ts"))).toBe(true);
   });
 
@@ -128,28 +61,28 @@ describe.sequential("README: use Chronicle in your own service", () => {
   });
 
   it("run: dev, then the consumer, then the producer; the consumer handles both events", { timeout: 300_000 }, async () => {
-    const [devLine, consumerLine, producerLine] = readmeBlock("run").map(command);
+    const [devLine, consumerLine, producerLine] = readmeBlock("run");
     expect([devLine, consumerLine, producerLine]).toEqual(["npm run dev", "npm run consumer", "npm run producer"]);
-    const dev = start(`${devLine} -- --port 0 --json`, project, {});
+    const dev = startTerminal(`${devLine} -- --port 0 --json`, project);
     await until("chronicle dev's endpoints", () => /^\{.*\}$/m.test(dev.out()));
     const info = JSON.parse(/^\{.*\}$/m.exec(dev.out())![0]) as { nats: string; registry: string };
     natsUrl = info.nats;
     registryUrl = info.registry;
     const urls = { NATS_URL: natsUrl, CHRONICLE_REGISTRY_URL: registryUrl };
 
-    const consumer = start(consumerLine!, project, urls);
+    const consumer = startTerminal(consumerLine!, project, urls);
     await until("the consumer to start", () => consumer.out().includes("consuming orders"));
     const produced = ok(producerLine!, project, urls);
     expect(produced).toMatch(/OrderPlaced stored at sequence 1 \(partition \d+\)/);
     expect(produced).toMatch(/OrderShipped stored at sequence 2 \(partition \d+\)/);
     await until("the consumer to handle both events", () => consumer.out().includes("order o-1 shipped with ups"));
     expect(consumer.out()).toContain("order o-1 placed by c-1 (attempt 1)");
-    await stopGroup(consumer.child);
+    await consumer.interrupt();
     expect(consumer.err()).not.toMatch(STACK_LINE);
   });
 
   it("check: commit, an unchanged schema passes against git, and push registers it", { timeout: 300_000 }, () => {
-    const [commit, check, push] = readmeBlock("check").map(command);
+    const [commit, check, push] = readmeBlock("check");
     ok(commit!, project);
     const checked = ok(check!, project);
     expect(checked).toMatch(/^compatible: 2 events checked against git HEAD \([0-9a-f]{7}\) \(2 unchanged\)$/m);
@@ -162,14 +95,14 @@ describe.sequential("README: use Chronicle in your own service", () => {
     const text = readFileSync(proto, "utf8");
     expect(text).toContain("int64 total_cents = 3;");
     writeFileSync(proto, text.replace("int64 total_cents = 3;", "string total_cents = 3;"));
-    const [againstGit, againstRegistry] = readmeBlock("breaking").map(command);
+    const [againstGit, againstRegistry] = readmeBlock("breaking");
     const git = sh(againstGit!, project);
     expect(git.status).toBe(1);
     expect(git.out).toMatch(/^proto\/shop\/orders\/v1\/orders\.proto:25:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: Field "total_cents"/m);
     const registry = sh(againstRegistry!, project, { CHRONICLE_REGISTRY_URL: registryUrl });
     expect(registry.status).toBe(1);
     expect(registry.out).toMatch(/^proto\/shop\/orders\/v1\/orders\.proto:25:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(against registry v1\)$/m);
-    const push = sh(readmeBlock("check").map(command)[2]!, project, { CHRONICLE_REGISTRY_URL: registryUrl });
+    const push = sh(readmeBlock("check")[2]!, project, { CHRONICLE_REGISTRY_URL: registryUrl });
     expect(push.status).toBe(1);
     expect(push.err).toContain("nothing was registered");
   });
