@@ -2,5 +2,20 @@
 
 export { runCli, type CliIo } from "./framework/run-cli.js";
 export { rootCommand } from "./commands/root.js";
-export { ExitCode, UsageError, intOption, type Command, type CommandContext, type OptionSpec, type PositionalSpec } from "./framework/command.js";
+export {
+  ExitCode,
+  UsageError,
+  defineCommand,
+  intOption,
+  type Command,
+  type CommandSpec,
+  type CommandContext,
+  type CommandAction,
+  type OptionSpec,
+  type OptionSpecs,
+  type OptionValue,
+  type OptionValues,
+  type ArgValues,
+  type PositionalSpec,
+} from "./framework/command.js";
 export { cliVersion } from "./version.js";
