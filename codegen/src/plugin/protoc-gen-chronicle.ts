@@ -45,7 +45,7 @@ function generateTs(schema: Schema): void {
   const generated = [...perFile].sort(([a], [b]) => a.localeCompare(b));
   const schemaIds = eventSchemaIds(
     schema.allFiles,
-    generated.flatMap(([, fileStreams]) => fileStreams.flatMap((s) => s.events.map((e) => e.typeName))),
+    generated.flatMap(([, fileStreams]) => fileStreams.flatMap((s) => s.events)),
   );
   for (const [name, fileStreams] of generated) {
     const file = byName.get(name)!;

@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { extractSubjectSchema, schemaId } from "@chronicle/registry/compat";
+import type { EventModel } from "../model/types.js";
 
 /**
  * The schema registry's id of each event message (`sha256:...`), computed
@@ -10,11 +11,24 @@ import { extractSubjectSchema, schemaId } from "@chronicle/registry/compat";
  * it), cut to the file declaring the message and its imports, normalised
  * and hashed. Generated code carries the id, so producers send
  * `ce-dataschema` without asking the registry. `files` are every file buf
- * sent (imports included). A test registers a schema with a running
- * registry and compares ids, so the two cannot drift apart unnoticed.
+ * sent (imports included). A subject's schema depends only on the file that
+ * declares it, so events of one file share one id, computed once. A test
+ * registers a schema with a running registry and compares ids, so the two
+ * cannot drift apart unnoticed.
  */
-export function eventSchemaIds(files: readonly DescFile[], typeNames: readonly string[]): Map<string, string> {
+export function eventSchemaIds(files: readonly DescFile[], events: readonly EventModel[]): Map<string, string> {
   const sent = create(FileDescriptorSetSchema, { file: files.map((f) => f.proto) });
   const asRegistered = fromBinary(FileDescriptorSetSchema, toBinary(FileDescriptorSetSchema, sent), { readUnknownFields: false });
-  return new Map(typeNames.map((t) => [t, schemaId(extractSubjectSchema(asRegistered, t))]));
+  const byFile = new Map<string, string>();
+  const ids = new Map<string, string>();
+  for (const e of events) {
+    const file = e.desc.file.proto.name;
+    let id = byFile.get(file);
+    if (id === undefined) {
+      id = schemaId(extractSubjectSchema(asRegistered, e.typeName));
+      byFile.set(file, id);
+    }
+    ids.set(e.typeName, id);
+  }
+  return ids;
 }
