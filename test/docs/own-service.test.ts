@@ -39,7 +39,7 @@ describe.sequential("README: use Chronicle in your own service", () => {
   let registryUrl = "";
   let natsUrl = "";
 
-  it("create: init packs the packages into the project, which installs, generates and typechecks", { timeout: 1_200_000 }, () => {
+  it("create: init packs the packages into the project, which installs, generates and typechecks", { timeout: 1_800_000 }, () => {
     const lines = readmeBlock("create");
     expect(lines).toEqual(["npm run chronicle -- init ../my-service", "cd ../my-service", "npm install", "npm run generate", "npm run typecheck"]);
     const init = ok(lines[0]!.replace("../my-service", project), root);
@@ -53,7 +53,7 @@ describe.sequential("README: use Chronicle in your own service", () => {
     expect(existsSync(join(project, "src/gen/shop/orders/v1/orders_chronicle.ts"))).toBe(true);
   });
 
-  it("an expected failure is one line: the consumer without NATS says what to start, no stack trace", { timeout: 120_000 }, () => {
+  it("an expected failure is one line: the consumer without NATS says what to start, no stack trace", { timeout: 300_000 }, () => {
     const r = sh("npm run consumer", project, { NATS_URL: "nats://127.0.0.1:1" });
     expect(r.status).not.toBe(0);
     expect(r.err).toMatch(/^consumer: .*is "npm run dev" running at nats:\/\/127\.0\.0\.1:1\?\)$/m);
@@ -111,7 +111,7 @@ describe.sequential("README: use Chronicle in your own service", () => {
 describe.sequential("the packed packages", () => {
   const tarballs = () => readdirSync(join(project, "vendor/chronicle")).map((f) => join(project, "vendor/chronicle", f));
 
-  it("import in the project, and its chronicle bin runs, executable", { timeout: 120_000 }, () => {
+  it("import in the project, and its chronicle bin runs, executable", { timeout: 300_000 }, () => {
     expect(tarballs()).toHaveLength(6);
     for (const p of ["runtime", "testing", "registry", "codegen", "outbox", "cli"]) {
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", `const m = await import("@chronicle/${p}"); console.log(Object.keys(m).length);`], {

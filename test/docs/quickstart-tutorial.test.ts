@@ -93,7 +93,7 @@ describe.sequential(PAGE, () => {
     );
   });
 
-  it("1-2: the appended event is new and compatible against HEAD", { timeout: 300_000 }, () => {
+  it("1-2: the appended event is new and compatible against HEAD", { timeout: 600_000 }, () => {
     freshCopy();
     appendFileSync(
       join(copy, "examples/orders/proto/shop/orders/v1/orders.proto"),
@@ -105,7 +105,7 @@ describe.sequential(PAGE, () => {
     expect(out).toMatch(/^compatible: 5 events checked against git HEAD \([0-9a-f]{7}\) \(3 compatible, 1 new, 1 unchanged\)$/m);
   });
 
-  it("3: generate; the type check fails exactly where ordersHandlers needs the new handler; scaffold fixes it", { timeout: 600_000 }, () => {
+  it("3: generate; the type check fails exactly where ordersHandlers needs the new handler; scaffold fixes it", { timeout: 1_500_000 }, () => {
     const [gen, typecheck] = step("generate");
     ok(gen!);
     expect(readFileSync(join(copy, "examples/orders/src/gen/shop/orders/v1/orders_chronicle.ts"), "utf8")).toContain("publishOrderCancelled(");
@@ -136,7 +136,7 @@ describe.sequential(PAGE, () => {
     await consumer.interrupt();
   });
 
-  it("6: tail shows the stored event decoded; the new files type-check and the orders example's test passes", { timeout: 600_000 }, () => {
+  it("6: tail shows the stored event decoded; the new files type-check and the orders example's test passes", { timeout: 1_200_000 }, () => {
     const [tail] = step("tail");
     expect(ok(tail!, { NATS_URL: natsUrl })).toMatch(/^#1 p\d+ \S+ OrderCancelled key="o-1" \{"orderId":"o-1","reason":"customer changed their mind"\}$/m);
     const [typecheck, test] = step("test");

@@ -44,9 +44,9 @@ export interface ShellResult {
   err: string;
 }
 
-/** Runs one command line through sh in `cwd` and waits for it. */
+/** Runs one command line through sh in `cwd` and waits for it (at most 20 minutes: builds and type checks on a loaded 2-core machine). */
 export function sh(line: string, cwd: string, env: NodeJS.ProcessEnv = {}): ShellResult {
-  const r = spawnSync("sh", ["-c", line], { cwd, env: { ...shellEnv, ...env }, encoding: "utf8", timeout: 600_000 });
+  const r = spawnSync("sh", ["-c", line], { cwd, env: { ...shellEnv, ...env }, encoding: "utf8", timeout: 1_200_000 });
   return { status: r.status, out: r.stdout.replace(ANSI, ""), err: r.stderr.replace(ANSI, "") };
 }
 
