@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary, type DescFile } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { extractSubjectSchema, schemaId } from "@chronicle/registry/compat";
 import type { EventModel } from "../model/types.js";
 
@@ -25,10 +25,24 @@ export function eventSchemaIds(files: readonly DescFile[], events: readonly Even
     const file = e.desc.file.proto.name;
     let id = byFile.get(file);
     if (id === undefined) {
-      id = schemaId(extractSubjectSchema(asRegistered, e.typeName));
+      // the registry's extraction copies the set it is given: give it only the file and its imports, so each file costs its own size
+      id = schemaId(extractSubjectSchema(importClosure(asRegistered, file), e.typeName));
       byFile.set(file, id);
     }
     ids.set(e.typeName, id);
   }
   return ids;
+}
+
+/** The files of `set` that `file` needs (itself and its imports, transitively), in the set's order. */
+function importClosure(set: FileDescriptorSet, file: string): FileDescriptorSet {
+  const byName = new Map(set.file.map((f) => [f.name, f]));
+  const needed = new Set<string>();
+  for (const stack = [file]; stack.length > 0;) {
+    const name = stack.pop()!;
+    if (needed.has(name)) continue;
+    needed.add(name);
+    stack.push(...(byName.get(name)?.dependency ?? []));
+  }
+  return create(FileDescriptorSetSchema, { file: set.file.filter((f) => needed.has(f.name)) });
 }
