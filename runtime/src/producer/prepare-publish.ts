@@ -76,8 +76,8 @@ export class PublishPreparer<E extends EventSchemas> {
     const trace = this.telemetry.traceHeaders(span);
     if (trace) for (const [name, value] of Object.entries(trace)) if (validHeaderName(name) && headerSafe(value)) extra += headerLine(name, value);
 
-    const w = this.writer;
-    w.reserve(
+    const writer = this.writer;
+    writer.reserve(
       k.headRoom +
         start.length +
         MSG_ID_LINE.length +
@@ -87,29 +87,29 @@ export class PublishPreparer<E extends EventSchemas> {
         payloadRoom +
         CRLF_BYTES,
     );
-    w.pos += k.headRoom;
-    const headerStartAt = w.pos;
-    w.putBytes(start); // NATS/1.0, the type's constant lines, ce-time, `ce-id: `
-    w.putText(idValue);
-    w.putBytes(MSG_ID_LINE);
-    w.putText(dedupKey);
-    w.putBytes(k.keyLines); // CR LF, ce-partitionkey
-    if (extra.length !== 0) w.putText(extra);
-    w.crlf(); // the blank line that ends the block
-    const headerEnd = w.pos;
+    writer.pos += k.headRoom;
+    const headerStartAt = writer.pos;
+    writer.putBytes(start); // NATS/1.0, the type's constant lines, ce-time, `ce-id: `
+    writer.putText(idValue);
+    writer.putBytes(MSG_ID_LINE);
+    writer.putText(dedupKey);
+    writer.putBytes(k.keyLines); // CR LF, ce-partitionkey
+    if (extra.length !== 0) writer.putText(extra);
+    writer.crlf(); // the blank line that ends the block
+    const headerEnd = writer.pos;
     if (encoded === undefined) {
-      const end = type.encoder!.write(msg as unknown as Record<string, unknown>, w, headerEnd);
-      if (end >= 0) w.pos = end;
+      const end = type.encoder!.write(msg as unknown as Record<string, unknown>, writer, headerEnd);
+      if (end >= 0) writer.pos = end;
       else encoded = toBinary(schema, msg as Message); // not expected: bound() accepted the message
     }
     let large: Uint8Array | undefined;
     if (encoded !== undefined) {
-      if (encoded.length <= payloadRoom) w.putBytes(encoded);
+      if (encoded.length <= payloadRoom) writer.putBytes(encoded);
       else large = encoded;
     }
-    const payloadEnd = w.pos;
-    if (large === undefined) w.crlf(); // the end of the frame
-    return new PendingPublish(k, w.bytes, headerStartAt, headerEnd, payloadEnd, large, dedupKey, id, span);
+    const payloadEnd = writer.pos;
+    if (large === undefined) writer.crlf(); // the end of the frame
+    return new PendingPublish(k, writer.bytes, headerStartAt, headerEnd, payloadEnd, large, dedupKey, id, span);
   }
 
   private describe(name: string): EventType {

@@ -13,6 +13,7 @@ import {
   rawBytesOf,
   rawSubjectOf,
   replyOf,
+  sendTextFrames,
   setAckedFlag,
   setDecodedHeaders,
   subscriptionOf,
@@ -25,6 +26,8 @@ import type { DeliveryInfo, HeadedMessage, InboxHandler, PublishTarget, ReplyInb
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CRLF = new Uint8Array([13, 10]);
+/** The payload of an ack, `+ACK`. */
+const ACK_BYTES = 4;
 
 /** A target whose frames start with `HPUB <subject> `, encoded once. */
 class FrameTarget implements PublishTarget {
@@ -152,7 +155,7 @@ export class InternalWire implements Wire {
   /** `PUB` frames written as one string, encoded once: one buffer for the batch. */
   publishText(messages: readonly TextMessage[], failed: (index: number, error: unknown) => void): void {
     const info = this.protocol.info;
-    if (info === undefined || this.nc.isClosed() || this.protocol.noMorePublishing) {
+    if (info === undefined || !this.canSendFrames()) {
       this.fallback.publishText(messages, failed);
       return;
     }
@@ -171,15 +174,17 @@ export class InternalWire implements Wire {
       sent++;
       bytes += size;
     }
-    if (sent === 0) return;
-    this.protocol.sendCommand(encoder.encode(frames));
-    this.protocol.outMsgs += sent;
-    this.protocol.outBytes += bytes;
+    if (sent > 0) sendTextFrames(this.nc, this.protocol, frames, sent, bytes);
+  }
+
+  /** True when frames can go to the protocol handler now: connected, not closed, not draining. */
+  private canSendFrames(): boolean {
+    return !this.nc.isClosed() && !this.protocol.noMorePublishing && this.protocol.info !== undefined;
   }
 
   /** `PUB <reply> 4\r\n+ACK\r\n` frames, one buffer; each message marked acknowledged as its own `ack()` would mark it. */
   ackAll(messages: readonly JsMsg[]): void {
-    const open = !this.nc.isClosed() && !this.protocol.noMorePublishing && this.protocol.info !== undefined;
+    const open = this.canSendFrames();
     let frames = "";
     let marked = 0;
     for (const m of messages) {
@@ -191,10 +196,7 @@ export class InternalWire implements Wire {
         marked++;
       } else if (acked !== true) m.ack(); // nats.js says why it cannot (closed, draining)
     }
-    if (marked === 0) return;
-    this.protocol.sendCommand(encoder.encode(frames));
-    this.protocol.outMsgs += marked;
-    this.protocol.outBytes += 4 * marked;
+    if (marked > 0) sendTextFrames(this.nc, this.protocol, frames, marked, ACK_BYTES * marked);
   }
 
   deliveryInfo(m: JsMsg): DeliveryInfo | undefined {

@@ -34,6 +34,29 @@ export function protocolOf(nc: NatsConnection): ProtocolHandler | undefined {
   return p as ProtocolHandler;
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * Sends whole protocol frames written as text (`PUB` frames) through the
+ * protocol handler as one buffer, counting them in nats.js's statistics as
+ * `messages` messages of `payloadBytes` bytes; false, having sent nothing,
+ * when there is no handler or the connection is closed, draining or not yet
+ * connected (nats.js's own publish then says why).
+ */
+export function sendTextFrames(
+  nc: { isClosed(): boolean },
+  protocol: ProtocolHandler | undefined,
+  frames: string,
+  messages: number,
+  payloadBytes: number,
+): boolean {
+  if (protocol === undefined || nc.isClosed() || protocol.noMorePublishing || protocol.info === undefined) return false;
+  protocol.sendCommand(encoder.encode(frames));
+  protocol.outMsgs += messages;
+  protocol.outBytes += payloadBytes;
+  return true;
+}
+
 /** `NatsConnectionImpl.options.inboxPrefix`: the prefix `nc.request` uses for reply subjects, when the application set one. */
 export function inboxPrefixOf(nc: NatsConnection): string | undefined {
   const prefix = (nc as unknown as { options?: { inboxPrefix?: unknown } }).options?.inboxPrefix;
