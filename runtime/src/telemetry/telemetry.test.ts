@@ -122,6 +122,22 @@ describe("OpenTelemetry, publish side", () => {
   });
 });
 
+describe("process spans", () => {
+  it("link to the producer's span instead of continuing its trace when asked, and end with the handler's error", () => {
+    const producer = trace.getTracer("app").startSpan("publish x");
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), producer), carrier);
+    producer.end();
+    const delivery = { stream: "s", group: "g", partition: 1, type: "t", id: "i", deliveryCount: 2, bodySize: 3, headers: HeaderText.of(carrier) };
+    startProcessSpan(delivery, "link")!.end(new Error("boom"));
+    const [linked] = spansNamed("process s");
+    expect(linked!.parentSpanContext).toBeUndefined();
+    expect(linked!.links.map((l) => l.context.spanId)).toEqual([producer.spanContext().spanId]);
+    expect(linked!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(linked!.attributes).toMatchObject({ "error.type": "Error", "chronicle.delivery.count": 2, "messaging.message.body.size": 3 });
+  });
+});
+
 describe("OpenTelemetry, publish and handle", () => {
   it("a handler's process span is a child of the event's publish span; the member's counters, handler durations and lag reach the meter", async () => {
     await using server = await startLocalServer();
