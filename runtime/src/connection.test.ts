@@ -30,6 +30,16 @@ describe("connect", () => {
     expect((err as ChronicleError).message).toContain(`127.0.0.1:${port}`);
   });
 
+  it("says permission_denied for rejected credentials, and invalid_argument for an unknown wire before connecting", async () => {
+    await using server = await startLocalServer({ extraConfig: "authorization { user: app, password: secret }" });
+    const denied = await connect({ servers: server.url, user: "app", pass: "wrong" }).catch((e: unknown) => e);
+    expect((denied as ChronicleError).code).toBe("permission_denied");
+    await using ok = await connect({ servers: server.url, user: "app", pass: "secret" });
+    expect(ok.nc.isClosed()).toBe(false);
+    const bad = await connect({ servers: server.url, wire: "fast" as never }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: "invalid_argument", context: { option: "wire" } });
+  });
+
   it("says the server has no JetStream, and how to enable it, for a plain NATS server", async () => {
     const port = await freePort();
     const child = spawn((await ensureNatsServer()).path, ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { connect as natsConnect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { ChronicleError, ErrorCode } from "./errors.js";
-import { translateNatsError } from "./nats-error.js";
+import { isJetStreamMissing, translateNatsError } from "./nats-error.js";
+import { attachWire, createWire, resolveWireKind } from "./wire/select-wire.js";
+import type { WireKind } from "./wire/types.js";
 
 /** How to reach NATS: URLs and credentials. Every field but `servers` is optional. */
 export interface ConnectOptions {
@@ -25,6 +27,19 @@ export interface ConnectOptions {
   domain?: string;
   /** Timeout of JetStream API requests and publish acks in ms; default 5000. */
   timeoutMs?: number;
+  /**
+   * Prefix of the reply subjects of requests and of producers' and stores'
+   * inboxes (for permissions that allow only some); default `_INBOX`.
+   */
+  inboxPrefix?: string;
+  /**
+   * How Chronicle's producers, consumers and stores talk to nats.js:
+   * `internal` through nats.js 3.4's protocol handler and message internals
+   * (faster), `public` through its public API only (any nats.js 3.x; see
+   * docs/decisions/README.md for the figures). Default: the `CHRONICLE_WIRE`
+   * environment variable, else `internal`.
+   */
+  wire?: WireKind;
 }
 
 /**
@@ -52,6 +67,7 @@ function natsOptions(options: ConnectOptions): NodeConnectionOptions {
     ...(options.user !== undefined ? { user: options.user } : {}),
     ...(options.pass !== undefined ? { pass: options.pass } : {}),
     ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.inboxPrefix !== undefined ? { inboxPrefix: options.inboxPrefix } : {}),
   };
   if (options.credsFile) o.authenticator = credsAuthenticator(readFileSync(options.credsFile));
   else if (options.nkeySeed) o.authenticator = nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed));
@@ -65,9 +81,20 @@ function natsOptions(options: ConnectOptions): NodeConnectionOptions {
   return o;
 }
 
-/** Wraps an existing nats.js connection (the caller keeps ownership of options). */
-export async function wrapConnection(nc: NatsConnection, options: Pick<ConnectOptions, "domain" | "timeoutMs"> = {}): Promise<ChronicleConnection> {
+/**
+ * Wraps an existing nats.js connection (the caller keeps ownership of
+ * options). With the `public` wire, pass the `inboxPrefix` the connection
+ * was made with, if any: nats.js does not expose it publicly.
+ */
+export async function wrapConnection(
+  nc: NatsConnection,
+  options: Pick<ConnectOptions, "domain" | "timeoutMs" | "inboxPrefix" | "wire"> = {},
+): Promise<ChronicleConnection> {
   const jsOpts = { timeout: options.timeoutMs ?? 5000, ...(options.domain ? { domain: options.domain } : {}) };
+  const wire = createWire(nc, {
+    ...(options.wire !== undefined ? { kind: options.wire } : {}),
+    ...(options.inboxPrefix !== undefined ? { inboxPrefix: options.inboxPrefix } : {}),
+  });
   const js = jetstream(nc, jsOpts);
   const jsm = await jetstreamManager(nc, jsOpts);
   const conn: ChronicleConnection = {
@@ -81,6 +108,7 @@ export async function wrapConnection(nc: NatsConnection, options: Pick<ConnectOp
       await conn.close();
     },
   };
+  attachWire(conn, wire);
   return conn;
 }
 
@@ -90,37 +118,34 @@ export async function wrapConnection(nc: NatsConnection, options: Pick<ConnectOp
  * answers, `permission_denied` for rejected credentials.
  */
 export async function connect(options: ConnectOptions): Promise<ChronicleConnection> {
+  const wire = resolveWireKind(options.wire);
   let nc: NatsConnection;
   try {
     nc = await natsConnect(natsOptions(options));
   } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    const denied = /authoriz|authenticat|permission/i.test(msg);
-    throw new ChronicleError(denied ? ErrorCode.PermissionDenied : ErrorCode.Unavailable, `cannot connect to NATS at ${String(options.servers)}: ${msg}`, {
-      cause: err,
-    });
+    const denied = translateNatsError(err, "connect").code === ErrorCode.PermissionDenied;
+    throw new ChronicleError(
+      denied ? ErrorCode.PermissionDenied : ErrorCode.Unavailable,
+      `cannot connect to NATS at ${String(options.servers)}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
   try {
-    return await wrapConnection(nc, options);
+    return await wrapConnection(nc, { ...options, wire });
   } catch (err) {
     await nc.close();
-    const translated = translateNatsError(err, `JetStream at ${String(options.servers)}`);
-    // no responders: JetStream is off; a timeout: it is there but busy (a leader election, for example)
-    if (
-      translated.code === ErrorCode.NoResponders ||
-      /jetstream is not enabled|JetStreamNotEnabled/i.test(`${(err as Error).name} ${(err as Error).message}`)
-    ) {
+    if (isJetStreamMissing(err)) {
       throw new ChronicleError(ErrorCode.Unavailable, `NATS at ${String(options.servers)} has no JetStream (enable it with -js or a jetstream {} block)`, {
         cause: err,
       });
     }
+    const translated = translateNatsError(err, `JetStream at ${String(options.servers)}`);
+    // JetStream is there but busy (a leader election, for example)
     if (translated.code === ErrorCode.Timeout) {
       throw new ChronicleError(
         ErrorCode.Timeout,
         `JetStream at ${String(options.servers)} did not answer in time (during a leader election, retry): ${translated.message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     throw translated;

@@ -6,6 +6,7 @@ export { ChronicleError, ErrorCode, isChronicleError, type ErrorContext } from "
 
 // Connection
 export { connect, wrapConnection, type ConnectOptions, type ChronicleConnection } from "./connection.js";
+export type { WireKind } from "./wire/types.js";
 
 // Stream and event definitions (what generated code builds)
 export {
@@ -39,12 +40,12 @@ export {
 export type { EventInput, PublishOptions, PublishResult, CloseReport, Producer } from "./producer/types.js";
 export type { EventContext, EventHandler, ExhaustiveHandlers, PartialHandlers } from "./consumer/types.js";
 
-// Streams, producer, replay (issue #4)
+// Streams, producer, replay
 export { planStreams, applyStreams, ensureStream, type StreamPlan, type StreamAction, type FieldChange, type PlanOptions } from "./streams/provision.js";
 export { streamConfigOf, dlqStreamConfigOf } from "./streams/stream-config.js";
 export { createProducer } from "./producer/create-producer.js";
 export type { ProducerOptions } from "./producer/types.js";
-export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./tracing/propagation.js";
+export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./telemetry/trace-context.js";
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";
 
 // Consumer groups, idempotency, retries, dead letters, rewind and lag (docs/consumer-groups.md, docs/delivery.md, docs/dead-letters.md)
@@ -69,4 +70,5 @@ export { createMemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from
 export { createKvIdempotencyStore, DEFAULT_IDEMPOTENCY_TTL_MS, type KvIdempotencyStoreOptions } from "./idempotency/kv-store.js";
 export { DeadLetterHeaders, type DeadLetterReason } from "./dead-letter/headers.js";
 export { listDeadLetters, getDeadLetter, redriveDeadLetter, purgeDeadLetters, type DeadLetter } from "./dead-letter/admin.js";
-export type { ConsumerMetricsSnapshot, MeterLike, MetricAttributes } from "./metrics/consumer-metrics.js";
+export type { ConsumerMetricsSnapshot } from "./metrics/consumer-metrics.js";
+export type { MeterLike, MetricAttributes, InstrumentOptions } from "./telemetry/meter.js";

@@ -1,65 +1,117 @@
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import {
+  AuthorizationError,
+  ClosedConnectionError,
+  DrainingConnectionError,
+  NoRespondersError,
+  PermissionViolationError,
+  RequestError,
+  TimeoutError,
+  UserAuthenticationExpiredError,
+} from "@nats-io/transport-node";
 import { ChronicleError, ErrorCode, type ErrorContext } from "./errors.js";
 
-/** JetStream API error codes (`err_code`) that Chronicle translates. @private */
-export const JsErrCode = {
-  StreamNotFound: 10059,
-  StreamWrongLastSequence: 10071,
-  StreamWrongLastSequenceUnknown: 10164,
-  MessageTooLarge: 10054,
-  InsufficientResources: 10023,
-  ReplicasNotSupported: 10074,
+/** JetStream API error codes (`err_code`) Chronicle translates that nats.js's `JetStreamApiCodes` does not name. */
+const MoreJetStreamApiCodes = {
   ClusterNotAvailable: 10008,
-  NoMessageFound: 10037,
+  InsufficientResources: 10023,
+  MessageTooLarge: 10054,
 } as const;
 
-/** Maps a JetStream `err_code` (and HTTP-like `code`) to a Chronicle error code. @private */
-export function codeForJsError(errCode: number | undefined, code: number | undefined): ErrorCode {
+/** The HTTP-like status codes of JetStream API errors and status messages. */
+const Status = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  RequestTimeout: 408,
+  NoResponders: 503,
+} as const;
+
+/** Maps a JetStream `err_code` (and its HTTP-like status `code`) to a Chronicle error code. */
+export function codeForJsError(errCode: number | undefined, status: number | undefined): ErrorCode {
   switch (errCode) {
-    case JsErrCode.StreamNotFound:
-    case JsErrCode.NoMessageFound:
+    case JetStreamApiCodes.StreamNotFound:
+    case JetStreamApiCodes.ConsumerNotFound:
+    case JetStreamApiCodes.NoMessageFound:
       return ErrorCode.NotFound;
-    case JsErrCode.StreamWrongLastSequence:
-    case JsErrCode.StreamWrongLastSequenceUnknown:
+    case JetStreamApiCodes.StreamWrongLastSequence:
+    case JetStreamApiCodes.StreamWrongLastSequenceUnknown:
       return ErrorCode.WrongLastSequence;
-    case JsErrCode.MessageTooLarge:
+    case MoreJetStreamApiCodes.MessageTooLarge:
       return ErrorCode.PayloadTooLarge;
-    case JsErrCode.ClusterNotAvailable:
-    case JsErrCode.InsufficientResources:
+    case JetStreamApiCodes.JetStreamNotEnabledForAccount:
+    case MoreJetStreamApiCodes.ClusterNotAvailable:
+    case MoreJetStreamApiCodes.InsufficientResources:
       return ErrorCode.Unavailable;
     default:
       break;
   }
-  if (code === 404) return ErrorCode.NotFound;
-  if (code === 503) return ErrorCode.Unavailable;
-  if (code === 408) return ErrorCode.Timeout;
-  if (code === 401 || code === 403) return ErrorCode.PermissionDenied;
-  if (code === 400) return ErrorCode.InvalidArgument;
-  return ErrorCode.Internal;
+  switch (status) {
+    case Status.NotFound:
+      return ErrorCode.NotFound;
+    case Status.NoResponders:
+      return ErrorCode.Unavailable;
+    case Status.RequestTimeout:
+      return ErrorCode.Timeout;
+    case Status.Unauthorized:
+    case Status.Forbidden:
+      return ErrorCode.PermissionDenied;
+    case Status.BadRequest:
+      return ErrorCode.InvalidArgument;
+    default:
+      return ErrorCode.Internal;
+  }
+}
+
+/** `err` and its causes, outermost first (nats.js wraps a request's reason in a `RequestError`, a missing JetStream in an error whose cause says why). */
+function* causes(err: unknown): Generator<unknown> {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
+/** The Chronicle code for one of nats.js's typed errors, or undefined for any other error. */
+function codeOfTyped(e: unknown): ErrorCode | undefined {
+  if (e instanceof NoRespondersError) return ErrorCode.NoResponders;
+  if (e instanceof TimeoutError) return ErrorCode.Timeout;
+  if (e instanceof ClosedConnectionError || e instanceof DrainingConnectionError) return ErrorCode.Closed;
+  if (e instanceof PermissionViolationError || e instanceof AuthorizationError || e instanceof UserAuthenticationExpiredError)
+    return ErrorCode.PermissionDenied;
+  return undefined;
 }
 
 /**
- * Translates an error thrown by nats.js (API error, timeout, no responders,
- * closed connection) into a {@link ChronicleError}; a ChronicleError passes
- * through unchanged. @private
+ * True when `err` says the server has no JetStream (nobody answers its API,
+ * or the account has it disabled).
+ */
+export function isJetStreamMissing(err: unknown): boolean {
+  for (const e of causes(err)) {
+    if (e instanceof NoRespondersError) return true;
+    if (e instanceof JetStreamApiError && e.code === JetStreamApiCodes.JetStreamNotEnabledForAccount) return true;
+  }
+  return false;
+}
+
+/**
+ * Translates an error thrown by nats.js into a {@link ChronicleError} by its
+ * type: a JetStream API error by its `err_code`, then the typed errors in
+ * its causes (no responders, timeout, closed or draining connection,
+ * permissions); a request that failed otherwise is `unavailable`, anything
+ * else `internal`. A ChronicleError passes through unchanged.
  */
 export function translateNatsError(err: unknown, what: string, context: ErrorContext = {}): ChronicleError {
   if (err instanceof ChronicleError) return err;
-  const e = err as { name?: string; message?: string; code?: unknown; apiError?: () => { code?: number; err_code?: number; description?: string } };
-  const message = e?.message ?? String(err);
-  if (typeof e?.apiError === "function") {
-    const api = e.apiError();
-    return new ChronicleError(codeForJsError(api.err_code, api.code), `${what}: ${api.description ?? message}`, {
-      context: { ...context, ...(api.err_code !== undefined ? { natsErrCode: api.err_code } : {}) },
-      cause: err,
-    });
+  const message = err instanceof Error ? err.message : String(err);
+  for (const e of causes(err)) {
+    if (e instanceof JetStreamApiError) {
+      const api = e.apiError();
+      return new ChronicleError(codeForJsError(api.err_code, api.code), `${what}: ${api.description ?? message}`, {
+        context: { ...context, ...(api.err_code !== undefined ? { natsErrCode: api.err_code } : {}) },
+        cause: err,
+      });
+    }
   }
-  const name = e?.name ?? "";
-  let code: ErrorCode = ErrorCode.Internal;
-  if (/NoResponders/i.test(name) || /no responders/i.test(message)) code = ErrorCode.NoResponders;
-  else if (/Timeout/i.test(name) || /timeout/i.test(message)) code = ErrorCode.Timeout;
-  else if (/Closed|Draining/i.test(name) || /closed|draining/i.test(message)) code = ErrorCode.Closed;
-  else if (/Permission|Authorization/i.test(name) || /permissions violation|authorization violation/i.test(message)) code = ErrorCode.PermissionDenied;
-  else if (/max_payload/i.test(message)) code = ErrorCode.PayloadTooLarge;
-  else if (/stream not found/i.test(message)) code = ErrorCode.NotFound;
+  let code: ErrorCode | undefined;
+  for (const e of causes(err)) if ((code = codeOfTyped(e)) !== undefined) break;
+  code ??= err instanceof RequestError ? ErrorCode.Unavailable : ErrorCode.Internal;
   return new ChronicleError(code, `${what}: ${message}`, { context, cause: err });
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ChronicleError, ErrorCode } from "@chronicle/runtime";
@@ -56,13 +56,32 @@ export interface LocalServer extends AsyncDisposable {
   logs(): string;
   /** Stops gracefully (SIGTERM, then SIGKILL after 5 s); removes a temporary store folder. */
   stop(): Promise<void>;
-  /** Sends `signal` (default SIGKILL) and, unless it is SIGSTOP/SIGCONT, waits for the exit. Data stays. */
+  /**
+   * Sends `signal` (default SIGKILL) and waits for it to take effect: the
+   * exit, or for SIGSTOP the process stopped (it answers nothing more). Data stays.
+   */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the stopped or killed server again on the same ports and data, and waits until ready. */
   restart(): Promise<void>;
 }
 
 const LOG_LINES = 200;
+
+/** Resolves once process `pid` is stopped (state `T` in /proc), at most 5 s later; at once where /proc is not there. */
+async function untilStopped(pid: number | undefined): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (pid !== undefined && Date.now() < deadline) {
+    let state: string | undefined;
+    try {
+      // the state is the first field after the command name, which is in parentheses
+      state = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
+    } catch {
+      return;
+    }
+    if (state === "T" || state === "t") return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 /** @private */
 export class ServerProcess implements LocalServer {
@@ -158,7 +177,8 @@ export class ServerProcess implements LocalServer {
     const child = this.child;
     if (!child) return;
     child.kill(signal);
-    if (signal !== "SIGSTOP" && signal !== "SIGCONT") await this.exited;
+    if (signal === "SIGSTOP") await untilStopped(child.pid);
+    else if (signal !== "SIGCONT") await this.exited;
   }
 
   async restart(): Promise<void> {

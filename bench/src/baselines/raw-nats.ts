@@ -29,15 +29,18 @@ export async function windowedJsPublish(
   return performance.now() - start;
 }
 
-const textEncoder = new TextEncoder();
-
-/** A header block of the size and shape the producer writes (CloudEvents binary mode), to separate its cost from the producer's. */
-function ceHeaderBlock(id: string, key: string): MsgHdrs {
-  const text =
-    `NATS/1.0\r\nce-specversion: 1.0\r\nce-type: bench.v1.Blob\r\nce-source: /chronicle/raw\r\ncontent-type: application/protobuf\r\n` +
-    `ce-id: ${id.padEnd(22, "x")}\r\nce-time: ${new Date().toISOString()}\r\nNats-Msg-Id: ${id.padEnd(22, "x")}\r\nce-partitionkey: ${key}\r\n\r\n`;
-  const bytes = textEncoder.encode(text);
-  return { encode: () => bytes } as unknown as MsgHdrs;
+/** The header lines the producer writes (CloudEvents binary mode), as nats.js headers: to separate their cost from the producer's. */
+function ceHeaders(id: string, key: string): MsgHdrs {
+  const h = headers();
+  h.set("ce-specversion", "1.0");
+  h.set("ce-type", "bench.v1.Blob");
+  h.set("ce-source", "/chronicle/raw");
+  h.set("content-type", "application/protobuf");
+  h.set("ce-id", id.padEnd(22, "x"));
+  h.set("ce-time", new Date().toISOString());
+  h.set("Nats-Msg-Id", id.padEnd(22, "x"));
+  h.set("ce-partitionkey", key);
+  return h;
 }
 
 /**
@@ -46,7 +49,8 @@ function ceHeaderBlock(id: string, key: string): MsgHdrs {
  * a Map by reply token and parsed as JSON, `window` in flight, `Nats-Msg-Id`
  * set; no encoding, no CloudEvents headers, no retries. Returns elapsed ms.
  * `payload` may be a function of the index, to include per-event encoding;
- * `ceHeaders` sends a CloudEvents header block of the producer's size.
+ * `withCeHeaders` sends the producer's CloudEvents header lines, set on
+ * nats.js headers as a raw publisher would.
  */
 export async function pipelinedPublish(
   nc: NatsConnection,
@@ -54,7 +58,7 @@ export async function pipelinedPublish(
   count: number,
   payload: Uint8Array | ((i: number) => Uint8Array),
   window = 5000,
-  ceHeaders = false,
+  withCeHeaders = false,
 ): Promise<number> {
   const prefix = createInbox();
   const pending = new Map<string, () => void>();
@@ -86,8 +90,8 @@ export async function pipelinedPublish(
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     while (inFlight >= window) await new Promise<void>((r) => (wake = r));
-    const h = ceHeaders ? ceHeaderBlock(`${run}${i}`, `k${i % 1000}`) : headers();
-    if (!ceHeaders) h.set("Nats-Msg-Id", `${run}${i}`);
+    const h = withCeHeaders ? ceHeaders(`${run}${i}`, `k${i % 1000}`) : headers();
+    if (!withCeHeaders) h.set("Nats-Msg-Id", `${run}${i}`);
     const token = i.toString(36);
     pending.set(token, onAck);
     inFlight++;

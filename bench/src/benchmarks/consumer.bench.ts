@@ -9,6 +9,7 @@ import {
   type ChronicleConnection,
   type ConsumerGroupMember,
   type StreamDefinition,
+  type WireKind,
 } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
 import { Kvm } from "@nats-io/kv";
@@ -53,11 +54,12 @@ async function groupThroughput(
   group: string,
   members: number,
   count: number,
+  wire: WireKind = "internal",
 ): Promise<{ rate: number; startMs: number }> {
   let handled = 0;
   let first = 0;
   let last = 0;
-  const conns = await Promise.all(Array.from({ length: members }, () => connect({ servers: url })));
+  const conns = await Promise.all(Array.from({ length: members }, () => connect({ servers: url, wire })));
   const t0 = performance.now();
   const started: ConsumerGroupMember[] = await Promise.all(
     conns.map((c) =>
@@ -105,7 +107,8 @@ function latencySample(lat: number[], value: string): void {
 
 const bench: Benchmark = {
   name: "consumer",
-  description: "Consumer groups (KV idempotency store) against raw nats.js consume()+ack, latency at a steady rate, scaling with members",
+  description:
+    "Consumer groups (KV idempotency store) on the internal and the public wire against raw nats.js consume()+ack, latency at a steady rate, scaling with members",
   async run(ctx) {
     const count = ctx.quick ? 5_000 : 50_000;
     await using server = await startLocalServer();
@@ -147,6 +150,10 @@ const bench: Benchmark = {
     let rawRate = 0;
     let floorRate = 0;
     const best = new Map<number, number>();
+    const perRound = new Map<number, number[]>();
+    let publicBest = 0;
+    /** Each round's public-wire rate over the same round's internal-wire rate (1 member). */
+    const publicPerRound: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const rawR = await rawOnce(`raw${r}`);
       rawRate = Math.max(rawRate, rawR);
@@ -156,8 +163,13 @@ const bench: Benchmark = {
       for (const members of [1, 2, 4]) {
         const { rate, startMs } = await groupThroughput(server.url, def1, `g${members}r${r}`, members, count);
         best.set(members, Math.max(best.get(members) ?? 0, rate));
+        perRound.set(members, [...(perRound.get(members) ?? []), rate]);
         line.push(`${members} member(s) ${Math.round(rate)}/s (first event after ${startMs} ms)`);
       }
+      const { rate: publicRate } = await groupThroughput(server.url, def1, `gpr${r}`, 1, count, "public");
+      publicBest = Math.max(publicBest, publicRate);
+      publicPerRound.push(publicRate / (perRound.get(1)![r] ?? publicRate));
+      line.push(`1 member, public wire ${Math.round(publicRate)}/s`);
       ctx.log(line.join(", "));
     }
     for (const members of [1, 2, 4]) {
@@ -169,6 +181,22 @@ const bench: Benchmark = {
         ...(members === 1 ? { note: "target >= 0.5x" } : {}),
       });
     }
+    const sortedPublic = [...publicPerRound].sort((a, b) => a - b);
+    out.push(
+      {
+        name: "group throughput, KV store, 1 member, 16 partitions, public wire",
+        value: publicBest,
+        unit: "events/s",
+        baseline: { name: "raw consume()+ack", value: rawRate },
+      },
+      {
+        name: "group throughput, KV store, 1 member, 16 partitions, public wire",
+        value: publicBest,
+        unit: "events/s",
+        baseline: { name: "the same group on the internal wire", value: best.get(1)! },
+        note: `median of the rounds' own ratios ${sortedPublic[sortedPublic.length >> 1]!.toFixed(2)}x (${sortedPublic.map((x) => x.toFixed(2)).join(", ")})`,
+      },
+    );
     out.push({
       name: "group throughput, KV store, 1 member, 16 partitions",
       value: best.get(1)!,

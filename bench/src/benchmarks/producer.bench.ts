@@ -6,8 +6,13 @@ import { startLocalServer } from "@chronicle/testing";
 import { pipelinedPublish, windowedJsPublish } from "../baselines/raw-nats.js";
 import { perSecond, type Benchmark, type Measurement } from "../harness.js";
 
-/** `bench.v1.Blob { string key = 1; bytes body = 2; }`, built at run time (no codegen needed). */
-function blobSchema(): DescMessage {
+/**
+ * `bench.v1.Blob { string key = 1; bytes body = 2; }`, built at run time (no
+ * codegen needed); with `int64Field`, also `int64 unused = 3`, never set: the
+ * same bytes on the wire, but a field kind the producer's own encoder leaves
+ * to protobuf-es's `toBinary`.
+ */
+function blobSchema(int64Field = false): DescMessage {
   const field = (name: string, number: number, type: FieldDescriptorProto_Type) => ({
     name,
     number,
@@ -19,7 +24,16 @@ function blobSchema(): DescMessage {
     name: "bench/v1/blob.proto",
     package: "bench.v1",
     syntax: "proto3",
-    messageType: [{ name: "Blob", field: [field("key", 1, FieldDescriptorProto_Type.STRING), field("body", 2, FieldDescriptorProto_Type.BYTES)] }],
+    messageType: [
+      {
+        name: "Blob",
+        field: [
+          field("key", 1, FieldDescriptorProto_Type.STRING),
+          field("body", 2, FieldDescriptorProto_Type.BYTES),
+          ...(int64Field ? [field("unused", 3, FieldDescriptorProto_Type.INT64)] : []),
+        ],
+      },
+    ],
   });
   return createFileRegistry(file, () => undefined).getMessage("bench.v1.Blob")!;
 }
@@ -119,7 +133,7 @@ async function measureProducer(conn: ChronicleConnection, name: string, partitio
 const benchmark: Benchmark = {
   name: "producer",
   description:
-    "Chronicle producer (pipelined, acked, dedup keys, CloudEvents headers) against js.publish and a hand-pipelined raw publisher, same server, same run",
+    "Chronicle producer (pipelined, acked, dedup keys, CloudEvents headers) on the internal and the public wire, against js.publish and a hand-pipelined raw publisher, same server, same run",
   async run(ctx) {
     // Other processes share this machine: each figure is the best of a few
     // interleaved rounds, so a baseline and the producer see the same conditions.
@@ -128,8 +142,10 @@ const benchmark: Benchmark = {
     const rounds = ctx.quick ? 1 : 7;
     const count = ctx.quick ? 3000 : 20_000;
     const schema = blobSchema();
+    const toBinarySchema = blobSchema(true);
     await using server = await startLocalServer();
-    await using conn = await connect({ servers: server.url });
+    await using conn = await connect({ servers: server.url, wire: "internal" });
+    await using publicConn = await connect({ servers: server.url, wire: "public" });
     await conn.jsm.streams.add({ name: "raw", subjects: ["raw.>"] });
     const payload = new Uint8Array(128).fill(7);
     const subject = (i: number) => `raw.k${i % 1000}`;
@@ -161,7 +177,7 @@ const benchmark: Benchmark = {
     };
 
     for (let round = 1; round <= rounds; round++) {
-      ctx.log(`round ${round}/${rounds}: js.publish (1,000 in flight), raw pipelined, producer at 1/16/64 partitions, 128 B x ${count}`);
+      ctx.log(`round ${round}/${rounds}: js.publish (1,000 in flight), raw pipelined, producer at 1/16/64 partitions, public wire, toBinary, 128 B x ${count}`);
       const tasks: (() => Promise<void>)[] = [
         async () => keep("js", await measured(count, () => windowedJsPublish(conn.js, subject, count, payload))),
         async () => keep("raw", await measured(count, () => pipelinedPublish(conn.nc, subject, count, payload))),
@@ -170,6 +186,8 @@ const benchmark: Benchmark = {
         ...[16, 1, 64].map(
           (partitions) => async () => keep(`p${partitions}`, await measureProducer(conn, `p${partitions}r${round}`, partitions, count, 128, schema)),
         ),
+        async () => keep("p16public", await measureProducer(publicConn, `pubr${round}`, 16, count, 128, schema)),
+        async () => keep("p16toBinary", await measureProducer(conn, `tbr${round}`, 16, count, 128, toBinarySchema)),
       ];
       for (let t = 0; t < tasks.length; t++) await tasks[(t + round) % tasks.length]!();
       for (const size of [1024, 16 * 1024]) {
@@ -194,15 +212,36 @@ const benchmark: Benchmark = {
         name: "producer 128 B, 16 partitions",
         value: best.get("p16")!,
         unit: "events/s",
-        baseline: { name: "hand-pipelined raw with the same CloudEvents header bytes", value: best.get("rawCe")! },
+        baseline: { name: "hand-pipelined raw with the same CloudEvents headers (nats.js headers())", value: best.get("rawCe")! },
         note: `isolates the producer's own cost from the headers'; ${roundRatio("p16", "rawCe")}; ${cpu("p16", "rawCe")}`,
       },
       {
         name: "producer 128 B, 16 partitions",
         value: best.get("p16")!,
         unit: "events/s",
-        baseline: { name: "hand-pipelined raw with the same header bytes and protobuf encoding per event", value: best.get("rawCePb")! },
+        baseline: { name: "hand-pipelined raw with the same headers and protobuf encoding per event", value: best.get("rawCePb")! },
         note: `what is left is the producer's own cost; ${roundRatio("p16", "rawCePb")}; ${cpu("p16", "rawCePb")}`,
+      },
+      {
+        name: "producer 128 B, 16 partitions, public wire",
+        value: best.get("p16public")!,
+        unit: "events/s",
+        baseline: b2,
+        note: `target >= 0.8x; ${roundRatio("p16public", "raw")}; ${cpu("p16public", "raw")}`,
+      },
+      {
+        name: "producer 128 B, 16 partitions, public wire",
+        value: best.get("p16public")!,
+        unit: "events/s",
+        baseline: { name: "the same producer on the internal wire", value: best.get("p16")! },
+        note: `${roundRatio("p16public", "p16")}; ${cpu("p16public", "p16")}`,
+      },
+      {
+        name: "producer 128 B, 16 partitions, events encoded by toBinary",
+        value: best.get("p16toBinary")!,
+        unit: "events/s",
+        baseline: { name: "the same producer, the same bytes written by its own encoder", value: best.get("p16")! },
+        note: `the second encoder stays unless toBinary comes within 10%; ${roundRatio("p16toBinary", "p16")}; ${cpu("p16toBinary", "p16")}`,
       },
       { name: "producer 128 B, 1 partition", value: best.get("p1")!, unit: "events/s", baseline: b2 },
       { name: "producer 128 B, 64 partitions", value: best.get("p64")!, unit: "events/s", baseline: b2 },

@@ -1,8 +1,12 @@
+import { DirectMsgHeaders } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { createInbox, type Msg, type Subscription } from "@nats-io/transport-node";
+import type { Msg } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
-import { frameSinkOf, sendTextFrames, type FrameSink } from "../frame-sink.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
+import { StoreTelemetry } from "../telemetry/store-telemetry.js";
+import type { MeterLike } from "../telemetry/meter.js";
+import { wireOf } from "../wire/select-wire.js";
+import type { ReplyInbox, TextMessage, Wire } from "../wire/types.js";
 import { STORE_OPS, type StoreAnswer, type StoreOps } from "./store-ops.js";
 import type { IdempotencyStore } from "./types.js";
 
@@ -18,41 +22,60 @@ export interface KvIdempotencyStoreOptions {
   stream?: string;
   /** How long a lookup or a record may wait for the server before it fails with `unavailable`; default 5 s. */
   timeoutMs?: number;
+  /** Where the store's `chronicle.idempotency.duration` histogram is recorded; default the global meter provider's. */
+  meter?: MeterLike;
 }
 
 /** Default time a KV store remembers a handled event: 7 days. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_TIMEOUT_MS = 5000;
 
-/** Who waits for one operation's answer. */
-type Caller = StoreAnswer;
+/** The header of a KV entry that says what its last operation was (NATS KV: `PUT`, `DEL` or `PURGE`). */
+const KV_OPERATION_HEADER = "KV-Operation";
+
+/** Status codes of the end of a batched direct get: every held key was sent (204), none was held (404). */
+const END_OF_BATCH = 204;
+const NONE_FOUND = 404;
+
+/** Keys per batched lookup request. */
+const MAX_KEYS_PER_LOOKUP = 256;
+
+/** The value of a record: one byte (the key is what matters). */
+const RECORD_VALUE = "\u0001";
+
 /** The callers waiting for one key's answer: nearly always one, so no array for it. */
-type Callers = Caller | Caller[];
+type Callers = StoreAnswer | StoreAnswer[];
 
 function answerAll(callers: Callers, result: boolean | Error): void {
   if (typeof callers === "function") callers(result);
   else for (const c of callers) c(result);
 }
 
-/** One record, queued (token 0) or in flight. */
+/** One record, queued (token -1) or sent. */
 interface PendingRecord {
-  at: number;
+  sentAt: number;
   key: string;
-  caller: Caller;
+  caller: StoreAnswer;
   token: number;
 }
+
 /** One batched lookup in flight: the callers of its keys not answered yet, by subject. */
 interface PendingLookup {
-  at: number;
+  sentAt: number;
+  token: number;
+  /** The first key, to name the lookup in errors. */
   key: string;
-  bySubject: Map<string, Callers>;
+  callersBySubject: Map<string, Callers>;
 }
-type Waiter = PendingRecord | PendingLookup;
 
+type Pending = PendingRecord | PendingLookup;
+
+const isLookup = (p: Pending): p is PendingLookup => "callersBySubject" in p;
+
+const ERROR_FIELD = new TextEncoder().encode('"error"');
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
-const ERROR_FIELD = encoder.encode('"error"');
 
-/** True when the bytes hold `"error"` (a publish acknowledgement that is not one). */
+/** True when a publish acknowledgement holds `"error"` (is not an acknowledgement), read without decoding it. */
 function mentionsError(data: Uint8Array): boolean {
   const n = ERROR_FIELD.length;
   next: for (let i = 0; i + n <= data.length; i++) {
@@ -62,67 +85,48 @@ function mentionsError(data: Uint8Array): boolean {
   return false;
 }
 
-/** The number after `skip` characters of an answer's subject (`<inbox>.<token>`), read from nats.js 3.x's raw subject bytes when there. */
-function tokenOf(msg: Msg, skip: number): number {
-  const raw = (msg as unknown as { _msg?: { subject?: unknown } })._msg?.subject;
-  if (!(raw instanceof Uint8Array)) return Number(msg.subject.slice(skip));
-  let n = 0;
-  for (let i = skip; i < raw.length; i++) {
-    const digit = raw[i]! - 48;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
-  }
-  return n;
-}
-
-/** Keys per batched lookup request. */
-const MAX_KEYS_PER_LOOKUP = 256;
-
-const MARKER = new Uint8Array([1]);
-
 /**
- * Lookups and records of one bucket, pipelined, over a single wildcard inbox
- * subscription whose answers are matched in a Map; there is no per-operation
- * timer, subscription or error object (nats.js `request()` makes all three),
- * and one interval fails operations older than the timeout.
+ * Lookups and records of one bucket, pipelined over a single reply inbox
+ * whose answers are matched by token; there is no per-operation timer,
+ * subscription or error object (nats.js `request()` makes all three), and
+ * one interval fails operations older than the timeout.
  *
  * - A record is one publish to the key's subject with a reply subject; the
- *   server's acknowledgement resolves it.
+ *   server's acknowledgement answers it.
  * - Everything asked for in one run of callbacks and microtasks is sent
- *   together in a microtask after them, in one socket write.
- * - Lookups made in the same event-loop turn leave as one batched direct
- *   get (`multi_last`, server 2.11+) of up to 256 keys: the server answers
- *   with the keys it holds, then an end-of-batch status, so a batch of new
+ *   together in a microtask after them, one socket write where the wire can.
+ * - Lookups asked for together leave as one batched direct get
+ *   (`multi_last`, server 2.11+) of up to 256 keys: the server answers with
+ *   the keys it holds, then an end-of-batch status, so a batch of new
  *   events costs one request and one answer, not one pair per event.
  */
-class KvPipe {
-  private readonly prefix = createInbox();
-  private readonly waiting = new Map<number, Waiter>();
-  private next = 0;
+class KvBucketClient {
+  private readonly inbox: ReplyInbox;
+  private readonly pending = new Map<number, Pending>();
+  private lastToken = 0;
   /** Lookups asked for and not yet sent: keys and their callers, side by side (no object per lookup). */
-  private getKeys: string[] = [];
-  private getCallers: Caller[] = [];
-  private puts: PendingRecord[] = [];
-  /** `$KV.<bucket>.` and `<inbox>.`, the fixed parts of every record frame. */
+  private lookupKeys: string[] = [];
+  private lookupCallers: StoreAnswer[] = [];
+  private records: PendingRecord[] = [];
+  /** `$KV.<bucket>.`: the start of every record's subject. */
   private readonly keyPrefix: string;
-  private readonly replyPrefix: string;
-  private scheduled = false;
-  private readonly sub: Subscription;
+  /** The direct-get API subject of the bucket's stream. */
+  private readonly directGetSubject: string;
+  private sendScheduled = false;
   private readonly sweeper: NodeJS.Timeout;
   private failure: Error | undefined;
-  private status: { stop?: () => void } | undefined;
-  /** nats.js's protocol handler: lookups and records go out as whole frames written here. */
-  private readonly sink: FrameSink | undefined;
+  private statusEvents: { stop?: () => void } | undefined;
 
   constructor(
     private readonly conn: ChronicleConnection,
+    private readonly wire: Wire,
     private readonly bucket: string,
     private readonly timeoutMs: number,
+    private readonly telemetry: StoreTelemetry,
   ) {
-    this.sink = frameSinkOf(conn.nc);
     this.keyPrefix = `$KV.${bucket}.`;
-    this.replyPrefix = `${this.prefix}.`;
-    this.sub = conn.nc.subscribe(`${this.prefix}.*`, { callback: (err, msg) => this.answer(err, msg) });
+    this.directGetSubject = `${conn.js.apiPrefix}.DIRECT.GET.KV_${bucket}`;
+    this.inbox = wire.openInbox({ reply: (token, msg) => this.onAnswer(token, msg), error: (err) => this.fail(err) });
     this.sweeper = setInterval(() => this.sweep(), Math.max(250, Math.min(1000, timeoutMs / 4)));
     this.sweeper.unref();
     void this.watchReconnects();
@@ -130,214 +134,196 @@ class KvPipe {
   }
 
   /** Looks `key` up: `answer(true)` when recorded, `false` when not, an error when the server does not say. Never answers synchronously. */
-  get(key: string, answer: Caller): void {
+  lookup(key: string, answer: StoreAnswer): void {
     const failure = this.failure;
     if (failure) queueMicrotask(() => answer(failure));
     else {
-      this.getKeys.push(key);
-      this.getCallers.push(answer);
-      this.schedule();
+      this.lookupKeys.push(key);
+      this.lookupCallers.push(answer);
+      this.scheduleSend();
     }
   }
 
   /** Records `key`: `answer(true)` once the server stored it. Never answers synchronously. */
-  put(key: string, answer: Caller): void {
+  record(key: string, answer: StoreAnswer): void {
     const failure = this.failure;
     if (failure) queueMicrotask(() => answer(failure));
     else {
-      this.puts.push({ at: 0, key, caller: answer, token: 0 });
-      this.schedule();
+      this.records.push({ sentAt: 0, key, caller: answer, token: -1 });
+      this.scheduleSend();
     }
-  }
-
-  /**
-   * Sends what was asked for once the current run of callbacks and microtasks is done (a
-   * microtask, not a later turn): requests made together leave in one socket write, and a record
-   * is on its way to the server right after its handler finished (the client dying then
-   * usually does not lose it).
-   */
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      this.flushGets();
-      this.flushPuts();
-    });
-  }
-
-  private flushPuts(): void {
-    const all = this.puts;
-    if (all.length === 0) return;
-    this.puts = [];
-    const now = Date.now();
-    for (const w of all) {
-      w.at = now;
-      w.token = this.next++;
-      this.waiting.set(w.token, w);
-    }
-    this.writeRecords(all);
-  }
-
-  /** One `PUB $KV.<bucket>.<key> <inbox>.<token> 1` frame per record, all in one buffer. */
-  private writeRecords(records: PendingRecord[]): void {
-    let frames = "";
-    for (const w of records) frames += `PUB ${this.keyPrefix}${w.key} ${this.replyPrefix}${w.token} 1\r\n\u0001\r\n`;
-    if (sendTextFrames(this.conn.nc, this.sink, frames, records.length, records.length)) return;
-    for (const w of records) this.send(w.token, `${this.keyPrefix}${w.key}`, MARKER, [w.caller], w.key);
   }
 
   close(): void {
     clearInterval(this.sweeper);
-    this.status?.stop?.();
-    this.sub.unsubscribe();
+    this.statusEvents?.stop?.();
+    if (!this.conn.nc.isClosed()) this.inbox.close();
     this.fail(new ChronicleError(ErrorCode.Closed, `idempotency store of ${this.bucket} is closed`));
   }
 
-  private flushGets(): void {
-    const keys = this.getKeys;
-    const callers = this.getCallers;
-    if (keys.length === 0) return;
-    this.getKeys = [];
-    this.getCallers = [];
+  /**
+   * Sends what was asked for once the current run of callbacks and
+   * microtasks is done (a microtask, not a later turn): requests made
+   * together leave together, and a record is on its way to the server right
+   * after its handler finished (the client dying then usually does not lose
+   * it).
+   */
+  private scheduleSend(): void {
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    queueMicrotask(() => {
+      this.sendScheduled = false;
+      this.sendLookups();
+      this.sendRecords();
+    });
+  }
+
+  private sendRecords(): void {
+    const records = this.records;
+    if (records.length === 0) return;
+    this.records = [];
     const now = Date.now();
+    for (const r of records) {
+      r.sentAt = now;
+      r.token = ++this.lastToken;
+      this.pending.set(r.token, r);
+    }
+    this.publish(records);
+  }
+
+  private sendLookups(): void {
+    const keys = this.lookupKeys;
+    const callers = this.lookupCallers;
+    if (keys.length === 0) return;
+    this.lookupKeys = [];
+    this.lookupCallers = [];
+    const now = Date.now();
+    const lookups: PendingLookup[] = [];
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_LOOKUP) {
-      const bySubject = new Map<string, Callers>();
+      const callersBySubject = new Map<string, Callers>();
       const stop = Math.min(keys.length, i + MAX_KEYS_PER_LOOKUP);
       for (let k = i; k < stop; k++) {
         const subject = this.keyPrefix + keys[k]!;
         const caller = callers[k]!;
-        const same = bySubject.get(subject);
-        if (same === undefined) bySubject.set(subject, caller);
-        else if (typeof same === "function") bySubject.set(subject, [same, caller]);
+        const same = callersBySubject.get(subject);
+        if (same === undefined) callersBySubject.set(subject, caller);
+        else if (typeof same === "function") callersBySubject.set(subject, [same, caller]);
         else same.push(caller);
       }
-      const token = this.next++;
-      const w: PendingLookup = { at: now, key: keys[i]!, bySubject };
-      this.waiting.set(token, w);
-      this.writeLookup(token, w);
+      const lookup: PendingLookup = { sentAt: now, token: ++this.lastToken, key: keys[i]!, callersBySubject };
+      this.pending.set(lookup.token, lookup);
+      lookups.push(lookup);
     }
+    this.publish(lookups);
   }
 
-  /** One batched direct get of the lookup's keys not answered yet. */
-  private writeLookup(token: number, w: PendingLookup): void {
-    const body = JSON.stringify({ multi_last: [...w.bySubject.keys()], batch: w.bySubject.size });
-    const subject = `${this.conn.js.apiPrefix}.DIRECT.GET.KV_${this.bucket}`;
-    const size = Buffer.byteLength(body);
-    // (a body over the server's max_payload goes through nc.publish, which refuses it with a clear error)
-    const fits = size <= (this.sink?.info?.max_payload ?? 0);
-    if (fits && sendTextFrames(this.conn.nc, this.sink, `PUB ${subject} ${this.prefix}.${token} ${size}\r\n${body}\r\n`, 1, size)) return;
-    this.send(token, subject, encoder.encode(body), [...w.bySubject.values()].flat(), w.key);
+  /** Sends records and lookups together; one that cannot be sent fails its callers. */
+  private publish(items: readonly Pending[]): void {
+    const messages = items.map((p): TextMessage => {
+      const reply = `${this.inbox.subject}.${p.token}`;
+      if (!isLookup(p)) return { subject: this.keyPrefix + p.key, reply, payload: RECORD_VALUE };
+      const subjects = [...p.callersBySubject.keys()];
+      return { subject: this.directGetSubject, reply, payload: JSON.stringify({ multi_last: subjects, batch: subjects.length }) };
+    });
+    this.wire.publishText(messages, (index, err) => {
+      const p = items[index]!;
+      this.pending.delete(p.token);
+      this.answerPending(p, this.error(p.key, err instanceof Error ? err.message : String(err), err));
+    });
   }
 
   /**
-   * After a reconnect, sends again every lookup and record still waiting: what was on the wire
-   * when the connection dropped (a server restart) gets no answer, and both are safe to repeat
-   * (a record written twice is one more revision of the same marker; an answer that comes twice
-   * finds its token gone). Without this they would wait for the sweep's `timeoutMs`.
+   * After a reconnect, sends again every lookup and record still waiting:
+   * what was on the wire when the connection dropped (a server restart) gets
+   * no answer, and both are safe to repeat (a record written twice is one
+   * more revision of the same marker; an answer that comes twice finds its
+   * token gone). Without this they would wait for the sweep's `timeoutMs`.
    */
-  private resendWaiting(): void {
+  private resendPending(): void {
     const now = Date.now();
-    const all = [...this.waiting];
-    this.waiting.clear();
-    const records: PendingRecord[] = [];
-    for (const [token, w] of all) {
-      w.at = now; // re-inserted in the same order: insertion order stays time order for the sweep
-      this.waiting.set(token, w);
-      if ("bySubject" in w) this.writeLookup(token, w);
-      else records.push(w);
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of all) {
+      p.sentAt = now; // re-inserted in the same order: insertion order stays time order for the sweep
+      this.pending.set(p.token, p);
     }
-    if (records.length > 0) this.writeRecords(records);
+    if (all.length > 0) this.publish(all);
   }
 
   private async watchReconnects(): Promise<void> {
-    const status = this.conn.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
-    this.status = status;
+    const events = this.conn.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.statusEvents = events;
     try {
-      for await (const s of status) if (s.type === "reconnect") this.resendWaiting();
+      for await (const s of events) if (s.type === "reconnect") this.resendPending();
     } catch {
       // the connection closed
     }
   }
 
-  private send(token: number, subject: string, data: Uint8Array, callers: Caller[], key: string): void {
-    try {
-      this.conn.nc.publish(subject, data, { reply: `${this.prefix}.${token}` });
-    } catch (err) {
-      this.waiting.delete(token);
-      const e = this.error(key, (err as Error).message, err);
-      for (const c of callers) c(e);
-    }
-  }
-
-  private answer(err: Error | null, msg: Msg): void {
-    if (err) {
-      this.fail(err);
-      return;
-    }
-    const token = tokenOf(msg, this.prefix.length + 1);
-    const w = this.waiting.get(token);
-    if (!w) return;
-    const code = msg.headers?.code ?? 0;
-    if ("bySubject" in w) {
-      if (code === 0) {
-        // One key the server holds: done unless its last entry is a delete or purge marker.
-        const subject = msg.headers?.get("Nats-Subject") ?? "";
-        const callers = w.bySubject.get(subject);
+  private onAnswer(token: number, msg: Msg): void {
+    const p = this.pending.get(token);
+    if (!p) return;
+    const status = msg.headers?.code ?? 0;
+    if (isLookup(p)) {
+      if (status === 0) {
+        // one key the server holds: recorded unless its last entry is a delete or purge marker
+        const subject = msg.headers?.get(DirectMsgHeaders.Subject) ?? "";
+        const callers = p.callersBySubject.get(subject);
         if (!callers) return;
-        w.bySubject.delete(subject);
-        const op = msg.headers?.get("KV-Operation");
+        p.callersBySubject.delete(subject);
+        const op = msg.headers?.get(KV_OPERATION_HEADER);
         answerAll(callers, op !== "DEL" && op !== "PURGE");
         return;
       }
-      this.waiting.delete(token);
-      // 204 end of batch, 404 none of the keys: the rest are not recorded (never written, or expired).
-      if (code === 204 || code === 404) {
-        for (const callers of w.bySubject.values()) answerAll(callers, false);
-      } else {
-        const e = this.error(w.key, `${code} ${msg.headers?.description ?? ""}`);
-        for (const callers of w.bySubject.values()) answerAll(callers, e);
-      }
+      this.pending.delete(token);
+      // the rest are not recorded (never written, or expired)
+      if (status === END_OF_BATCH || status === NONE_FOUND) {
+        this.telemetry.answered("lookup", p.sentAt);
+        for (const callers of p.callersBySubject.values()) answerAll(callers, false);
+      } else this.answerPending(p, this.error(p.key, `${status} ${msg.headers?.description ?? ""}`));
       return;
     }
-    this.waiting.delete(token);
-    if (code !== 0) {
-      w.caller(this.error(w.key, `${code} ${msg.headers?.description ?? ""}`));
-      return;
+    this.pending.delete(token);
+    if (status !== 0) this.answerPending(p, this.error(p.key, `${status} ${msg.headers?.description ?? ""}`));
+    // a publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}} (decoded only then)
+    else if (mentionsError(msg.data)) this.answerPending(p, this.error(p.key, decoder.decode(msg.data)));
+    else {
+      this.telemetry.answered("record", p.sentAt);
+      p.caller(true);
     }
-    // A publish acknowledgement: {"stream":..,"seq":..} or {"error":{..}} (read as text only then).
-    if (mentionsError(msg.data)) w.caller(this.error(w.key, decoder.decode(msg.data)));
-    else w.caller(true);
   }
 
   private sweep(): void {
     const old = Date.now() - this.timeoutMs;
-    for (const [token, w] of this.waiting) {
-      if (w.at > old) break; // insertion order is time order
-      this.waiting.delete(token);
-      this.rejectAll(w, this.error(w.key, `no answer within ${this.timeoutMs} ms`));
+    for (const [token, p] of this.pending) {
+      if (p.sentAt > old) break; // insertion order is time order
+      this.pending.delete(token);
+      this.answerPending(p, this.error(p.key, `no answer within ${this.timeoutMs} ms`));
     }
   }
 
+  /** Fails everything waiting and everything asked for from now on. */
   private fail(err: Error): void {
     this.failure ??= err;
-    for (const w of this.waiting.values()) this.rejectAll(w, this.error(w.key, err.message, err));
-    this.waiting.clear();
-    const keys = this.getKeys;
-    const callers = this.getCallers;
-    const puts = this.puts;
-    this.getKeys = [];
-    this.getCallers = [];
-    this.puts = [];
+    for (const p of this.pending.values()) this.answerPending(p, this.error(p.key, err.message, err));
+    this.pending.clear();
+    const keys = this.lookupKeys;
+    const callers = this.lookupCallers;
+    const records = this.records;
+    this.lookupKeys = [];
+    this.lookupCallers = [];
+    this.records = [];
     keys.forEach((key, i) => callers[i]!(this.error(key, err.message, err)));
-    for (const p of puts) p.caller(this.error(p.key, err.message, err));
+    for (const r of records) r.caller(this.error(r.key, err.message, err));
   }
 
-  private rejectAll(w: Waiter, e: ChronicleError): void {
-    if ("bySubject" in w) {
-      for (const callers of w.bySubject.values()) answerAll(callers, e);
+  private answerPending(p: Pending, e: ChronicleError): void {
+    if (isLookup(p)) {
+      this.telemetry.answered("lookup", p.sentAt, e);
+      for (const callers of p.callersBySubject.values()) answerAll(callers, e);
     } else {
-      w.caller(e);
+      this.telemetry.answered("record", p.sentAt, e);
+      p.caller(e);
     }
   }
 
@@ -349,6 +335,25 @@ class KvPipe {
   }
 }
 
+/** Opens the bucket, creating it when missing. */
+async function openBucket(conn: ChronicleConnection, bucket: string, options: KvIdempotencyStoreOptions): Promise<KV> {
+  const kvm = new Kvm(conn.js);
+  try {
+    return await kvm.create(bucket, { history: 1, ttl: options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS, replicas: options.replicas ?? 1 });
+  } catch (createErr) {
+    try {
+      const kv = await kvm.open(bucket);
+      await kv.status();
+      return kv;
+    } catch {
+      throw new ChronicleError(ErrorCode.Unavailable, `cannot open idempotency bucket ${bucket}: ${(createErr as Error).message}`, {
+        cause: createErr,
+        context: { bucket },
+      });
+    }
+  }
+}
+
 /**
  * The default idempotency store: a JetStream KV bucket whose entries expire
  * after `ttlMs`. `markDone` resolves after the server stored the record (on a
@@ -357,41 +362,30 @@ class KvPipe {
  * missing. Keys must be valid KV keys (the runtime passes
  * `<group>.<epoch>.<key>` with each part made safe).
  *
- * Lookups (direct gets of the key's last value) and records (publishes to the
- * key's subject, acknowledged by the server) are pipelined over the
- * connection: callers may have thousands in flight, each costs one message
- * each way and no timer. A bucket without direct gets falls back to `kv.get`.
+ * Lookups (batched direct gets of the keys' last values) and records
+ * (publishes to the key's subject, acknowledged by the server) are pipelined
+ * over the connection's wire: callers may have thousands in flight, each
+ * costs one message each way and no timer. A bucket without direct gets is
+ * read with `kv.get`.
  */
 export async function createKvIdempotencyStore(
   conn: ChronicleConnection,
   options: KvIdempotencyStoreOptions = {},
 ): Promise<IdempotencyStore & { readonly bucket: string }> {
   const bucket = options.bucket ?? `chronicle_idem_${options.stream ?? "default"}`;
-  const kvm = new Kvm(conn.js);
-  let kv: KV;
-  try {
-    kv = await kvm.create(bucket, { history: 1, ttl: options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS, replicas: options.replicas ?? 1 });
-  } catch (createErr) {
-    try {
-      kv = await kvm.open(bucket);
-      await kv.status();
-    } catch {
-      throw new ChronicleError(ErrorCode.Unavailable, `cannot open idempotency bucket ${bucket}: ${(createErr as Error).message}`, { cause: createErr });
-    }
-  }
-  const status = await kv.status();
-  const direct = status.streamInfo.config.allow_direct === true;
-  const pipe = new KvPipe(conn, bucket, options.timeoutMs ?? 5000);
+  const kv = await openBucket(conn, bucket, options);
+  const direct = (await kv.status()).streamInfo.config.allow_direct === true;
+  const client = new KvBucketClient(conn, wireOf(conn), bucket, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, new StoreTelemetry(bucket, options.meter));
   const ops: StoreOps = {
     lookup(key, answer) {
-      if (direct) pipe.get(key, answer);
+      if (direct) client.lookup(key, answer);
       else
         kv.get(key).then(
           (e) => answer(e !== null && e.operation === "PUT"),
           (err: unknown) => answer(err instanceof Error ? err : new Error(String(err))),
         );
     },
-    record: (key, answer) => pipe.put(key, answer),
+    record: (key, answer) => client.record(key, answer),
   };
   const promised = (op: StoreOps["lookup"], key: string) =>
     new Promise<boolean>((resolve, reject) => op(key, (r) => (r instanceof Error ? reject(r) : resolve(r))));
@@ -401,7 +395,7 @@ export async function createKvIdempotencyStore(
     isDone: (key: string) => promised(ops.lookup, key),
     markDone: (key: string): Promise<void> => promised(ops.record, key).then(() => undefined),
     close() {
-      pipe.close();
+      client.close();
       return Promise.resolve();
     },
   };

@@ -1,13 +1,24 @@
 import { keyToken } from "./key-token.js";
 
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /** 32-bit FNV-1a over bytes, as nats-server's `partition()` transform computes it. */
 export function fnv1a32(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+  let h = FNV_OFFSET_BASIS;
+  for (const b of bytes) h = Math.imul(h ^ b, FNV_PRIME) >>> 0;
+  return h;
+}
+
+/**
+ * The partition of a key token ({@link keyToken}): FNV-1a 32 of its bytes
+ * modulo the number of partitions. A token is ASCII, so its characters are
+ * its bytes and nothing is encoded first (the producer calls this per key).
+ */
+export function partitionOfToken(token: string, partitions: number): number {
+  let h = FNV_OFFSET_BASIS;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), FNV_PRIME) >>> 0;
+  return h % partitions;
 }
 
 /**
@@ -17,5 +28,5 @@ export function fnv1a32(bytes: Uint8Array): number {
  * published by any client lands where this function says.
  */
 export function partitionOf(key: string, partitions: number): number {
-  return fnv1a32(Buffer.from(keyToken(key), "utf8")) % partitions;
+  return partitionOfToken(keyToken(key), partitions);
 }

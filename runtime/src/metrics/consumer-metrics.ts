@@ -1,22 +1,7 @@
-/** Attribute values of an OpenTelemetry measurement. */
-export type MetricAttributes = Record<string, string | number | boolean>;
+import { resolveMeter, type CounterLike, type HistogramLike, type MeterLike, type MetricAttributes } from "../telemetry/meter.js";
+import { Attr, DURATION_BUCKETS_S, MESSAGING_SYSTEM, Metric } from "../telemetry/semconv.js";
 
-/**
- * The part of an OpenTelemetry `Meter` (`@opentelemetry/api`) the consumer
- * uses. A real `Meter` fits it structurally, so the runtime does not depend on
- * `@opentelemetry/api`: pass `metrics.getMeter("my-service")`.
- */
-export interface MeterLike {
-  createCounter(name: string, options?: { description?: string; unit?: string }): { add(value: number, attributes?: MetricAttributes): void };
-  createHistogram(name: string, options?: { description?: string; unit?: string }): { record(value: number, attributes?: MetricAttributes): void };
-  createObservableGauge(
-    name: string,
-    options?: { description?: string; unit?: string },
-  ): { addCallback(cb: (result: { observe(value: number, attributes?: MetricAttributes): void }) => void): void };
-}
-
-type Counter = ReturnType<MeterLike["createCounter"]>;
-type Histogram = ReturnType<MeterLike["createHistogram"]>;
+export type { MeterLike, MetricAttributes } from "../telemetry/meter.js";
 
 /** A snapshot of a consumer group member's counters. */
 export interface ConsumerMetricsSnapshot {
@@ -38,65 +23,91 @@ export interface ConsumerMetricsSnapshot {
   lag: Record<number, number>;
 }
 
-const WINDOW = 2048;
+/** What {@link ConsumerMetrics.count} counts; `skipped` is kept in the snapshot only. */
+type Counted = "handled" | "failed" | "retried" | "deadLettered" | "duplicates" | "skipped";
+type Exported = Exclude<Counted, "skipped">;
+
+/** Handler latencies kept for the snapshot's percentiles. */
+const LATENCY_WINDOW = 2048;
+
+const COUNTERS: Record<Exported, { name: string; description: string }> = {
+  handled: { name: Metric.Handled, description: "Events handled successfully" },
+  failed: { name: Metric.Failed, description: "Handler runs that threw" },
+  retried: { name: Metric.Retried, description: "Failed events scheduled for another attempt" },
+  deadLettered: { name: Metric.DeadLettered, description: "Events moved to the dead-letter stream" },
+  duplicates: { name: Metric.Duplicates, description: "Redeliveries absorbed by the idempotency store" },
+};
 
 /**
- * Counters of one member, readable through the API and, through
- * OpenTelemetry, when the application passes a `meter`: counters
- * `chronicle.consumer.handled|failed|retried|dead_lettered|duplicates`, a
- * histogram `chronicle.consumer.handler.duration` (ms) and an observable
- * gauge `chronicle.consumer.lag` per partition. Attributes: stream, group.
+ * Counters of one consumer group member, readable through `metrics()` and
+ * recorded through OpenTelemetry (the given meter, else the global one when
+ * `@opentelemetry/api` is installed): counters
+ * `chronicle.consumer.handled|failed|retried|dead_lettered|duplicates`
+ * (`{event}`), the handler duration histogram `messaging.process.duration`
+ * (s) and the observable gauge `chronicle.consumer.lag` per partition
+ * (`messaging.destination.partition.id`). Every measurement carries
+ * `messaging.system`, `messaging.destination.name` (the stream) and
+ * `messaging.consumer.group.name`. Call {@link close} when the member stops.
  * @private
  */
 export class ConsumerMetrics {
-  private readonly c = { handled: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, skipped: 0 };
-  private readonly samples = new Float64Array(WINDOW);
+  private readonly counts: Record<Counted, number> = { handled: 0, failed: 0, retried: 0, deadLettered: 0, duplicates: 0, skipped: 0 };
+  private readonly samples = new Float64Array(LATENCY_WINDOW);
   private sampleCount = 0;
+  /** Unacknowledged events per owned partition, as the member last heard. */
   readonly lag = new Map<number, number>();
-  private readonly counters: Partial<Record<"handled" | "failed" | "retried" | "deadLettered" | "duplicates", Counter>>;
-  private readonly histogram: Histogram | undefined;
-  private readonly attrs: MetricAttributes;
+  private readonly counters: Partial<Record<Exported, CounterLike>> = {};
+  private readonly duration: HistogramLike | undefined;
+  private readonly attributes: MetricAttributes;
+  private readonly stopObserving: (() => void) | undefined;
 
   constructor(stream: string, group: string, meter?: MeterLike) {
-    this.attrs = { "chronicle.stream": stream, "chronicle.group": group };
-    if (!meter) {
-      this.counters = {};
-      this.histogram = undefined;
-      return;
+    this.attributes = { [Attr.MessagingSystem]: MESSAGING_SYSTEM, [Attr.MessagingDestinationName]: stream, [Attr.MessagingConsumerGroupName]: group };
+    const m = resolveMeter(meter);
+    if (!m) return;
+    for (const [what, c] of Object.entries(COUNTERS) as [Exported, (typeof COUNTERS)[Exported]][]) {
+      this.counters[what] = m.createCounter(c.name, { unit: "{event}", description: c.description });
     }
-    this.counters = {
-      handled: meter.createCounter("chronicle.consumer.handled", { description: "Events handled successfully" }),
-      failed: meter.createCounter("chronicle.consumer.failed", { description: "Handler runs that threw" }),
-      retried: meter.createCounter("chronicle.consumer.retried", { description: "Failed events scheduled for another attempt" }),
-      deadLettered: meter.createCounter("chronicle.consumer.dead_lettered", { description: "Events moved to the dead-letter stream" }),
-      duplicates: meter.createCounter("chronicle.consumer.duplicates", { description: "Redeliveries absorbed by the idempotency store" }),
-    };
-    this.histogram = meter.createHistogram("chronicle.consumer.handler.duration", { unit: "ms", description: "Handler latency" });
-    const gauge = meter.createObservableGauge("chronicle.consumer.lag", { description: "Unacknowledged events per partition" });
-    gauge.addCallback((r) => {
-      for (const [p, v] of this.lag) r.observe(v, { ...this.attrs, "chronicle.partition": p });
+    this.duration = m.createHistogram(Metric.ProcessDuration, {
+      unit: "s",
+      description: "Handler run time per event",
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
     });
+    const gauge = m.createObservableGauge(Metric.Lag, { unit: "{event}", description: "Events of a partition not yet acknowledged by the group" });
+    const observe = (r: { observe(value: number, attributes?: MetricAttributes): void }) => {
+      for (const [p, v] of this.lag) r.observe(v, { ...this.attributes, [Attr.MessagingDestinationPartitionId]: String(p) });
+    };
+    gauge.addCallback(observe);
+    this.stopObserving = gauge.removeCallback ? () => gauge.removeCallback!(observe) : undefined;
   }
 
-  count(what: "handled" | "failed" | "retried" | "deadLettered" | "duplicates" | "skipped"): void {
-    this.c[what]++;
-    if (what !== "skipped") this.counters[what]?.add(1, this.attrs);
+  /** Counts one event (or handler run) of a kind. */
+  count(what: Counted): void {
+    this.counts[what]++;
+    if (what !== "skipped") this.counters[what]?.add(1, this.attributes);
   }
 
+  /** Records one handler run's duration. */
   latency(ms: number): void {
-    this.samples[this.sampleCount % WINDOW] = ms;
+    this.samples[this.sampleCount % LATENCY_WINDOW] = ms;
     this.sampleCount++;
-    this.histogram?.record(ms, this.attrs);
+    this.duration?.record(ms / 1000, this.attributes);
   }
 
+  /** The counters now, and handler latency percentiles over the last 2,048 runs. */
   snapshot(): ConsumerMetricsSnapshot {
-    const n = Math.min(this.sampleCount, WINDOW);
+    const n = Math.min(this.sampleCount, LATENCY_WINDOW);
     const sorted = Array.from(this.samples.subarray(0, n)).sort((a, b) => a - b);
     const pct = (q: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor(q * n))]!);
     return {
-      ...this.c,
+      ...this.counts,
       latencyMs: { p50: pct(0.5), p99: pct(0.99), max: n === 0 ? 0 : sorted[n - 1]!, count: this.sampleCount },
       lag: Object.fromEntries(this.lag),
     };
+  }
+
+  /** Stops reporting the lag gauge (the meter may outlive the member). */
+  close(): void {
+    this.stopObserving?.();
   }
 }

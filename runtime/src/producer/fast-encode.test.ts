@@ -1,7 +1,7 @@
 import { create, createFileRegistry, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type as T, FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { compileFastEncoder } from "./fast-encode.js";
+import { compileFastEncoder, type FastEncoder } from "./fast-encode.js";
 import { HeaderBlockWriter } from "./header-block.js";
 
 function schema(syntax: "proto2" | "proto3", fields: [string, number, T][], typeName = ""): DescMessage {
@@ -45,6 +45,19 @@ const plain: [string, number, T][] = [
   ["c", 5, T.ENUM],
 ];
 
+/** The message encoded by `encoder` into the writer's slab, as the producer writes it; undefined when the encoder declines it. */
+function encodeInto(w: HeaderBlockWriter, encoder: FastEncoder, message: unknown): Uint8Array | undefined {
+  const msg = message as Record<string, unknown>;
+  const most = encoder.bound(msg);
+  if (most < 0) return undefined;
+  w.reserve(most);
+  const start = w.pos;
+  const end = encoder.write(msg, w, start);
+  if (end < 0) return undefined;
+  w.pos = end;
+  return w.bytes.subarray(start, end);
+}
+
 const values = [
   {},
   { s: "k17", b: new Uint8Array(116).fill(7), ok: true, n: 5, u: 1, c: 1 },
@@ -63,7 +76,7 @@ describe("fast encoder", () => {
       for (let round = 0; round < 400; round++) {
         for (const v of values) {
           const msg = create(s, v as never);
-          const got = w.encode(encoder, msg as unknown as Record<string, unknown>);
+          const got = encodeInto(w, encoder, msg);
           expect(got).toBeDefined();
           expect(Buffer.from(got!).equals(Buffer.from(toBinary(s, msg)))).toBe(true);
         }
@@ -71,7 +84,7 @@ describe("fast encoder", () => {
     });
   }
 
-  it("declines other field kinds, unknown fields, odd values and events over 2 KiB", () => {
+  it("declines other field kinds, unknown fields and odd values", () => {
     expect(compileFastEncoder(schema("proto3", [["x", 1, T.INT64]]))).toBeUndefined();
     expect(compileFastEncoder(schema("proto3", [["x", 1, T.DOUBLE]]))).toBeUndefined();
     const s = schema("proto3", plain);
@@ -79,11 +92,9 @@ describe("fast encoder", () => {
     const w = new HeaderBlockWriter();
     const withUnknown = create(s, { s: "a" });
     withUnknown.$unknown = [{ no: 99, wireType: 0, data: new Uint8Array([1]) }];
-    expect(w.encode(encoder, withUnknown as unknown as Record<string, unknown>)).toBeUndefined();
-    const big = create(s, { b: new Uint8Array(3000) });
-    expect(w.encode(encoder, big as unknown as Record<string, unknown>)).toBeUndefined();
+    expect(encodeInto(w, encoder, withUnknown)).toBeUndefined();
     const odd = create(s, { s: "a" });
     (odd as unknown as { n: unknown }).n = 1.5;
-    expect(w.encode(encoder, odd as unknown as Record<string, unknown>)).toBeUndefined();
+    expect(encodeInto(w, encoder, odd)).toBeUndefined();
   });
 });

@@ -1,13 +1,11 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
-
-/** `FeatureSet.FieldPresence`: IMPLICIT (proto3 plain fields) and LEGACY_REQUIRED. */
-const IMPLICIT = 2;
-const LEGACY_REQUIRED = 3;
+import { WireType } from "@bufbuild/protobuf/wire";
+import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
 const UINT32_MAX = 0xffffffff;
 
-/** Where {@link FastEncoder}s write: a slab with room reserved, see `HeaderBlockWriter.encode`. @private */
+/** Where {@link FastEncoder}s write: a slab with room reserved (the producer's `HeaderBlockWriter`). @private */
 export interface EncodeTarget {
   readonly bytes: Uint8Array;
   readonly buf: Buffer;
@@ -48,41 +46,41 @@ function varint(n: number, out: number[] = []): number[] {
 
 function plan(field: DescField): FieldPlan | undefined {
   if (field.fieldKind !== "scalar" && field.fieldKind !== "enum") return undefined;
-  if (field.oneof || field.presence === LEGACY_REQUIRED) return undefined;
+  if (field.oneof || field.presence === FeatureSet_FieldPresence.LEGACY_REQUIRED) return undefined;
   let kind: Kind;
-  let wire: number;
+  let wire: WireType;
   let zero = 0;
   if (field.fieldKind === "enum") {
     kind = "int32";
-    wire = 0;
+    wire = WireType.Varint;
     zero = field.enum.values[0]?.number ?? 0;
   } else {
     switch (field.scalar) {
       case ScalarType.STRING:
         kind = "string";
-        wire = 2;
+        wire = WireType.LengthDelimited;
         break;
       case ScalarType.BYTES:
         kind = "bytes";
-        wire = 2;
+        wire = WireType.LengthDelimited;
         break;
       case ScalarType.BOOL:
         kind = "bool";
-        wire = 0;
+        wire = WireType.Varint;
         break;
       case ScalarType.INT32:
         kind = "int32";
-        wire = 0;
+        wire = WireType.Varint;
         break;
       case ScalarType.UINT32:
         kind = "uint32";
-        wire = 0;
+        wire = WireType.Varint;
         break;
       default:
         return undefined;
     }
   }
-  return { name: field.localName, kind, tag: varint(((field.number << 3) | wire) >>> 0), implicit: field.presence === IMPLICIT, zero };
+  return { name: field.localName, kind, tag: varint(((field.number << 3) | wire) >>> 0), implicit: field.presence === FeatureSet_FieldPresence.IMPLICIT, zero };
 }
 
 /** True when a field with this plan and value is written (protobuf-es's presence rules). */

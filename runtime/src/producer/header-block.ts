@@ -1,35 +1,30 @@
-import type { FastEncoder } from "./fast-encode.js";
-
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const encoder = new TextEncoder();
 
-/** True when nats.js would keep a header value verbatim: no CR/LF, no white space at the ends. @private */
-export { headerSafe } from "../layout/headers.js";
-
-/** True for a valid header field name (RFC 9110 token). @private */
+/** True for a valid header field name (RFC 9110 token). */
 export function validHeaderName(name: string): boolean {
   return HEADER_NAME.test(name);
 }
 
-/** One header line of a block. @private */
+/** One header line of a block. */
 export function headerLine(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
 }
 
 /**
  * The constant start of a header block: the `NATS/1.0` status line and the
- * given lines, encoded once (per event type, by the producer). @private
+ * given lines, encoded once (per event type, by the producer).
  */
 export function headerPrefix(lines: string): Uint8Array {
   return encoder.encode(`NATS/1.0\r\n${lines}`);
 }
 
-/** Header lines (or any text) encoded once, to be copied with {@link HeaderBlockWriter.putBytes}. @private */
+/** Header lines (or any text) encoded once, to be copied with {@link HeaderBlockWriter.putBytes}. */
 export function headerBytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Payloads up to this size are copied into the slab ({@link HeaderBlockWriter.keep}). @private */
+/** Encoded events up to this size are copied into the slab beside their header block; larger ones are kept as they are. */
 export const SMALL_COPY_BYTES = 2048;
 
 /** Bytes per slab: a few hundred header blocks of a typical event. */
@@ -39,8 +34,7 @@ const SLAB_BYTES = 128 * 1024;
 const LOOP_COPY_BYTES = 64;
 
 /**
- * Writes NATS header blocks (a constant prefix from {@link headerPrefix},
- * then the per-event lines) and small encoded events into large slabs
+ * Writes NATS header blocks and small encoded events into large slabs
  * instead of one fresh `ArrayBuffer` per event: a `TextEncoder.encode` of the
  * whole ~330-byte block per event, and the garbage it left, were the largest
  * single cost of a publish after nats.js itself. Bytes written are never
@@ -48,11 +42,10 @@ const LOOP_COPY_BYTES = 64;
  * replaced, not reused), so they stay valid as long as the slab is
  * referenced: a retry sends the same bytes.
  *
- * Two ways to write: the one-call {@link write}, {@link keep} and
- * {@link encode}, each returning a view; or {@link reserve} room once, then
- * the `put*` methods at {@link pos}, for a caller that keeps positions
- * instead of views (a view is an object per event for the garbage
- * collector). Callers must pass header-safe values and valid names. @private
+ * A writer {@link reserve}s room for everything it writes together, then
+ * writes with the `put*` methods at {@link pos}, keeping positions rather
+ * than views (a view is one more object per event for the garbage
+ * collector). Callers pass header-safe values and valid names.
  */
 export class HeaderBlockWriter {
   private slab = new Uint8Array(0);
@@ -60,49 +53,6 @@ export class HeaderBlockWriter {
   buf = Buffer.alloc(0);
   /** The write position in {@link bytes}. */
   pos = 0;
-
-  /** The block `prefix` + `lines` + the closing blank line. */
-  write(prefix: Uint8Array, lines: string): Uint8Array {
-    // at most 3 UTF-8 bytes per UTF-16 code unit, 2 for the final CRLF
-    this.reserve(prefix.length + lines.length * 3 + 2);
-    const start = this.pos;
-    this.putBytes(prefix);
-    this.putText(lines);
-    this.crlf();
-    return new Uint8Array(this.slab.buffer, start, this.pos - start);
-  }
-
-  /**
-   * A copy of small bytes (an encoded event) in the slab. An event in flight
-   * is kept until its ack; as a view on a slab it holds no buffer of its own,
-   * so the many events in flight cost the garbage collector less than as
-   * thousands of separate `ArrayBuffer`s (external memory, each swept on
-   * its own). Bytes over {@link SMALL_COPY_BYTES} are returned as they are.
-   */
-  keep(bytes: Uint8Array): Uint8Array {
-    const n = bytes.length;
-    if (n > SMALL_COPY_BYTES) return bytes;
-    this.reserve(n);
-    const start = this.pos;
-    this.putBytes(bytes);
-    return new Uint8Array(this.slab.buffer, start, n);
-  }
-
-  /**
-   * The event encoded by `encoder` straight into the slab (a view, like
-   * {@link keep}'s), or `undefined` when the encoder cannot take this message
-   * or it may be over {@link SMALL_COPY_BYTES}: encode it with `toBinary`.
-   */
-  encode(encoder: FastEncoder, message: Record<string, unknown>): Uint8Array | undefined {
-    const most = encoder.bound(message);
-    if (most < 0 || most > SMALL_COPY_BYTES) return undefined;
-    this.reserve(most);
-    const start = this.pos;
-    const end = encoder.write(message, this, start);
-    if (end < 0) return undefined;
-    this.pos = end;
-    return new Uint8Array(this.slab.buffer, start, end - start);
-  }
 
   /** The current slab: what {@link pos} indexes, and where the `put*` methods write. */
   get bytes(): Uint8Array {

@@ -1,15 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { connect } from "../index.js";
+import { connect, type ChronicleConnection } from "../index.js";
 import { startLocalCluster, startLocalServer } from "@chronicle/testing";
 import { isChronicleError } from "../errors.js";
 import { partitionOf } from "../layout/partition.js";
 import { replay, replayStored } from "../replay/replay.js";
 import { ensureStream } from "../streams/provision.js";
 import { TEST_PLACED_SCHEMA_ID, testStream } from "../streams/test-fixtures.js";
+import { wireOf } from "../wire/select-wire.js";
 import { createProducer } from "./create-producer.js";
 import type { PublishResult } from "./types.js";
 
 const KEYS = 1000;
+
+/** Resolves when the connection reports its next disconnect. */
+async function disconnectOf(conn: ChronicleConnection): Promise<void> {
+  for await (const s of conn.nc.status()) if (s.type === "disconnect") return;
+}
 
 describe("producer", () => {
   it("stores 100k events over 1,000 keys exactly once, in key order, each in its key's partition; a repeat of 10k stores none", async () => {
@@ -82,8 +88,9 @@ describe("producer", () => {
       ),
     );
     while (acked < 4_000) await new Promise((r) => setTimeout(r, 5));
+    const disconnected = disconnectOf(conn);
     await server.kill("SIGKILL");
-    await new Promise((r) => setTimeout(r, 300));
+    await disconnected; // the client has seen the server go
     await server.restart();
     const settled = await Promise.all(outcomes);
     const resolved = settled.filter((s): s is PublishResult => !(s instanceof Error));
@@ -135,8 +142,10 @@ describe("producer", () => {
     await ensureStream(conn, def);
     const producer = createProducer(conn, def, { ackTimeoutMs: 200 });
     await server.kill("SIGSTOP");
+    const sentBefore = conn.nc.stats().outMsgs;
     const pending = Array.from({ length: 200 }, (_, i) => producer.publish("OrderPlaced", { orderId: `k${i % 5}`, n: BigInt(i) }));
-    await new Promise((r) => setTimeout(r, 700));
+    // every event sent, its ack overdue, and sent again
+    while (conn.nc.stats().outMsgs - sentBefore < 400) await new Promise((r) => setTimeout(r, 10));
     await server.kill("SIGCONT");
     const results = await Promise.all(pending);
     expect(results.every((r) => r.attempts > 1)).toBe(true);
@@ -216,25 +225,8 @@ describe("producer", () => {
     ]);
   });
 
-  it("sends whole frames through nats.js's protocol handler, and the same events through nc.publish where it has none", async () => {
+  it("stores the same events, byte for byte, through the internal and the public wire", async () => {
     await using server = await startLocalServer();
-    await using conn = await connect({ servers: server.url });
-    const publishes: string[] = [];
-    const nc = conn.nc;
-    const hidden = new Proxy(nc, {
-      get(target, prop) {
-        if (prop === "protocol") return undefined;
-        if (prop === "publish") {
-          return (subject: string, ...rest: unknown[]) => {
-            publishes.push(subject);
-            return (target.publish as (...a: unknown[]) => void)(subject, ...rest);
-          };
-        }
-        const v = Reflect.get(target, prop) as unknown;
-        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
-    const viaPublish = { ...conn, nc: hidden };
     const time = new Date("2026-03-04T05:06:07.089Z");
     const events = [
       { orderId: "a", n: 1n },
@@ -242,13 +234,13 @@ describe("producer", () => {
       { orderId: "a", n: 3n, body: new Uint8Array(100).fill(9) },
     ];
     const stored: Record<string, { subject: string; headers: Record<string, string>; data: Uint8Array }[]> = {};
-    for (const [name, c] of [
-      ["frames", conn],
-      ["published", viaPublish],
-    ] as const) {
-      const def = testStream({ name, partitions: 4 });
+    for (const wire of ["internal", "public"] as const) {
+      await using conn = await connect({ servers: server.url, wire });
+      expect(wireOf(conn).kind).toBe(wire);
+      const def = testStream({ name: wire, partitions: 4 });
       await ensureStream(conn, def);
-      const producer = createProducer(c, def, { source: "/svc/orders" });
+      const producer = createProducer(conn, def, { source: "/svc/orders" });
+      const sentBefore = conn.nc.stats().outMsgs;
       const results = await Promise.all(
         events.map((e, i) =>
           producer.publish("OrderPlaced", e, { id: `id-${i}`, time, headers: { "x-n": String(i) }, ...(i === 2 ? { dedupKey: "d-2" } : {}) }),
@@ -259,17 +251,15 @@ describe("producer", () => {
         [2, false, 1],
         [3, false, 1],
       ]);
+      expect(conn.nc.stats().outMsgs - sentBefore).toBeGreaterThanOrEqual(3); // both wires count what they send
       expect((await producer.publish("OrderPlaced", events[2]!, { dedupKey: "d-2" })).duplicate).toBe(true);
       await producer.close();
       const got = [];
-      for await (const s of replayStored(conn, name)) got.push({ subject: s.subject.slice(name.length), headers: s.headers, data: s.data });
-      stored[name] = got;
+      for await (const s of replayStored(conn, wire)) got.push({ subject: s.subject.slice(wire.length), headers: s.headers, data: s.data });
+      stored[wire] = got;
     }
-    // nc.publish served only the producer on the connection without a protocol handler
-    expect(publishes.length).toBe(4);
-    expect(publishes.every((s) => s.startsWith("published."))).toBe(true);
-    expect(stored["frames"]).toHaveLength(3);
-    expect(stored["frames"]).toEqual(stored["published"]);
+    expect(stored["internal"]).toHaveLength(3);
+    expect(stored["internal"]).toEqual(stored["public"]);
   });
 
   it("close() waits for every publish in flight; an acknowledged event is never lost", async () => {
@@ -285,37 +275,5 @@ describe("producer", () => {
     expect(report).toEqual({ acknowledged: 3000, failed: [] });
     await Promise.all(all);
     expect((await conn.jsm.streams.info("closing")).state.messages).toBe(3000);
-  });
-
-  it("propagates W3C trace context when the application registered OpenTelemetry", async () => {
-    await using server = await startLocalServer();
-    await using conn = await connect({ servers: server.url });
-    const def = testStream({ name: "traced", partitions: 1 });
-    await ensureStream(conn, def);
-    const key = Symbol.for("opentelemetry.js.api.1");
-    const span = Symbol.for("OpenTelemetry Context Key SPAN");
-    const g = globalThis as Record<symbol, unknown>;
-    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    g[key] = {
-      context: { active: () => ({ getValue: (k: symbol) => (k === span ? {} : undefined) }) },
-      propagation: {
-        inject: (_c: unknown, carrier: Record<string, string>, s: { set(c: Record<string, string>, k: string, v: string): void }) =>
-          s.set(carrier, "traceparent", traceparent),
-      },
-    };
-    try {
-      const producer = createProducer(conn, def);
-      await producer.publish("OrderPlaced", { orderId: "t" });
-      await producer.close();
-    } finally {
-      delete g[key];
-    }
-    const untraced = createProducer(conn, def);
-    await untraced.publish("OrderPlaced", { orderId: "u" });
-    await untraced.close();
-    const stored = [];
-    for await (const s of replayStored(conn, "traced")) stored.push(s);
-    expect(stored[0]!.headers["traceparent"]).toBe(traceparent);
-    expect(stored[1]!.headers["traceparent"]).toBeUndefined();
   });
 });

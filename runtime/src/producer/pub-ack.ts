@@ -2,7 +2,12 @@ import type { Msg } from "@nats-io/transport-node";
 import { ChronicleError, ErrorCode, type ErrorContext } from "../errors.js";
 import { codeForJsError } from "../nats-error.js";
 
-/** What one reply to a publish said. @private */
+/** The status code of a reply nobody sent: no stream listens on the subject. */
+const NO_RESPONDERS_STATUS = 503;
+/** Status codes from this one up are server conditions worth retrying. */
+const SERVER_ERROR_STATUS = 500;
+
+/** What one reply to a publish said. */
 export type AckOutcome =
   | { kind: "ok"; stream: string; seq: number; duplicate: boolean }
   /** 503 status: nobody listens on the subject (no stream, or JetStream not ready after a restart). */
@@ -12,15 +17,15 @@ export type AckOutcome =
 
 const decoder = new TextDecoder();
 
-/** Parses a JetStream publish reply: a JSON PubAck, a JSON error or a status message. @private */
+/** Parses a JetStream publish reply: a JSON PubAck, a JSON error or a status message. */
 export function parseAck(msg: Msg, context: ErrorContext): AckOutcome {
   const h = msg.headers;
-  if (h && h.code === 503 && msg.data.length === 0) return { kind: "no-responders" };
+  if (h && h.code === NO_RESPONDERS_STATUS && msg.data.length === 0) return { kind: "no-responders" };
   if (h && h.hasError && msg.data.length === 0) {
     return {
       kind: "error",
       error: new ChronicleError(ErrorCode.Internal, `publish failed: ${h.code} ${h.description}`, { context }),
-      retryable: h.code >= 500,
+      retryable: h.code >= SERVER_ERROR_STATUS,
     };
   }
   let body: { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; err_code?: number; description?: string } };
@@ -43,7 +48,7 @@ const DUPLICATE_TAIL = Array.from(',"duplicate":true}', (c) => c.charCodeAt(0));
 
 /**
  * The start of the PubAck the server sends for a message stored in `stream`:
- * `{"stream":"<stream>","seq":`, for {@link fastAckSequence}. @private
+ * `{"stream":"<stream>","seq":`, for {@link fastAckSequence}.
  */
 export function pubAckPrefix(stream: string): Uint8Array {
   return new TextEncoder().encode(`{"stream":${JSON.stringify(stream)},"seq":`);
@@ -54,7 +59,7 @@ export function pubAckPrefix(stream: string): Uint8Array {
  * `{"stream":"S","seq":N,"duplicate":true}`, straight from the bytes, without
  * decoding or JSON parsing: the sequence, negated for a duplicate. Returns 0
  * for anything else (another shape, an error, a status), which the caller
- * hands to {@link parseAck}. @private
+ * hands to {@link parseAck}.
  */
 export function fastAckSequence(data: Uint8Array, prefix: Uint8Array): number {
   const n = data.length;

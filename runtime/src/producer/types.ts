@@ -1,5 +1,6 @@
 import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { EventSchemas } from "../definition.js";
+import type { MeterLike } from "../telemetry/meter.js";
 
 /** An event to publish: a protobuf-es message or its init shape. */
 export type EventInput<Desc extends EventSchemas[string]> = MessageInitShape<Desc> | MessageShape<Desc>;
@@ -66,8 +67,19 @@ export interface ProducerOptions {
    * window, or a late retry could store an event twice.
    */
   publishTimeoutMs?: number;
-  /** Propagate W3C trace context of the active OpenTelemetry span. Default true. */
+  /**
+   * Record a `publish <stream>` span per event (OpenTelemetry messaging
+   * conventions) and carry its trace context in the event's headers
+   * (`traceparent`, `tracestate`). Needs `@opentelemetry/api` and a
+   * registered SDK; costs nothing more without them. Default true.
+   */
   tracing?: boolean;
+  /**
+   * Where the producer's metrics (`messaging.client.sent.messages`,
+   * `messaging.client.operation.duration`) are recorded. Default: the global
+   * meter provider's, when `@opentelemetry/api` is installed.
+   */
+  meter?: MeterLike;
 }
 
 /** Report of {@link Producer.close}: publishes that had not succeeded. */

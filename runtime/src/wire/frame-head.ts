@@ -1,25 +1,31 @@
 /**
- * Whole NATS `HPUB` frames, written by the producer itself: the protocol
- * line before the header block and the event in its slab, so that nats.js
- * gets one buffer per publish instead of building and UTF-8 encoding a
- * protocol line string per message (which, with its garbage, cost about a
- * microsecond per event, more than all the rest of the producer's own work).
+ * NATS `HPUB` frame heads written into the room a message's writer left
+ * before its header block, so that the whole frame goes to the socket as one
+ * buffer: nats.js's `publish` builds and UTF-8-encodes a protocol line string
+ * per message instead, which with its garbage cost about a microsecond per
+ * event, more than the rest of the producer's own work.
  */
+
+/** Digits of a reply token (a safe integer), of a header block size and of a total size, at most. */
+const TOKEN_DIGITS = 16;
+const SIZE_DIGITS = 10;
+/** Two spaces and CR LF. */
+const SEPARATORS = 4;
 
 /**
  * Room a frame head takes at most, for a given `HPUB <subject> ` and
- * `<inbox>.`: the reply token (up to 16 digits), the header and total sizes
- * (up to 10 digits each), two spaces and CR LF. @private
+ * `<inbox>.`: the reply token, the header and total sizes, two spaces and
+ * CR LF.
  */
 export function frameHeadRoom(prefix: Uint8Array, reply: Uint8Array): number {
-  return prefix.length + reply.length + 16 + 10 + 10 + 4;
+  return prefix.length + reply.length + TOKEN_DIGITS + SIZE_DIGITS + SIZE_DIGITS + SEPARATORS;
 }
 
 /**
  * Writes `HPUB <subject> <inbox>.<token> <headerBytes> <totalBytes>\r\n`
  * so that it ends at `end` (right before the header block), and returns
  * where it starts. `prefix` is `HPUB <subject> `, `reply` is `<inbox>.`,
- * both encoded. @private
+ * both encoded.
  */
 export function writeFrameHead(
   out: Uint8Array,
