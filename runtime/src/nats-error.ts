@@ -9,6 +9,8 @@ export const JsErrCode = {
   InsufficientResources: 10023,
   ReplicasNotSupported: 10074,
   ClusterNotAvailable: 10008,
+  /** A publish whose `Nats-Msg-Id` the leader has proposed and not yet applied: its outcome is not known yet. */
+  DuplicateMessageInProcess: 10158,
   NoMessageFound: 10037,
 } as const;
 
@@ -25,6 +27,7 @@ export function codeForJsError(errCode: number | undefined, code: number | undef
       return ErrorCode.PayloadTooLarge;
     case JsErrCode.ClusterNotAvailable:
     case JsErrCode.InsufficientResources:
+    case JsErrCode.DuplicateMessageInProcess:
       return ErrorCode.Unavailable;
     default:
       break;

@@ -31,3 +31,22 @@ export {
 
 /** Kills registered child processes when this process dies (used by the outbox's crash tests). @private */
 export { guardChild, unguardChild } from "./orphan-reaper.js";
+
+// Fault injection (docs/reliability.md, "Faults beyond crashes")
+export { startFaultNetwork, type FaultNetwork, type LinkStats } from "./faults/fault-network.js";
+export type { CutMode, PipeState } from "./faults/link-pipe.js";
+export { startFaultyCluster, type FaultyCluster, type FaultyClusterOptions } from "./faults/faulty-cluster.js";
+export { streamStateOnNodes, type ReplicaState } from "./faults/stream-state.js";
+export {
+  createFaultSchedule,
+  runFaultSchedule,
+  describeSchedule,
+  seededRandom,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultStep,
+  type FaultScheduleOptions,
+  type AppliedFault,
+  type RunFaultScheduleOptions,
+} from "./faults/fault-schedule.js";
+export { mountSmallDisk, smallDiskSupport, type SmallDisk, type DiskUsage } from "./faults/small-disk.js";
