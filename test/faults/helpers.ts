@@ -6,7 +6,7 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { headers as natsHeaders, connect as natsConnect } from "@nats-io/transport-node";
 import { createProducer, layout, wrapConnection, type ChronicleConnection, type PublishResult } from "@chronicle/runtime";
 import { streamStateOnNodes, type LocalCluster, type ReplicaState } from "@chronicle/testing";
-import { BREAK, sleep, storedCounts, waitFor, type NoteStream } from "../reliability/helpers.js";
+import { BREAK, provision, sleep, storedCounts, waitFor, type NoteStream } from "../reliability/helpers.js";
 
 export { BREAK, sleep, waitFor };
 
@@ -59,6 +59,8 @@ export interface PublishLoad {
   readonly failed: { value: string; error: Error; at: number }[];
   /** Publishes started. */
   readonly sent: number;
+  /** Age of the oldest publish not settled yet, ms by the monotonic clock (0: none in flight). */
+  oldestInFlightMs(): number;
   /**
    * Longest time without an acknowledgement that overlaps `[from, to]`
    * (default the whole run): the producer's stall across a fault. A stall
@@ -110,12 +112,15 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   const acked = new Map<string, PublishResult>();
   const failed: { value: string; error: Error; at: number }[] = [];
   const ackTimes: number[] = [];
+  /** Publishes in flight and when they started (performance.now(): immune to wall-clock steps), oldest first. */
+  const pending = new Map<string, number>();
   const perKey = new Map<number, number>();
   let sent = 0;
   let inFlight = 0;
   let stopping = false;
   let endedAt: number | undefined;
   const started = Date.now();
+  const startedMono = performance.now();
 
   const ack = (value: string, r: PublishResult) => {
     acked.set(value, r);
@@ -140,7 +145,8 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   const loop = (async () => {
     const slots: Promise<void>[] = [];
     while (!stopping && sent < limit) {
-      const due = Math.floor(((Date.now() - started) * rate) / 1000) + 1;
+      // paced by the monotonic clock, so that a stepped wall clock (clock-skew tests) does not stop it
+      const due = Math.floor(((performance.now() - startedMono) * rate) / 1000) + 1;
       if (sent >= due || inFlight >= maxInFlight) {
         await sleep(inFlight >= maxInFlight ? 2 : 5);
         continue;
@@ -151,7 +157,13 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
       const value = `${prefix}${k}:${n}`;
       sent++;
       inFlight++;
-      slots.push(publishOne(value).finally(() => inFlight--));
+      pending.set(value, performance.now());
+      slots.push(
+        publishOne(value).finally(() => {
+          inFlight--;
+          pending.delete(value);
+        }),
+      );
       if (slots.length >= 10_000) await Promise.all(slots.splice(0));
     }
     await Promise.all(slots);
@@ -165,6 +177,10 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
     get sent() {
       return sent;
     },
+    oldestInFlightMs() {
+      for (const started of pending.values()) return performance.now() - started;
+      return 0;
+    },
     longestGap(from = started, to = Date.now()) {
       // consecutive acknowledgements, with the start and the end (or now) as bounds
       const times = [started, ...ackTimes, endedAt ?? Date.now()];
@@ -177,6 +193,24 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
       await loop;
     },
   };
+}
+
+/**
+ * Provisions a note stream (see `provision`), trying again for up to 60 s:
+ * right after faults the meta leader may not be known yet, or count a node
+ * that is back as still offline ("no suitable peers for placement").
+ */
+export async function provisionWhenReady(conn: ChronicleConnection, def: NoteStream): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await provision(conn, def);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
 }
 
 /** What a stream holds against what was acknowledged. */

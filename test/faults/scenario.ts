@@ -3,8 +3,8 @@
 // storage promises checked.
 import type { ChronicleConnection } from "@chronicle/runtime";
 import type { FaultyCluster, ReplicaState } from "@chronicle/testing";
-import { noteStream, provision, publishAll } from "../reliability/helpers.js";
-import { leaderOf, replicasAgree, waitFor } from "./helpers.js";
+import { noteStream, publishAll } from "../reliability/helpers.js";
+import { leaderOf, provisionWhenReady, replicasAgree, waitFor } from "./helpers.js";
 import { producerWorkload, type Workload, type WorkloadReport } from "./workload.js";
 
 /** The leader and followers of the scenario's stream when the fault starts. */
@@ -61,7 +61,7 @@ const RESEND = 1000;
  */
 export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnection, options: ScenarioOptions): Promise<ScenarioResult> {
   const def = noteStream(options.stream, 4, 3);
-  await provision(conn, def);
+  await provisionWhenReady(conn, def);
   const leader = await leaderOf(cluster, options.stream);
   const followers = cluster.servers.map((s) => s.name).filter((n) => n !== leader);
   const producer = producerWorkload({ startAt: options.startAt === "follower" ? followers[0]! : leader, ratePerSec: options.ratePerSec ?? 1000 });

@@ -50,3 +50,4 @@ export {
   type RunFaultScheduleOptions,
 } from "./faults/fault-schedule.js";
 export { mountSmallDisk, smallDiskSupport, type SmallDisk, type DiskUsage } from "./faults/small-disk.js";
+export { skewedClock, clockSkewSupport, type SkewedClock } from "./faults/clock-skew.js";
