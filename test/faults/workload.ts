@@ -115,7 +115,19 @@ export function producerWorkload(options: ProducerWorkloadOptions = {}): Workloa
   };
 }
 
-/** Workloads the mixed-fault soak can run, by name. */
-export const WORKLOADS: Record<string, (options: { prefix: string }) => Workload> = {
-  producer: ({ prefix }) => producerWorkload({ prefix, client: "producer" }),
+/** What a workload factory is given: the scenario's targets and a prefix of its own for its values. */
+export interface WorkloadSetup {
+  leader: string;
+  followers: string[];
+  prefix: string;
+}
+
+/**
+ * Workloads the mixed-fault runs can add beside their producer, by name
+ * (`--workloads` of `npm run test:soak -- --faults`, CHRONICLE_FAULTS_WORKLOADS
+ * in the test). The consumer-group workload goes here.
+ */
+export const WORKLOADS: Record<string, (setup: WorkloadSetup) => Workload> = {
+  /** A producer that only knows the first stream leader: it cannot fail over, and is the first to talk to that node after each of its faults. */
+  "stale-producer": ({ leader, prefix }) => producerWorkload({ client: "stale", prefix, startAt: leader, only: true, ratePerSec: 200 }),
 };
