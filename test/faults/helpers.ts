@@ -61,6 +61,8 @@ export interface PublishLoad {
   readonly sent: number;
   /** Age of the oldest publish not settled yet, ms by the monotonic clock (0: none in flight). */
   oldestInFlightMs(): number;
+  /** The last `n` values acknowledged before time `t` (ms since the epoch). */
+  ackedBefore(t: number, n: number): string[];
   /**
    * Longest time without an acknowledgement that overlaps `[from, to]`
    * (default the whole run): the producer's stall across a fault. A stall
@@ -122,9 +124,11 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   const started = Date.now();
   const startedMono = performance.now();
 
+  const ackValues: string[] = [];
   const ack = (value: string, r: PublishResult) => {
     acked.set(value, r);
     ackTimes.push(Date.now());
+    ackValues.push(value);
   };
   const publishOne = (value: string): Promise<void> => {
     if (BREAK === "ack") {
@@ -176,6 +180,11 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
     failed,
     get sent() {
       return sent;
+    },
+    ackedBefore(t, n) {
+      let end = ackTimes.length;
+      while (end > 0 && ackTimes[end - 1]! >= t) end--;
+      return ackValues.slice(Math.max(0, end - n), end);
     },
     oldestInFlightMs() {
       for (const started of pending.values()) return performance.now() - started;

@@ -53,9 +53,10 @@ const RESEND = 1000;
 
 /**
  * Runs one scenario on `cluster`. After the heal, the last 1,000 events
- * acknowledged before the fault are sent again with their dedup keys, as a
- * producer that lost those acknowledgements would: whichever node leads now
- * must know them and store none again. Checks: no acknowledged event lost,
+ * acknowledged before the fault (or, when the faults outlasted the
+ * duplicate window, before its last 90 s) are sent again with their dedup
+ * keys, as a producer that lost those acknowledgements would: whichever
+ * node leads now must know them and store none again. Checks: no acknowledged event lost,
  * none stored twice, failures only with documented codes, every replica
  * the same, publishing resumes after the heal.
  */
@@ -70,8 +71,6 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   for (const w of all) await w.start(ctx);
   const load = producer.load();
   if (!(await waitFor(() => load.acked.size >= 1000, 60_000))) throw new Error(`only ${load.acked.size} acknowledged before the fault`);
-  const before = [...load.acked.keys()].slice(-RESEND);
-
   const faultAt = Date.now();
   try {
     await options.fault({ leader, followers });
@@ -87,6 +86,9 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
 
   // a majority agrees (the stream is whole); then every replica must catch up within catchUpMs
   let states = await replicasAgree(cluster, options.stream, 60_000, Math.floor(cluster.servers.length / 2) + 1);
+  // events acknowledged before the fault, or, after faults that outlasted the duplicate window, the
+  // last acknowledged before its last 90 s (each leader change since must have kept their ids)
+  const before = load.ackedBefore(Math.max(faultAt, Date.now() - def.settings.duplicateWindowMs + 30_000), RESEND);
   let caughtUpMs = -1;
   try {
     states = await replicasAgree(cluster, options.stream, options.catchUpMs ?? 60_000);

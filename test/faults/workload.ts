@@ -44,10 +44,11 @@ export interface Workload {
 
 /**
  * Error codes a publish may fail with under faults, as docs/producer.md lists
- * them for a server that does not answer: the publish timed out ("may or may
- * not be stored") or was given up when the connection closed.
+ * them: no acknowledgement within the publish timeout ("may or may not be
+ * stored"), nothing storing the subject after the retries (no stream leader
+ * for that long), or given up when the connection closed.
  */
-export const FAULT_ERROR_CODES: readonly string[] = [ErrorCode.Timeout, ErrorCode.Closed];
+export const FAULT_ERROR_CODES: readonly string[] = [ErrorCode.Timeout, ErrorCode.NoResponders, ErrorCode.Closed];
 
 /** Options of {@link producerWorkload}. */
 export interface ProducerWorkloadOptions extends PublishingOptions {

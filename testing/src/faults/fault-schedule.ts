@@ -113,6 +113,8 @@ export interface AppliedFault extends FaultStep {
   endedAt: number;
   /** Why the fault could not be applied or undone (a node that did not restart, for one). */
   error?: string;
+  /** Not applied: the leader it aimed at was under another fault of the schedule. */
+  skipped?: boolean;
 }
 
 /** Options of {@link runFaultSchedule}. */
@@ -127,14 +129,16 @@ export interface RunFaultScheduleOptions {
  * Runs a schedule against a faulty cluster: each step starts at its time and
  * is undone after its duration (the node restarted or resumed, the link
  * healed). Resolves once every step has been undone, with what happened.
- * A step whose node is already down (killed by an overlapping step) is
- * applied to what is left of it: a pause of a stopped node does nothing.
+ * A step aimed at the leader while the leader is under another step is
+ * skipped (`skipped` in its result): one node never has two faults at once.
  */
 export async function runFaultSchedule(cluster: FaultyCluster, steps: readonly FaultStep[], options: RunFaultScheduleOptions = {}): Promise<AppliedFault[]> {
   const t0 = Date.now();
   const log = options.log ?? (() => undefined);
   const applied: AppliedFault[] = [];
   const nodes = new Set(cluster.servers.map((s) => s.name));
+  /** Nodes under a fault of this schedule now. */
+  const busy = new Set<string>();
   // overlapping steps may cut the same pair: a pair heals when the last step that cut it ends
   const cutBy = new Map<string, number>();
   const cut = async (a: string, b: string) => {
@@ -198,6 +202,15 @@ export async function runFaultSchedule(cluster: FaultyCluster, steps: readonly F
     if (!nodes.has(target)) throw new ChronicleError(ErrorCode.InvalidArgument, `fault step names no node of the cluster: ${target}`);
     const fault: AppliedFault = { ...step, target, startedAt: Date.now(), endedAt: 0 };
     applied.push(fault);
+    // a leader named while it is under another fault (the others still name a killed leader for a
+    // moment): two faults on one node would restart it twice at once
+    if (busy.has(target)) {
+      fault.skipped = true;
+      fault.endedAt = fault.startedAt;
+      log(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${step.kind} ${target} skipped: ${target} is under another fault`);
+      return;
+    }
+    busy.add(target);
     log(
       `+${((Date.now() - t0) / 1000).toFixed(1)}s ${step.kind} ${target}${step.client ? `<-${step.client}` : ""} for ${(step.durationMs / 1000).toFixed(1)}s`,
     );
@@ -209,6 +222,7 @@ export async function runFaultSchedule(cluster: FaultyCluster, steps: readonly F
       fault.error = String(err);
       log(`fault ${step.kind} ${target} failed: ${fault.error}`);
     }
+    busy.delete(target);
     fault.endedAt = Date.now();
     log(`+${((Date.now() - t0) / 1000).toFixed(1)}s end of ${step.kind} ${target}`);
   });
