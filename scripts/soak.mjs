@@ -1,6 +1,7 @@
 // `npm run test:soak`: the reliability suite (test/reliability) with larger
 // counts and more rounds (CHRONICLE_SOAK=1), then the plain closing line CI
-// reads. Extra arguments go to vitest (a file name filters). Expect tens of
+// reads. Extra arguments go to vitest (a file name filters, instead of the
+// whole folder). Expect tens of
 // minutes on 2 cores; the bounded version runs in `npm test`.
 //
 // `npm run test:soak -- --faults [--seed N] [--minutes M] [--workloads a,b]`:
@@ -43,5 +44,11 @@ if (faults >= 0) {
   console.log(`fault soak: seed ${seed}, mixed schedule ${minutes} min (replay: npm run test:soak -- --faults --seed ${seed} --minutes ${minutes})`);
 }
 
-const run = spawnSync("npx", ["vitest", "run", folder, "--testTimeout=1800000", "--hookTimeout=300000", "--maxWorkers=1", ...args], { stdio: "inherit", env });
+// file filters given: they choose the files (vitest would otherwise run the folder too)
+const filters = args.filter((a) => !a.startsWith("-"));
+const run = spawnSync(
+  "npx",
+  ["vitest", "run", ...(filters.length ? [] : [folder]), "--testTimeout=1800000", "--hookTimeout=300000", "--maxWorkers=1", ...args],
+  { stdio: "inherit", env },
+);
 process.exit(run.status ?? 1);

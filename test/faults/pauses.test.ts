@@ -30,7 +30,7 @@ const PAUSE_MS = scaled(12_000, 30_000);
 describe("paused nodes, 3 nodes, R3", () => {
   it(
     `the stream leader SIGSTOPped for ${PAUSE_MS / 1000} s while publishing, then SIGCONT: nothing it acknowledges is lost`,
-    { timeout: 180_000 },
+    { timeout: scaled(180_000, 600_000) },
     async () => {
       let elected: { leader: string; ms: number } | undefined;
       const r = await runScenario(cluster, conn, {

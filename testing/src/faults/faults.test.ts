@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from "node:net";
 import { join } from "node:path";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,6 +13,7 @@ import {
   smallDiskSupport,
   startFaultNetwork,
   startFaultyCluster,
+  startLocalServer,
   type FaultNetwork,
 } from "../index.js";
 
@@ -141,6 +143,37 @@ describe("faulty cluster", () => {
     await cluster.healAll();
     expect([...cluster.paused]).toEqual([]);
     expect(cluster.net.cuts()).toEqual([]);
+  });
+});
+
+describe("link overhead", () => {
+  it("20,000 acknowledged publishes through a link against the same straight to the server (printed as a ratio)", { timeout: 120_000 }, async () => {
+    await using server = await startLocalServer();
+    await using net = await startFaultNetwork();
+    const linked = `nats://127.0.0.1:${await net.link("bench", server.name, server.port)}`;
+    const setup = await connect({ servers: server.url });
+    await (await jetstreamManager(setup)).streams.add({ name: "bench", subjects: ["bench.>"] });
+    await setup.close();
+    const run = async (url: string) => {
+      const nc = await connect({ servers: url });
+      const js = jetstream(nc);
+      const t0 = performance.now();
+      for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: 1000 }, (_, j) => js.publish("bench.x", "x", { msgID: `${url}-${i}-${j}` })));
+      const ms = performance.now() - t0;
+      await nc.close();
+      return 20_000 / (ms / 1000);
+    };
+    const rates = { direct: [] as number[], link: [] as number[] };
+    for (let round = 0; round < 3; round++) {
+      rates.direct.push(await run(server.url));
+      rates.link.push(await run(linked));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    const ratio = median(rates.link) / median(rates.direct);
+    console.log(
+      `through a link: ${Math.round(median(rates.link))} events/s against ${Math.round(median(rates.direct))} straight to the server (${ratio.toFixed(2)}x; medians of 3, 1,000 in flight)`,
+    );
+    expect(ratio).toBeGreaterThan(0.2);
   });
 });
 
