@@ -223,7 +223,8 @@ describe.skipIf(!support.ok)("a full disk", () => {
         const ackedAtFill = load.acked.size;
         const resumed = await waitFor(() => load.acked.size >= ackedAtFill + 2000, 60_000);
         const stallMs = load.longestGap(filledAt);
-        const leaderAfter = (await conn.jsm.streams.info("diskr3")).cluster?.leader;
+        let leaderAfter: string | undefined;
+        await waitFor(async () => (leaderAfter = (await conn.jsm.streams.info("diskr3").catch(() => undefined))?.cluster?.leader) !== undefined, 30_000, 250);
         await load.stop();
         d.free();
         await cluster.server("n1").restart();

@@ -136,7 +136,14 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
       const h = natsHeaders();
       h.set("Nats-Msg-Id", value);
       const key = value.split(":")[0]!;
-      conn.nc.publish(layout.publishSubject(def.settings.name, "Note", key), toBinary(StringValueSchema, create(StringValueSchema, { value })), { headers: h });
+      try {
+        conn.nc.publish(layout.publishSubject(def.settings.name, "Note", key), toBinary(StringValueSchema, create(StringValueSchema, { value })), {
+          headers: h,
+        });
+      } catch (error) {
+        failed.push({ value, error: error as Error, at: Date.now() });
+        return Promise.resolve();
+      }
       ack(value, { stream: def.settings.name, sequence: 0, duplicate: false, partition: 0, id: value, dedupKey: value, attempts: 1 });
       return Promise.resolve();
     }

@@ -26,9 +26,13 @@ export interface FaultNetwork extends AsyncDisposable {
   /**
    * Opens a directed link: connections that `from` makes to the returned
    * port on 127.0.0.1 reach `targetPort` on 127.0.0.1 (owned by `to`).
-   * Opened open, or cut if `from`-`to` is cut now.
+   * Opened open, or cut if `from`-`to` is cut now. Without `targetPort`,
+   * connections wait until {@link retarget} names it: the link's port is
+   * taken before the target's port is chosen, so the two cannot collide.
    */
-  link(from: string, to: string, targetPort: number): Promise<number>;
+  link(from: string, to: string, targetPort?: number): Promise<number>;
+  /** Sets (or changes) the target port of the link listening on `port`. */
+  retarget(port: number, targetPort: number): Promise<void>;
   /** Cuts every link between `a` and `b`, both ways (default mode `drop`: a black hole). */
   cut(a: string, b: string, mode?: CutMode): Promise<void>;
   /** Heals the links between `a` and `b`: held traffic flows again. */
@@ -109,7 +113,7 @@ class AgentNetwork implements FaultNetwork {
     });
   }
 
-  async link(from: string, to: string, targetPort: number): Promise<number> {
+  async link(from: string, to: string, targetPort = 0): Promise<number> {
     if (from === to) throw new ChronicleError(ErrorCode.InvalidArgument, `a link needs two endpoints, got ${from} twice`);
     const { port } = await this.request({ op: "open", target: targetPort });
     this.links.set(port!, { from, to });
@@ -117,6 +121,11 @@ class AgentNetwork implements FaultNetwork {
     const cut = this.cutPairs.get(pairKey(from, to));
     if (cut) await this.request({ op: "set", ports: [port!], state: cut.mode });
     return port!;
+  }
+
+  async retarget(port: number, targetPort: number): Promise<void> {
+    if (!this.links.has(port)) throw new ChronicleError(ErrorCode.NotFound, `no link listens on port ${port}`);
+    await this.request({ op: "target", port, target: targetPort });
   }
 
   private portsBetween(a: string, b: string): number[] {

@@ -51,18 +51,19 @@ export async function startFaultyCluster(options: FaultyClusterOptions = {}): Pr
   const net = await startFaultNetwork();
   try {
     const sink = await net.unreachablePort();
+    // every link listens before the cluster picks its free ports, so that no link takes a port a node is about to bind
+    const count = options.nodes ?? 3;
+    const names = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+    const links = new Map<string, number>();
+    for (const from of names) for (const to of names) if (from !== to) links.set(`${from}>${to}`, await net.link(from, to));
     const cluster = await startLocalCluster({
       ...options,
       wiring: async (nodes) => {
-        const routes = new Map<string, string[]>();
-        for (const from of nodes) {
-          const urls: string[] = [];
-          for (const to of nodes) if (to !== from) urls.push(`nats-route://127.0.0.1:${await net.link(from.name, to.name, to.routePort)}`);
-          routes.set(from.name, urls);
-        }
+        for (const from of nodes) for (const to of nodes) if (to !== from) await net.retarget(links.get(`${from.name}>${to.name}`)!, to.routePort);
+        const routes = (name: string) => names.filter((n) => n !== name).map((n) => `nats-route://127.0.0.1:${links.get(`${name}>${n}`)}`);
         // advertise: the address a node's peers would pass on to others, never reachable;
         // no_advertise: clients are not told the other nodes' client addresses
-        return { routes: (name) => routes.get(name) ?? [], clusterConfig: [`advertise: "127.0.0.1:${sink}"`, "no_advertise: true"] };
+        return { routes, clusterConfig: [`advertise: "127.0.0.1:${sink}"`, "no_advertise: true"] };
       },
     });
     return withFaults(cluster, net);

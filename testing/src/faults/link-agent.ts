@@ -9,6 +9,7 @@ import { LinkPipe, openSink, type PipeState, type PipeStats } from "./link-pipe.
 export type AgentRequest =
   | { id: number; op: "open"; target: number }
   | { id: number; op: "set"; ports: number[]; state: PipeState }
+  | { id: number; op: "target"; port: number; target: number }
   | { id: number; op: "sink" }
   | { id: number; op: "stats" };
 
@@ -31,6 +32,12 @@ async function handle(req: AgentRequest): Promise<AgentReply> {
         pipe.set(req.state);
       }
       return { id: req.id };
+    case "target": {
+      const pipe = pipes.get(req.port);
+      if (!pipe) return { id: req.id, error: `no pipe on port ${req.port}` };
+      pipe.setTarget(req.target);
+      return { id: req.id };
+    }
     case "sink":
       return { id: req.id, port: (await openSink()).port };
     case "stats":

@@ -87,7 +87,7 @@ class PipeConnection {
       this.downstreamClosed = true;
       if (!this.upstream || this.upstream.destroyed) pipe.forget(this);
     });
-    if (pipe.state === "open") this.connectUpstream();
+    if (pipe.state === "open" && pipe.target > 0) this.connectUpstream();
     else downstream.pause();
   }
 
@@ -111,8 +111,9 @@ class PipeConnection {
   }
 
   release(): void {
-    if (!this.upstream) this.connectUpstream();
-    else for (const p of this.pumps) p.release();
+    if (!this.upstream) {
+      if (this.pipe.target > 0) this.connectUpstream();
+    } else for (const p of this.pumps) p.release();
   }
 
   /** Resets both sides at once. */
@@ -142,11 +143,14 @@ export class LinkPipe {
   private readonly connections = new Set<PipeConnection>();
   private readonly server: Server;
 
-  private constructor(readonly target: number) {
+  private constructor(
+    /** Port connections are forwarded to; 0 until known: connections wait meanwhile. */
+    public target: number,
+  ) {
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
-  /** Opens a pipe to `target` on a free port (or `port`). */
+  /** Opens a pipe to `target` (0: not known yet, see {@link setTarget}) on a free port (or `port`). */
   static async open(target: number, port = 0): Promise<LinkPipe> {
     const pipe = new LinkPipe(target);
     await new Promise<void>((resolve, reject) => {
@@ -180,6 +184,12 @@ export class LinkPipe {
       else if (state === "drop") c.hold();
       else c.release();
     }
+  }
+
+  /** Sets the port connections go to, and lets through those that waited for it. */
+  setTarget(target: number): void {
+    this.target = target;
+    if (this.state === "open") for (const c of this.connections) c.release();
   }
 
   forget(c: PipeConnection): void {
