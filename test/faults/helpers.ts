@@ -8,6 +8,14 @@ import { createProducer, layout, wrapConnection, type ChronicleConnection, type 
 import { streamStateOnNodes, type LocalCluster, type ReplicaState } from "@chronicle/testing";
 import { BREAK, provision, sleep, storedCounts, waitFor, type NoteStream } from "../reliability/helpers.js";
 
+/**
+ * CHRONICLE_RELIABILITY_BREAK switches of the fault suite, beside those of
+ * test/reliability (`dedup`, `dlq`, `memory`): `ack` (an event counts as
+ * acknowledged once written to the socket: {@link startPublishing}), `ping`
+ * (nats.js's default pings: {@link faultClient}), `hang` (10-minute
+ * timeouts: full-disk.test.ts). docs/reliability.md records what each run
+ * broken showed.
+ */
 export { BREAK, sleep, waitFor };
 
 /**

@@ -117,7 +117,7 @@ describe("network partitions, 3 nodes, R3", () => {
       const r = await runScenario(cluster, conn, {
         stream: "cutrestart",
         startAt: "leader",
-        // nats-server 2.15.1 lets the restarted old leader catch up only about 2 minutes after the heal
+        // nats-server 2.15.1 lets the restarted old leader catch up only minutes after the heal
         // (docs/reliability.md, Known problems): asserted in the soak, reported in the bounded suite
         catchUpMs: scaled(15_000, 240_000),
         lagging: SOAK ? "violation" : "report",

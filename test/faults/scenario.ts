@@ -89,6 +89,8 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   // events acknowledged before the fault, or, after faults that outlasted the duplicate window, the
   // last acknowledged before its last 90 s (each leader change since must have kept their ids)
   const before = load.ackedBefore(Math.max(faultAt, Date.now() - def.settings.duplicateWindowMs + 30_000), RESEND);
+  // sent now, while they are inside the window (catching up below may take minutes)
+  const again = await publishAll(conn, def, before, { window: before.length });
   let caughtUpMs = -1;
   try {
     states = await replicasAgree(cluster, options.stream, options.catchUpMs ?? 60_000);
@@ -96,7 +98,6 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   } catch (err) {
     if (options.lagging !== "report") throw err;
   }
-  const again = await publishAll(conn, def, before, { window: before.length });
   const storedAgain = [...again.acked.values()].filter((r) => !r.duplicate).length;
   const reports: WorkloadReport[] = [];
   for (const w of all) reports.push(await w.check(ctx));
