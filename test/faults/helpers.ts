@@ -1,12 +1,12 @@
 // Shared helpers of the fault suite (test/faults): a producer workload that
 // keeps publishing while faults happen, and the checks of the storage
 // promises. Internal to the tests.
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { headers as natsHeaders, connect as natsConnect } from "@nats-io/transport-node";
 import { createProducer, layout, wrapConnection, type ChronicleConnection, type PublishResult } from "@chronicle/runtime";
 import { streamStateOnNodes, type LocalCluster, type ReplicaState } from "@chronicle/testing";
-import { BREAK, provision, sleep, storedCounts, waitFor, type NoteStream } from "../reliability/helpers.js";
+import { BREAK, provision, sleep, waitFor, type NoteStream } from "../reliability/helpers.js";
 
 /**
  * CHRONICLE_RELIABILITY_BREAK switches of the fault suite, beside those of
@@ -245,16 +245,58 @@ export interface StreamCheck {
   twice: [string, number][];
   /** Messages in the stream. */
   stored: number;
+  /**
+   * Reads that ended short of the stream leader's last sequence and were
+   * made again: an ordered consumer placed on a replica that is not current
+   * reads that replica's copy and reports nothing pending (docs/reliability.md, F-K7).
+   */
+  staleReads: number;
 }
 
-/** Reads the whole stream (through `conn`) and compares it with the acknowledged values. */
+/** Reads every stored Note once with a new ordered consumer: value -> count, and the last stream sequence delivered. */
+async function readOnce(conn: ChronicleConnection, stream: string, expected: number): Promise<{ counts: Map<string, number>; lastSeq: number }> {
+  const counts = new Map<string, number>();
+  let lastSeq = 0;
+  if (expected === 0) return { counts, lastSeq };
+  const oc = await conn.js.consumers.get(stream);
+  const it = await oc.consume();
+  for await (const m of it) {
+    const v = fromBinary(StringValueSchema, m.data).value;
+    counts.set(v, (counts.get(v) ?? 0) + 1);
+    lastSeq = m.seq;
+    if (m.info.pending === 0) break;
+  }
+  await it.close();
+  return { counts, lastSeq };
+}
+
+/**
+ * Reads the whole stream (through `conn`) and compares it with the
+ * acknowledged values. A read that ends before the last sequence the stream
+ * leader reports is made again with a new consumer (up to 20 times; the
+ * retries are counted in `staleReads`).
+ */
 export async function checkStream(conn: ChronicleConnection, stream: string, acked: Iterable<string>): Promise<StreamCheck> {
-  const counts = await storedCounts(conn, stream);
-  const lost = [...acked].filter((v) => !counts.has(v));
-  const twice = [...counts.entries()].filter(([, n]) => n > 1);
-  let stored = 0;
-  for (const n of counts.values()) stored += n;
-  return { lost, twice, stored };
+  let staleReads = 0;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = await conn.jsm.streams.info(stream);
+      const { counts, lastSeq } = await readOnce(conn, stream, info.state.messages);
+      if (lastSeq < info.state.last_seq && attempt < 20) {
+        staleReads++;
+        continue;
+      }
+      const lost = [...acked].filter((v) => !counts.has(v));
+      const twice = [...counts.entries()].filter(([, n]) => n > 1);
+      let stored = 0;
+      for (const n of counts.values()) stored += n;
+      return { lost, twice, stored, staleReads };
+    } catch (err) {
+      // right after faults JetStream may answer "temporarily unavailable" or time out for a while
+      if (attempt >= 60) throw err;
+      await sleep(500);
+    }
+  }
 }
 
 /**

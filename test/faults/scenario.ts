@@ -117,5 +117,5 @@ export function describeResult(name: string, r: ScenarioResult): string {
         .join(" "),
     )
     .join(" | ");
-  return `${name}: leader=${r.leader} stallMs=${r.stallMs} resumedAfterHealMs=${r.resumedAfterHealMs} caughtUpMs=${r.caughtUpMs} lastSeq=${r.states[0]?.lastSeq} ${figures} violations=${r.violations.length}`;
+  return `${name}: leader=${r.leader} stallMs=${r.stallMs} resumedAfterHealMs=${r.resumedAfterHealMs} caughtUpMs=${r.caughtUpMs} lastSeq=${Math.max(0, ...r.states.map((s) => s.lastSeq))} ${figures} violations=${r.violations.length}`;
 }

@@ -86,7 +86,7 @@ export function producerWorkload(options: ProducerWorkloadOptions = {}): Workloa
     },
     async check(ctx) {
       const l = load!;
-      const { lost, twice, stored } = await checkStream(ctx.conn, ctx.def.settings.name, l.acked.keys());
+      const { lost, twice, stored, staleReads } = await checkStream(ctx.conn, ctx.def.settings.name, l.acked.keys());
       const unclear = l.failed.filter((f) => !(isChronicleError(f.error) && FAULT_ERROR_CODES.includes(f.error.code)));
       const codes = new Map<string, number>();
       for (const f of l.failed) {
@@ -108,6 +108,7 @@ export function producerWorkload(options: ProducerWorkloadOptions = {}): Workloa
           lost: lost.length,
           storedTwice: twice.length,
           stored,
+          staleReads,
           longestAckGapMs: l.longestGap(),
         },
       };

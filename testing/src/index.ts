@@ -1,7 +1,8 @@
 // @chronicle/testing: what tests and local development need, never a
 // production dependency. Finding or installing `nats-server`, starting
-// throwaway servers and clusters on loopback ports, and killing them when
-// the process that started them dies.
+// throwaway servers and clusters on loopback ports, killing them when the
+// process that started them dies, and injecting faults into them
+// (partitions, pauses, full disks, skewed clocks).
 
 // Finding or installing nats-server (docs/local-nats.md)
 export {
