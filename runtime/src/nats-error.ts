@@ -16,6 +16,8 @@ const MoreJetStreamApiCodes = {
   ClusterNotAvailable: 10008,
   InsufficientResources: 10023,
   MessageTooLarge: 10054,
+  /** A publish whose `Nats-Msg-Id` the leader has proposed and not yet applied: its outcome is not known yet. */
+  DuplicateMessageInProcess: 10158,
 } as const;
 
 /** The HTTP-like status codes of JetStream API errors and status messages. */
@@ -43,6 +45,7 @@ export function codeForJsError(errCode: number | undefined, status: number | und
     case JetStreamApiCodes.JetStreamNotEnabledForAccount:
     case MoreJetStreamApiCodes.ClusterNotAvailable:
     case MoreJetStreamApiCodes.InsufficientResources:
+    case MoreJetStreamApiCodes.DuplicateMessageInProcess:
       return ErrorCode.Unavailable;
     default:
       break;

@@ -1,7 +1,8 @@
 // @chronicle/testing: what tests and local development need, never a
 // production dependency. Finding or installing `nats-server`, starting
-// throwaway servers and clusters on loopback ports, and killing them when
-// the process that started them dies.
+// throwaway servers and clusters on loopback ports, killing them when the
+// process that started them dies, and injecting faults into them
+// (partitions, pauses, full disks, skewed clocks).
 
 // Finding or installing nats-server (docs/local-nats.md)
 export {
@@ -31,3 +32,23 @@ export {
 
 /** Kills registered child processes when this process dies (used by the outbox's crash tests). @private */
 export { guardChild, unguardChild } from "./orphan-reaper.js";
+
+// Fault injection (docs/reliability.md, "Faults beyond crashes")
+export { startFaultNetwork, type FaultNetwork, type LinkStats } from "./faults/fault-network.js";
+export type { CutMode, PipeState } from "./faults/link-pipe.js";
+export { startFaultyCluster, type FaultyCluster, type FaultyClusterOptions } from "./faults/faulty-cluster.js";
+export { streamStateOnNodes, type ReplicaState } from "./faults/stream-state.js";
+export {
+  createFaultSchedule,
+  runFaultSchedule,
+  describeSchedule,
+  seededRandom,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultStep,
+  type FaultScheduleOptions,
+  type AppliedFault,
+  type RunFaultScheduleOptions,
+} from "./faults/fault-schedule.js";
+export { mountSmallDisk, smallDiskSupport, type SmallDisk, type DiskUsage } from "./faults/small-disk.js";
+export { skewedClock, clockSkewSupport, type SkewedClock } from "./faults/clock-skew.js";

@@ -8,7 +8,26 @@ import { ServerProcess, prepare, type LocalServer, type LocalServerOptions } fro
 export interface LocalClusterOptions extends Omit<LocalServerOptions, "port"> {
   /** Number of nodes; default 3. */
   nodes?: number;
+  /**
+   * How the nodes reach each other; default directly, every node dialling
+   * every route port. The fault injector passes its proxies here.
+   * @private
+   */
+  wiring?: ClusterWiring;
 }
+
+/**
+ * Decides the route URLs each node dials and extra lines of its `cluster`
+ * block, once the route ports are known. {@link startFaultyCluster} uses it
+ * to send every route through a link it can cut.
+ * @private
+ */
+export type ClusterWiring = (nodes: readonly { name: string; routePort: number }[]) => Promise<{
+  /** Route URLs node `name` dials. */
+  routes(name: string): string[];
+  /** Lines added to every node's `cluster` block. */
+  clusterConfig: string[];
+}>;
 
 /**
  * A JetStream cluster of local `nats-server` processes with routes on
@@ -27,6 +46,12 @@ export interface LocalCluster extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** Every node dials every route port directly (its own included: nats-server skips itself). */
+const directWiring: ClusterWiring = async (nodes) => {
+  const routes = nodes.map((n) => `nats-route://127.0.0.1:${n.routePort}`);
+  return { routes: () => routes, clusterConfig: [] };
+};
+
 /**
  * Starts an N-node (default 3) JetStream cluster on 127.0.0.1, each node
  * with its own store folder, and waits until every node is ready (a meta
@@ -39,17 +64,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   }
   const { binary, baseDir, temporaryDir } = await prepare(options);
   const ports = await Promise.all(Array.from({ length: count }, async () => ({ client: await freePort(), http: await freePort(), route: await freePort() })));
-  const routes = ports.map((p) => p.route);
+  const names = ports.map((_, i) => `n${i + 1}`);
+  const wiring = await (options.wiring ?? directWiring)(ports.map((p, i) => ({ name: names[i]!, routePort: p.route })));
   const servers = ports.map(
     (p, i) =>
       new ServerProcess(
         {
-          name: `n${i + 1}`,
+          name: names[i]!,
           port: p.client,
           httpPort: p.http,
-          storeDir: join(baseDir, `n${i + 1}`),
+          storeDir: join(baseDir, names[i]!),
           syncAlways: options.syncAlways ?? false,
-          cluster: { name: "chronicle-local", port: p.route, routes },
+          cluster: { name: "chronicle-local", port: p.route, routes: wiring.routes(names[i]!), extra: wiring.clusterConfig },
           ...(options.maxPayload !== undefined ? { maxPayload: options.maxPayload } : {}),
           ...(options.extraConfig !== undefined ? { extraConfig: options.extraConfig } : {}),
         },

@@ -61,8 +61,12 @@ export interface LocalServer extends AsyncDisposable {
    * exit, or for SIGSTOP the process stopped (it answers nothing more). Data stays.
    */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the stopped or killed server again on the same ports and data, and waits until ready. */
-  restart(): Promise<void>;
+  /**
+   * Starts the stopped or killed server again on the same ports and data,
+   * and waits until JetStream is ready; with `{ waitReady: false }` only until
+   * it listens (a node cut off from its cluster never becomes ready).
+   */
+  restart(options?: { waitReady?: boolean }): Promise<void>;
 }
 
 const LOG_LINES = 200;
@@ -152,13 +156,13 @@ export class ServerProcess implements LocalServer {
     });
   }
 
-  /** Waits until `/healthz` says JetStream is ready; throws with the log tail otherwise. */
-  async waitReady(): Promise<void> {
+  /** Waits until `/healthz` says JetStream is ready (or `path` answers); throws with the log tail otherwise. */
+  async waitReady(path: "/healthz" | "/varz" = "/healthz"): Promise<void> {
     const deadline = Date.now() + this.readyTimeoutMs;
     while (Date.now() < deadline) {
       if (!this.child) break;
       try {
-        const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`${this.monitorUrl}${path}`, { signal: AbortSignal.timeout(1000) });
         if (res.ok) return;
         await res.body?.cancel();
       } catch {
@@ -181,10 +185,10 @@ export class ServerProcess implements LocalServer {
     else if (signal !== "SIGCONT") await this.exited;
   }
 
-  async restart(): Promise<void> {
+  async restart(options: { waitReady?: boolean } = {}): Promise<void> {
     await this.kill("SIGKILL");
     this.spawnProcess();
-    await this.waitReady();
+    await this.waitReady(options.waitReady === false ? "/varz" : "/healthz");
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,8 @@ export interface ServerSpec {
   storeDir: string;
   syncAlways: boolean;
   maxPayload?: number;
-  cluster?: { name: string; port: number; routes: number[] };
+  /** Cluster listener and the route URLs this node dials; `extra` lines go inside the `cluster` block. */
+  cluster?: { name: string; port: number; routes: string[]; extra?: string[] };
   extraConfig?: string;
 }
 
@@ -31,7 +32,8 @@ export function renderServerConfig(spec: ServerSpec): string {
       "cluster {",
       `  name: ${JSON.stringify(spec.cluster.name)}`,
       `  listen: "127.0.0.1:${spec.cluster.port}"`,
-      `  routes: [${spec.cluster.routes.map((p) => JSON.stringify(`nats-route://127.0.0.1:${p}`)).join(", ")}]`,
+      `  routes: [${spec.cluster.routes.map((u) => JSON.stringify(u)).join(", ")}]`,
+      ...(spec.cluster.extra ?? []).map((l) => `  ${l}`),
       "}",
     );
   }
