@@ -83,7 +83,7 @@ describe("chronicle schema check --against-git", () => {
     const text = await cli(dir, "schema", "check", "--against-git", "HEAD~1");
     expect(text.code, text.err).toBe(1);
     expect(text.out).toMatch(
-      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"total".*"string".*"int64".*\(against git HEAD~1 \([0-9a-f]{7}\)\)$/m,
+      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"total".*"string".*"int64".*\(affects acme\.v1\.OrderPlaced; against git HEAD~1 \([0-9a-f]{7}\)\)$/m,
     );
     expect(text.out).toMatch(/INCOMPATIBLE {2}acme\.v1\.OrderPlaced \(FULL_TRANSITIVE, WIRE_JSON\): 1 violation/);
 
@@ -280,7 +280,9 @@ describe("chronicle schema against a registry on nats-server", () => {
     write(dir, SHIPPING, `${HEAD}${SHIPPED.replace("  string id = 1;\n", "  string id = 1;\n  string carrier = 2;\n")}`);
     const refused = await push();
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(against registry v1\)$/m);
+    expect(refused.out).toMatch(
+      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(affects acme\.v1\.OrderPlaced; against registry v1\)$/m,
+    );
     expect(refused.err).toMatch(/nothing was registered/);
     expect(await client.listVersions("acme.v1.OrderShipped")).toEqual([1]);
     expect(await client.listVersions("acme.v1.OrderPlaced")).toEqual([1]);
