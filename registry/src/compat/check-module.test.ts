@@ -1,3 +1,4 @@
+import { FieldDescriptorProto_Type } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { checkModule } from "./check-module.js";
 import { enumType, field, file, message, set } from "./testing-fixtures.js";
@@ -60,7 +61,7 @@ describe("checkModule", () => {
 
   it("a nested message affects its parent; a field added anywhere affects nothing", () => {
     const changed = events();
-    changed.messageType[2]!.nestedType[0]!.field[0]!.type = 9; // qty: int32 -> string
+    changed.messageType[2]!.nestedType[0]!.field[0]!.type = FieldDescriptorProto_Type.STRING; // qty: int32 -> string
     changed.messageType[1]!.field.push(field("currency", 2, "string"));
     expect(check(set(common(), changed))).toEqual([
       {

@@ -11,6 +11,7 @@ import {
   type FileDescriptorProto,
   type FileDescriptorSet,
   type MethodDescriptorProto,
+  type SourceCodeInfo_Location,
 } from "@bufbuild/protobuf/wkt";
 import { EnumPath, FilePath, MessagePath, ServicePath } from "./descriptor-paths.js";
 import { SchemaValidationError } from "./errors.js";
@@ -72,9 +73,11 @@ export interface FileNode {
   readonly pkg: string;
   /** "proto2" | "proto3" | "editions" */
   readonly syntax: string;
-  readonly locations: Map<string, SourceLocation>;
-  /** Path of each map entry message -> location of the map field declaring it. */
-  readonly mapEntries: Map<string, SourceLocation>;
+  /**
+   * Path of each map entry message -> path of the map field declaring it,
+   * when the file has source info (see {@link locate}).
+   */
+  readonly mapEntries: Map<string, readonly number[]>;
 }
 
 export interface MessageNode {
@@ -180,7 +183,7 @@ function buildIndex(fds: FileDescriptorSet): SchemaIndex {
     if (index.files.has(path)) {
       throw new SchemaValidationError("DUPLICATE_FILE", `file "${path}" appears twice in the descriptor set`, { file: path });
     }
-    const file: FileNode = { path, proto, pkg: proto.package, syntax: fileSyntax(proto), locations: indexLocations(proto), mapEntries: new Map() };
+    const file: FileNode = { path, proto, pkg: proto.package, syntax: fileSyntax(proto), mapEntries: new Map() };
     index.files.set(path, file);
     const prefix = proto.package === "" ? "" : proto.package + ".";
     proto.messageType.forEach((m, i) => addMessage(index, file, undefined, m, prefix, [FilePath.messageType, i], 0));
@@ -250,13 +253,12 @@ function addMessage(
     node.fields.push(field);
     if (!node.byNumber.has(f.number)) node.byNumber.set(f.number, field);
   });
-  if (file.locations.size > 0) {
+  if (hasSourceInfo(file.proto)) {
     proto.nestedType.forEach((m, i) => {
       if (m.options?.mapEntry !== true) return;
       const entryName = fullName + "." + m.name;
       const declaring = node.fields.find((f) => f.typeName === entryName);
-      const loc = declaring === undefined ? undefined : file.locations.get(declaring.path.join(","));
-      if (loc !== undefined) file.mapEntries.set([...path, MessagePath.nestedType, i].join(","), loc);
+      if (declaring !== undefined) file.mapEntries.set([...path, MessagePath.nestedType, i].join(","), declaring.path);
     });
   }
   const childPrefix = fullName + ".";
@@ -313,14 +315,44 @@ function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | 
   if (!byNumber.has(f.number)) byNumber.set(f.number, field);
 }
 
-function indexLocations(proto: FileDescriptorProto): Map<string, SourceLocation> {
-  const map = new Map<string, SourceLocation>();
-  for (const loc of proto.sourceCodeInfo?.location ?? []) {
-    const key = loc.path.join(",");
-    if (map.has(key) || loc.span.length < 3) continue;
-    map.set(key, { file: proto.name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 });
+function hasSourceInfo(proto: FileDescriptorProto): boolean {
+  return (proto.sourceCodeInfo?.location.length ?? 0) > 0;
+}
+
+// A file's source info is read the first time a rule reports something in
+// it: most files of a large module have nothing to report. Locations are
+// bucketed by their first two path elements (the top-level message, enum,
+// service or extension they belong to), so a lookup scans one element's
+// locations and building the buckets allocates no key per location.
+type Location = SourceCodeInfo_Location;
+const locationsByFile = new WeakMap<FileNode, Map<number, Location[]>>();
+
+function bucketKey(path: readonly number[]): number {
+  return path.length >= 2 ? (path[0] ?? 0) * 2 ** 27 + (path[1] ?? 0) : -1 - (path[0] ?? 0);
+}
+
+function locationsOf(file: FileNode): Map<number, Location[]> {
+  let buckets = locationsByFile.get(file);
+  if (buckets === undefined) {
+    buckets = new Map();
+    for (const loc of file.proto.sourceCodeInfo?.location ?? []) {
+      const key = bucketKey(loc.path);
+      const bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, [loc]);
+      else bucket.push(loc);
+    }
+    locationsByFile.set(file, buckets);
   }
-  return map;
+  return buckets;
+}
+
+/** The first location recorded for exactly `path` (with a full span), 1-based. */
+function exactLocation(file: FileNode, path: readonly number[]): SourceLocation | undefined {
+  for (const loc of locationsOf(file).get(bucketKey(path)) ?? []) {
+    if (loc.span.length < 3 || loc.path.length !== path.length || !loc.path.every((p, i) => p === path[i])) continue;
+    return { file: file.proto.name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 };
+  }
+  return undefined;
 }
 
 /**
@@ -330,10 +362,11 @@ function indexLocations(proto: FileDescriptorProto): Map<string, SourceLocation>
  * the map field that declares them.
  */
 export function locate(file: FileNode, path: readonly number[]): SourceLocation | undefined {
-  const exact = file.locations.get(path.join(","));
+  const exact = exactLocation(file, path);
   if (exact !== undefined || file.mapEntries.size === 0) return exact;
   for (let n = path.length - 1; n >= 2; n--) {
-    const loc = file.mapEntries.get(path.slice(0, n).join(","));
+    const declaring = file.mapEntries.get(path.slice(0, n).join(","));
+    const loc = declaring === undefined ? undefined : exactLocation(file, declaring);
     if (loc !== undefined) return loc;
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { clone, create, createFileRegistry, toBinary } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
   FileDescriptorProtoSchema,
@@ -252,17 +253,46 @@ function normalizeFile(file: FileDescriptorProto): FileDescriptorProto {
   return copy;
 }
 
-/** The binary encoding of {@link normalizeFile}'s result. */
+/**
+ * The binary encoding of {@link normalizeFile}'s result. A file whose fields
+ * all carry a json_name (as every file buf or protoc compiles does) needs no
+ * copy of its messages: a shallow copy without source info and unknown
+ * fields encodes to the same bytes, at a fraction of the cost of cloning
+ * the source info of a large file.
+ */
 function encodeNormalizedFile(file: FileDescriptorProto): Uint8Array {
-  const normalized = normalizeFile(file);
   try {
-    return toBinary(FileDescriptorProtoSchema, normalized);
+    return toBinary(FileDescriptorProtoSchema, hasEmptyJsonName(file) ? normalizeFile(file) : withoutSourceInfo(file));
   } catch (e) {
+    if (e instanceof SchemaValidationError) throw e;
     // Only sets built in code can get here (e.g. an enum value outside a closed enum).
     throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set cannot be serialized: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
     });
   }
+}
+
+/** A new FileDescriptorProto sharing every field of `file` but its source info (and without its unknown fields). */
+function withoutSourceInfo(file: FileDescriptorProto): FileDescriptorProto {
+  const target = create(FileDescriptorProtoSchema);
+  const source = reflect(FileDescriptorProtoSchema, file);
+  const copy = reflect(FileDescriptorProtoSchema, target);
+  for (const field of FileDescriptorProtoSchema.fields) {
+    if (field !== SOURCE_CODE_INFO && source.isSet(field)) copy.set(field, source.get(field));
+  }
+  return target;
+}
+
+/** `FileDescriptorProto.source_code_info`. */
+const SOURCE_CODE_INFO = FileDescriptorProtoSchema.field.sourceCodeInfo;
+
+/** Whether a field or extension of the file has no json_name (normalisation fills it). */
+function hasEmptyJsonName(file: FileDescriptorProto): boolean {
+  let empty = file.extension.some((x) => x.jsonName === "");
+  forEachMessage(file.messageType, (m) => {
+    empty ||= m.field.some((f) => f.jsonName === "") || m.extension.some((x) => x.jsonName === "");
+  });
+  return empty;
 }
 
 function fillJsonName(field: FieldDescriptorProto): void {
