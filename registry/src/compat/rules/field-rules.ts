@@ -72,6 +72,19 @@ function prettyKind(field: FieldNode, kind: FieldKind): string {
   return kind === "group" && field.file.syntax !== "proto2" ? "message (delimited encoding)" : kind;
 }
 
+/** Reports a hit on a field pair: owned by the current field's message, located by `where` on each side. */
+function reportField(
+  ctx: RuleContext,
+  rule: string,
+  message: string,
+  path: string,
+  prev: FieldNode,
+  cur: FieldNode,
+  where: (field: FieldNode) => SourceLocation | undefined,
+): void {
+  ctx.emit({ rule, message, path, owner: fieldOwner(cur), file: cur.file.path, location: where(cur), againstLocation: where(prev) });
+}
+
 function checkFieldType(ctx: RuleContext, rule: string, json: boolean, prev: FieldNode, cur: FieldNode): void {
   const prevKind = fieldKind(prev);
   const curKind = fieldKind(cur);
@@ -85,15 +98,8 @@ function checkFieldType(ctx: RuleContext, rule: string, json: boolean, prev: Fie
       ? " Old and new readers would decode the binary or JSON form of this field differently."
       : " Old and new readers would decode this field's bytes differently.";
     if (!json && prevKind === "bytes" && curKind === "string") why += " Bytes may hold data that is not valid UTF-8, which a string field rejects.";
-    ctx.emit({
-      rule,
-      message: `${describeField(newer)} changed type from "${prettyKind(older, olderKind)}" to "${prettyKind(newer, newerKind)}".${why}`,
-      path: newer.fullName,
-      owner: fieldOwner(cur),
-      file: cur.file.path,
-      location: fieldTypeLocation(cur, curKind),
-      againstLocation: fieldTypeLocation(prev, prevKind),
-    });
+    const message = `${describeField(newer)} changed type from "${prettyKind(older, olderKind)}" to "${prettyKind(newer, newerKind)}".${why}`;
+    reportField(ctx, rule, message, newer.fullName, prev, cur, (f) => fieldTypeLocation(f, fieldKind(f)));
     return;
   }
   const sameTypeName = prev.typeName === cur.typeName;
@@ -121,15 +127,9 @@ function namedKindOf(type: FieldDescriptorProto_Type): "enum" | "message" | "gro
 
 function emitTypeName(ctx: RuleContext, rule: string, prev: FieldNode, cur: FieldNode): void {
   const [older, newer] = oldNew(ctx, prev, cur);
-  ctx.emit({
-    rule,
-    message: `${describeField(newer)} changed type from "${older.typeName}" to "${newer.typeName}".`,
-    path: newer.fullName,
-    owner: fieldOwner(cur),
-    file: cur.file.path,
-    location: at(cur.file, [...cur.path, FieldPath.typeName]),
-    againstLocation: at(prev.file, [...prev.path, FieldPath.typeName]),
-  });
+  reportField(ctx, rule, `${describeField(newer)} changed type from "${older.typeName}" to "${newer.typeName}".`, newer.fullName, prev, cur, (f) =>
+    at(f.file, [...f.path, FieldPath.typeName]),
+  );
 }
 
 /** An enum field may switch to an enum with the same short name whose values include the old ones. */
@@ -150,15 +150,15 @@ function checkCardinality(ctx: RuleContext, rule: string, groups: Record<Cardina
   if (groups[prevCardinality] === groups[curCardinality]) return;
   const [older, newer] = oldNew(ctx, prevCardinality, curCardinality);
   const newerField = ctx.swapped ? prev : cur;
-  ctx.emit({
+  reportField(
+    ctx,
     rule,
-    message: `${describeField(newerField)} changed cardinality from "${older}" to "${newer}"; readers of one version cannot decode what the other writes.`,
-    path: newerField.fullName,
-    owner: fieldOwner(cur),
-    file: cur.file.path,
-    location: at(cur.file, cur.path),
-    againstLocation: at(prev.file, prev.path),
-  });
+    `${describeField(newerField)} changed cardinality from "${older}" to "${newer}"; readers of one version cannot decode what the other writes.`,
+    newerField.fullName,
+    prev,
+    cur,
+    (f) => at(f.file, f.path),
+  );
 }
 
 function checkOneof(ctx: RuleContext, prev: FieldNode, cur: FieldNode): void {
@@ -170,15 +170,15 @@ function checkOneof(ctx: RuleContext, prev: FieldNode, cur: FieldNode): void {
       : newer.oneof !== undefined
         ? `moved into oneof "${newer.oneof}"`
         : `moved out of oneof "${older.oneof ?? ""}"`;
-  ctx.emit({
-    rule: "FIELD_SAME_ONEOF",
-    message: `${describeField(newer)} ${what}; setting it can now clear other fields, or no longer does.`,
-    path: newer.fullName,
-    owner: fieldOwner(cur),
-    file: cur.file.path,
-    location: at(cur.file, cur.path),
-    againstLocation: at(prev.file, prev.path),
-  });
+  reportField(
+    ctx,
+    "FIELD_SAME_ONEOF",
+    `${describeField(newer)} ${what}; setting it can now clear other fields, or no longer does.`,
+    newer.fullName,
+    prev,
+    cur,
+    (f) => at(f.file, f.path),
+  );
 }
 
 function checkName(ctx: RuleContext, prev: FieldNode, cur: FieldNode): void {
@@ -187,30 +187,30 @@ function checkName(ctx: RuleContext, prev: FieldNode, cur: FieldNode): void {
   if (prevName === curName) return;
   const [older, newer] = oldNew(ctx, prevName, curName);
   const newerField = ctx.swapped ? prev : cur;
-  ctx.emit({
-    rule: "FIELD_SAME_NAME",
-    message: `${describeField(newerField, false)} changed name from "${older}" to "${newer}"; JSON and text data use the name.`,
-    path: newerField.fullName,
-    owner: fieldOwner(cur),
-    file: cur.file.path,
-    location: at(cur.file, [...cur.path, FieldPath.name]),
-    againstLocation: at(prev.file, [...prev.path, FieldPath.name]),
-  });
+  reportField(
+    ctx,
+    "FIELD_SAME_NAME",
+    `${describeField(newerField, false)} changed name from "${older}" to "${newer}"; JSON and text data use the name.`,
+    newerField.fullName,
+    prev,
+    cur,
+    (f) => at(f.file, [...f.path, FieldPath.name]),
+  );
 }
 
 function checkJsonName(ctx: RuleContext, prev: FieldNode, cur: FieldNode): void {
   if (prev.extendee !== undefined || prev.jsonName === cur.jsonName) return;
   const [older, newer] = oldNew(ctx, prev.jsonName, cur.jsonName);
   const newerField = ctx.swapped ? prev : cur;
-  ctx.emit({
-    rule: "FIELD_SAME_JSON_NAME",
-    message: `${describeField(newerField)} changed its JSON name from "${older}" to "${newer}"; JSON data written with one is not read by the other.`,
-    path: newerField.fullName,
-    owner: fieldOwner(cur),
-    file: cur.file.path,
-    location: at(cur.file, [...cur.path, FieldPath.jsonName], cur.path),
-    againstLocation: at(prev.file, [...prev.path, FieldPath.jsonName], prev.path),
-  });
+  reportField(
+    ctx,
+    "FIELD_SAME_JSON_NAME",
+    `${describeField(newerField)} changed its JSON name from "${older}" to "${newer}"; JSON data written with one is not read by the other.`,
+    newerField.fullName,
+    prev,
+    cur,
+    (f) => at(f.file, [...f.path, FieldPath.jsonName], f.path),
+  );
 }
 
 /** Rules on fields (and extensions) present in both versions. */
