@@ -44,7 +44,8 @@ export function distinctViolations(report: CheckReport): DistinctViolation[] {
       entry = { violation: v, subjects: [] };
       byIdentity.set(key, entry);
     }
-    if (subject !== undefined && !entry.subjects.includes(subject)) entry.subjects.push(subject);
+    // subjects come one after another, so a subject listing the same violation twice adds it twice in a row
+    if (subject !== undefined && entry.subjects.at(-1) !== subject) entry.subjects.push(subject);
   };
   for (const s of report.subjects) for (const v of s.violations) add(v, s.subject);
   for (const v of report.moduleViolations ?? []) add(v, undefined);
