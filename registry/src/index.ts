@@ -6,16 +6,22 @@ export type { CompatibilityMode, RuleCategory, SourceLocation, Violation, Schema
 // Compatibility engine
 export {
   checkCompatibility,
+  checkModule,
   compareImages,
   normalizeSchema,
   schemaId,
   validateSchemaSet,
   extractSubjectSchema,
+  subjectSchemas,
   SchemaValidationError,
   ruleCatalog,
   DEFAULT_COMPATIBILITY_MODE,
   SUBJECT_MISSING_RULE,
   type CompareImagesOptions,
+  type ModuleCheckRequest,
+  type ModuleCheckResult,
+  type ModuleViolation,
+  type SubjectSchemas,
   type SchemaValidationReason,
   type RuleInfo,
 } from "./compat/index.js";

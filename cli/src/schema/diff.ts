@@ -66,6 +66,74 @@ function reach(registry: FileRegistry, subject: string): { messages: Map<string,
   return { messages, enums };
 }
 
+/** Field or value numbers of either side, ascending. */
+function allNumbers(before: ReadonlyMap<number, unknown>, after: ReadonlyMap<number, unknown>): number[] {
+  return [...new Set([...before.keys(), ...after.keys()])].sort((x, y) => x - y);
+}
+
+/** Names of either side, sorted. */
+function allNames(before: ReadonlyMap<string, unknown>, after: ReadonlyMap<string, unknown>): string[] {
+  return [...new Set([...before.keys(), ...after.keys()])].sort();
+}
+
+/** Fields added, removed or changed (by number), and reservations changed; every field is added when the message is new. */
+function diffFields(name: string, before: DescMessage | undefined, after: DescMessage): SchemaChange[] {
+  const changes: SchemaChange[] = [];
+  const fieldsBefore = new Map((before?.fields ?? []).map((f) => [f.number, f]));
+  const fieldsAfter = new Map(after.fields.map((f) => [f.number, f]));
+  for (const number of allNumbers(fieldsBefore, fieldsAfter)) {
+    const old = fieldsBefore.get(number);
+    const now = fieldsAfter.get(number);
+    if (old && !now) changes.push({ kind: "removed", element: "field", path: `${name}.${old.name}`, number, before: fieldText(old) });
+    else if (!old && now) changes.push({ kind: "added", element: "field", path: `${name}.${now.name}`, number, after: fieldText(now) });
+    else if (old && now && fieldText(old) !== fieldText(now)) {
+      changes.push({ kind: "changed", element: "field", path: `${name}.${now.name}`, number, before: fieldText(old), after: fieldText(now) });
+    }
+  }
+  if (before && reservedText(before) !== reservedText(after)) {
+    changes.push({ kind: "changed", element: "reserved", path: name, before: reservedText(before) || "(none)", after: reservedText(after) || "(none)" });
+  }
+  return changes;
+}
+
+/** Messages added or removed, and the fields of those on both sides. */
+function diffMessages(before: ReadonlyMap<string, DescMessage>, after: ReadonlyMap<string, DescMessage>): SchemaChange[] {
+  const changes: SchemaChange[] = [];
+  for (const name of allNames(before, after)) {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (old && now) changes.push(...diffFields(name, old, now));
+    else if (now) changes.push({ kind: "added", element: "message", path: name }, ...diffFields(name, undefined, now));
+    else changes.push({ kind: "removed", element: "message", path: name });
+  }
+  return changes;
+}
+
+/** Enums added or removed, and the values (by number) of those on both sides. */
+function diffEnums(before: ReadonlyMap<string, DescEnum>, after: ReadonlyMap<string, DescEnum>): SchemaChange[] {
+  const changes: SchemaChange[] = [];
+  for (const name of allNames(before, after)) {
+    const old = before.get(name);
+    const now = after.get(name);
+    if (!old || !now) {
+      changes.push({ kind: old ? "removed" : "added", element: "enum", path: name });
+      continue;
+    }
+    const valuesBefore = new Map(old.values.map((v) => [v.number, v.name]));
+    const valuesAfter = new Map(now.values.map((v) => [v.number, v.name]));
+    for (const number of allNumbers(valuesBefore, valuesAfter)) {
+      const was = valuesBefore.get(number);
+      const is = valuesAfter.get(number);
+      if (was === is) continue;
+      if (was !== undefined && is !== undefined)
+        changes.push({ kind: "changed", element: "value", path: `${name}.${is}`, number, before: `${was} = ${number}`, after: `${is} = ${number}` });
+      else if (was !== undefined) changes.push({ kind: "removed", element: "value", path: `${name}.${was}`, number, before: `${was} = ${number}` });
+      else changes.push({ kind: "added", element: "value", path: `${name}.${is}`, number, after: `${is} = ${number}` });
+    }
+  }
+  return changes;
+}
+
 /**
  * The differences between two schemas of a subject (the message and every
  * message and enum it reaches): messages and enums added or removed; fields
@@ -74,51 +142,9 @@ function reach(registry: FileRegistry, subject: string): { messages: Map<string,
  * name, then enums; inside each, by number.
  */
 export function diffSubject(before: FileDescriptorSet, after: FileDescriptorSet, subject: string): SchemaChange[] {
-  const a = reach(createFileRegistry(before), subject);
-  const b = reach(createFileRegistry(after), subject);
-  const changes: SchemaChange[] = [];
-  for (const name of [...new Set([...a.messages.keys(), ...b.messages.keys()])].sort()) {
-    const ma = a.messages.get(name);
-    const mb = b.messages.get(name);
-    if (!ma || !mb) {
-      changes.push({ kind: ma ? "removed" : "added", element: "message", path: name });
-      if (ma) continue;
-    }
-    const fa = new Map((ma?.fields ?? []).map((f) => [f.number, f]));
-    const fb = new Map((mb?.fields ?? []).map((f) => [f.number, f]));
-    for (const number of [...new Set([...fa.keys(), ...fb.keys()])].sort((x, y) => x - y)) {
-      const x = fa.get(number);
-      const y = fb.get(number);
-      if (x && !y) changes.push({ kind: "removed", element: "field", path: `${name}.${x.name}`, number, before: fieldText(x) });
-      else if (!x && y) changes.push({ kind: "added", element: "field", path: `${name}.${y.name}`, number, after: fieldText(y) });
-      else if (x && y && fieldText(x) !== fieldText(y)) {
-        changes.push({ kind: "changed", element: "field", path: `${name}.${y.name}`, number, before: fieldText(x), after: fieldText(y) });
-      }
-    }
-    if (ma && mb && reservedText(ma) !== reservedText(mb)) {
-      changes.push({ kind: "changed", element: "reserved", path: name, before: reservedText(ma) || "(none)", after: reservedText(mb) || "(none)" });
-    }
-  }
-  for (const name of [...new Set([...a.enums.keys(), ...b.enums.keys()])].sort()) {
-    const ea = a.enums.get(name);
-    const eb = b.enums.get(name);
-    if (!ea || !eb) {
-      changes.push({ kind: ea ? "removed" : "added", element: "enum", path: name });
-      continue;
-    }
-    const va = new Map(ea.values.map((v) => [v.number, v.name]));
-    const vb = new Map(eb.values.map((v) => [v.number, v.name]));
-    for (const number of [...new Set([...va.keys(), ...vb.keys()])].sort((x, y) => x - y)) {
-      const x = va.get(number);
-      const y = vb.get(number);
-      if (x === y) continue;
-      if (x !== undefined && y !== undefined)
-        changes.push({ kind: "changed", element: "value", path: `${name}.${y}`, number, before: `${x} = ${number}`, after: `${y} = ${number}` });
-      else if (x !== undefined) changes.push({ kind: "removed", element: "value", path: `${name}.${x}`, number, before: `${x} = ${number}` });
-      else changes.push({ kind: "added", element: "value", path: `${name}.${y}`, number, after: `${y} = ${number}` });
-    }
-  }
-  return changes;
+  const reachedBefore = reach(createFileRegistry(before), subject);
+  const reachedAfter = reach(createFileRegistry(after), subject);
+  return [...diffMessages(reachedBefore.messages, reachedAfter.messages), ...diffEnums(reachedBefore.enums, reachedAfter.enums)];
 }
 
 /** The changes as lines for people: `+ field acme.v1.OrderPlaced.note: string note = 3`. */

@@ -83,7 +83,7 @@ describe("chronicle schema check --against-git", () => {
     const text = await cli(dir, "schema", "check", "--against-git", "HEAD~1");
     expect(text.code, text.err).toBe(1);
     expect(text.out).toMatch(
-      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"total".*"string".*"int64".*\(against git HEAD~1 \([0-9a-f]{7}\)\)$/m,
+      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"total".*"string".*"int64".*\(affects acme\.v1\.OrderPlaced; against git HEAD~1 \([0-9a-f]{7}\)\)$/m,
     );
     expect(text.out).toMatch(/INCOMPATIBLE {2}acme\.v1\.OrderPlaced \(FULL_TRANSITIVE, WIRE_JSON\): 1 violation/);
 
@@ -151,6 +151,67 @@ describe("chronicle schema check --against-git", () => {
     expect(all.code).toBe(1);
     expect(all.out).toMatch(/^proto\/acme\/v1\/orders\.proto:11:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*"text"/m);
     expect(all.out).toMatch(/^INCOMPATIBLE: 2 messages checked/m);
+  });
+
+  it("prints a change in a message that several events share once, with the events it affects", async () => {
+    const money = "message Money {\n  int64 units = 1;\n}\n";
+    const shipped = SHIPPED.replace("  string id = 1;\n", "  string id = 1;\n  Money cost = 2;\n");
+    const dir = project(orders("  Money total = 2;", money + shipped));
+    write(dir, ORDERS, orders("  Money total = 2;", money.replace("int64", "string") + shipped));
+    const text = await cli(dir, "schema", "check", "--against-git", "HEAD");
+    expect(text.code).toBe(1);
+    const lines = text.out.split("\n").filter((l) => l.includes("FIELD_WIRE_JSON_COMPATIBLE_TYPE"));
+    expect(lines).toEqual([
+      expect.stringMatching(/^proto\/acme\/v1\/orders\.proto:11:3: .*\(affects acme\.v1\.OrderPlaced, acme\.v1\.OrderShipped; against git HEAD/),
+    ]);
+    expect(text.out).toMatch(/INCOMPATIBLE {2}acme\.v1\.OrderShipped \(FULL_TRANSITIVE, WIRE_JSON\): 1 violation/);
+    const gh = await cli(dir, "schema", "check", "--against-git", "HEAD", "--format", "github");
+    expect(gh.out.split("\n").filter((l) => l.startsWith("::error"))).toHaveLength(1);
+    const json = JSON.parse((await cli(dir, "schema", "check", "--against-git", "HEAD", "--format", "json")).out) as { violations: { subjects: string[] }[] };
+    expect(json.violations.map((v) => v.subjects)).toEqual([["acme.v1.OrderPlaced", "acme.v1.OrderShipped"]]);
+  });
+
+  it("with --all-messages checks the whole module: unused enums and services too; deleting a plain message is allowed, an event is not", async () => {
+    const extra = [
+      "enum Unused {\n  UNUSED_UNSPECIFIED = 0;\n  UNUSED_GONE = 1;\n}",
+      "message Note {\n  string text = 1;\n}",
+      "service Orders {\n  rpc Place(OrderPlaced) returns (Note);\n}",
+      SHIPPED,
+    ].join("\n");
+    const dir = project(orders("  string total = 2;", extra));
+    const changed = extra
+      .replace("  UNUSED_GONE = 1;\n", "")
+      .replace("rpc Place(OrderPlaced)", "rpc Place(Note)")
+      .replace("message Note {\n  string text = 1;\n}", "");
+    write(
+      dir,
+      ORDERS,
+      orders("  string total = 2;", changed.replace("returns (Note)", "returns (OrderPlaced)").replace("rpc Place(Note)", "rpc Place(OrderPlaced)")),
+    );
+    // the RPC now answers OrderPlaced, the enum lost a value, Note is gone
+    const r = await cli(dir, "schema", "check", "--against-git", "HEAD", "--all-messages", "--format", "json");
+    expect(r.code, r.err).toBe(1);
+    const report = JSON.parse(r.out) as {
+      violations: { rule: string; subjects: string[] }[];
+      subjects: { subject: string; status: string; violations: unknown[] }[];
+    };
+    expect(report.violations.map((v) => [v.rule, v.subjects])).toEqual(
+      expect.arrayContaining([
+        ["ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", []],
+        ["RPC_SAME_RESPONSE_TYPE", []],
+      ]),
+    );
+    expect(report.subjects.find((s) => s.subject === "acme.v1.Note")).toMatchObject({ status: "deleted", violations: [] });
+    const text = await cli(dir, "schema", "check", "--against-git", "HEAD", "--all-messages");
+    expect(text.out).toMatch(
+      /^INCOMPATIBLE: 3 messages checked against git HEAD \([0-9a-f]{7}\) \(1 deleted, 2 compatible, 3 violations outside any message\)$/m,
+    );
+
+    // an event deleted is still a violation in a whole-module check
+    write(dir, ORDERS, orders("  string total = 2;", extra.replace(SHIPPED, "")));
+    const gone = await cli(dir, "schema", "check", "--against-git", "HEAD", "--all-messages");
+    expect(gone.code).toBe(1);
+    expect(gone.out).toMatch(/MESSAGE_NO_DELETE: Event "acme\.v1\.OrderShipped"/);
   });
 
   it("exits 2 with buf's error when the module does not compile, and for a ref that does not exist", async () => {
@@ -281,7 +342,9 @@ describe("chronicle schema against a registry on nats-server", () => {
     write(dir, SHIPPING, `${HEAD}${SHIPPED.replace("  string id = 1;\n", "  string id = 1;\n  string carrier = 2;\n")}`);
     const refused = await push();
     expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(against registry v1\)$/m);
+    expect(refused.out).toMatch(
+      /^proto\/acme\/v1\/orders\.proto:8:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(affects acme\.v1\.OrderPlaced; against registry v1\)$/m,
+    );
     expect(refused.err).toMatch(/nothing was registered/);
     expect(await client.listVersions("acme.v1.OrderShipped")).toEqual([1]);
     expect(await client.listVersions("acme.v1.OrderPlaced")).toEqual([1]);

@@ -36,7 +36,7 @@ function isPlatformFile(name: string): boolean {
   return name.startsWith("google/protobuf/") || name === "chronicle/v1/options.proto";
 }
 
-function messagesOf(registry: FileRegistry, image: FileDescriptorSet): { events: string[]; messages: string[]; packages: Set<string> } {
+function messagesOf(registry: FileRegistry, image: FileDescriptorSet): { events: string[]; messages: string[]; packages: Set<string>; files: Set<string> } {
   const own = new Set(image.file.filter((f) => !isBufImport(f) && !isPlatformFile(f.name)).map((f) => f.name));
   const events: string[] = [];
   const messages: string[] = [];
@@ -53,7 +53,7 @@ function messagesOf(registry: FileRegistry, image: FileDescriptorSet): { events:
     packages.add(file.proto.package);
     walk(file.messages);
   }
-  return { events: events.sort(), messages: messages.sort(), packages };
+  return { events: events.sort(), messages: messages.sort(), packages, files: own };
 }
 
 function side(label: string, image: FileDescriptorSet, localPath: (file: string) => string | undefined): SchemaSide {

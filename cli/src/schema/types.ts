@@ -17,6 +17,8 @@ export interface SchemaSide {
   readonly events: readonly string[];
   /** Full names of every message of the module's own files (not imports, not Chronicle's or Google's protos), sorted. */
   readonly messages: readonly string[];
+  /** Names of the module's own files, as the image names them (not imports, not Chronicle's or Google's protos). */
+  readonly files: ReadonlySet<string>;
   /** Packages of the module's own files. */
   readonly packages: ReadonlySet<string>;
   /**
@@ -72,4 +74,11 @@ export interface CheckReport {
   against: string;
   compatible: boolean;
   subjects: SubjectReport[];
+  /**
+   * Violations of a whole-module check (`--all-messages` against a git ref
+   * or an image) that affect no subject checked on both sides: an RPC, a
+   * file's package, an enum or extension no message uses. They make the
+   * report incompatible like any other.
+   */
+  moduleViolations?: ReportedViolation[];
 }

@@ -1,12 +1,10 @@
-import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { sortViolations } from "./compare-images.js";
-import { SchemaValidationError } from "./errors.js";
 import { indexSchema, type SchemaIndex } from "./model.js";
-import type { Scope } from "./rules.js";
-import { runRules, type Direction } from "./run-rules.js";
+import type { Scope } from "./rules/rule.js";
+import { distinctHits, runRules, toViolation, type Direction } from "./run-rules.js";
 import type { CompatibilityMode, CompatibilityRequest, CompatibilityResult, SchemaVersion, Violation } from "./types.js";
 
-/** The registry's default mode (DESIGN.md decision 10). */
+/** The registry's default mode: a replayable log is read by old and new code alike. */
 export const DEFAULT_COMPATIBILITY_MODE: CompatibilityMode = "FULL_TRANSITIVE";
 
 /** Rule ID reported when the subject's message is missing from the proposed schema (Buf's name for a deleted message). */
@@ -69,17 +67,8 @@ export function checkCompatibility(req: CompatibilityRequest): CompatibilityResu
       continue;
     }
     const scope = subjectScope(req.subject, old, next);
-    const seen = new Set<string>();
-    for (const h of runRules(old, next, { category: req.category, scope, directions: plan.directions })) {
-      // A symmetric rule run both ways reports the same change twice.
-      const key = `${h.rule}\0${h.path}`;
-      if (h.direction === "new-to-old" && seen.has(key)) continue;
-      seen.add(key);
-      const v: Violation = { rule: h.rule, message: h.message, path: h.path, againstVersion: version.version };
-      // The location in the newer schema: Buf's "current" side unless the check ran swapped.
-      const location = h.direction === "old-to-new" ? (h.location ?? h.againstLocation) : (h.againstLocation ?? h.location);
-      if (location !== undefined) v.location = location;
-      violations.push(v);
+    for (const hit of distinctHits(runRules(old, next, { category: req.category, scope, directions: plan.directions }))) {
+      violations.push({ ...toViolation(hit), againstVersion: version.version });
     }
   }
   return { compatible: violations.length === 0, violations: sortViolations(violations) };
@@ -107,14 +96,4 @@ export function subjectScope(subject: string, ...schemas: SchemaIndex[]): Scope 
     }
   }
   return { messages, enums };
-}
-
-/** True when `fds` declares the message `fullName`. */
-export function declaresMessage(fds: FileDescriptorSet, fullName: string): boolean {
-  try {
-    return indexSchema(fds).messages.has(fullName);
-  } catch (e) {
-    if (e instanceof SchemaValidationError) return false;
-    throw e;
-  }
 }

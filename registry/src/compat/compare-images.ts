@@ -37,7 +37,7 @@ export function compareImages(previous: FileDescriptorSet, current: FileDescript
 }
 
 /** Deterministic order: file, line, column, rule, path. */
-export function sortViolations(violations: Violation[]): Violation[] {
+export function sortViolations<V extends Violation>(violations: V[]): V[] {
   return violations.sort(
     (a, b) =>
       cmp(a.location?.file ?? "", b.location?.file ?? "") ||

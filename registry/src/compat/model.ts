@@ -1,4 +1,9 @@
 import {
+  FeatureSet_FieldPresence,
+  FeatureSet_JsonFormat,
+  FeatureSet_MessageEncoding,
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
   type DescriptorProto,
   type EnumDescriptorProto,
   type FeatureSet,
@@ -6,7 +11,9 @@ import {
   type FileDescriptorProto,
   type FileDescriptorSet,
   type MethodDescriptorProto,
+  type SourceCodeInfo_Location,
 } from "@bufbuild/protobuf/wkt";
+import { EnumPath, FilePath, MessagePath, ServicePath } from "./descriptor-paths.js";
 import { SchemaValidationError } from "./errors.js";
 import type { SourceLocation } from "./types.js";
 
@@ -37,27 +44,26 @@ export type FieldKind =
   | "sint32"
   | "sint64";
 
-const kindByType: readonly (FieldKind | undefined)[] = [
-  undefined,
-  "double",
-  "float",
-  "int64",
-  "uint64",
-  "int32",
-  "fixed64",
-  "fixed32",
-  "bool",
-  "string",
-  "group",
-  "message",
-  "bytes",
-  "uint32",
-  "enum",
-  "sfixed32",
-  "sfixed64",
-  "sint32",
-  "sint64",
-];
+const kindByType: Readonly<Record<FieldDescriptorProto_Type, FieldKind>> = {
+  [FieldDescriptorProto_Type.DOUBLE]: "double",
+  [FieldDescriptorProto_Type.FLOAT]: "float",
+  [FieldDescriptorProto_Type.INT64]: "int64",
+  [FieldDescriptorProto_Type.UINT64]: "uint64",
+  [FieldDescriptorProto_Type.INT32]: "int32",
+  [FieldDescriptorProto_Type.FIXED64]: "fixed64",
+  [FieldDescriptorProto_Type.FIXED32]: "fixed32",
+  [FieldDescriptorProto_Type.BOOL]: "bool",
+  [FieldDescriptorProto_Type.STRING]: "string",
+  [FieldDescriptorProto_Type.GROUP]: "group",
+  [FieldDescriptorProto_Type.MESSAGE]: "message",
+  [FieldDescriptorProto_Type.BYTES]: "bytes",
+  [FieldDescriptorProto_Type.UINT32]: "uint32",
+  [FieldDescriptorProto_Type.ENUM]: "enum",
+  [FieldDescriptorProto_Type.SFIXED32]: "sfixed32",
+  [FieldDescriptorProto_Type.SFIXED64]: "sfixed64",
+  [FieldDescriptorProto_Type.SINT32]: "sint32",
+  [FieldDescriptorProto_Type.SINT64]: "sint64",
+};
 
 export type Cardinality = "optional with explicit presence" | "optional with implicit presence" | "required" | "repeated" | "map";
 
@@ -67,9 +73,11 @@ export interface FileNode {
   readonly pkg: string;
   /** "proto2" | "proto3" | "editions" */
   readonly syntax: string;
-  readonly locations: Map<string, SourceLocation>;
-  /** Path of each map entry message -> location of the map field declaring it. */
-  readonly mapEntries: Map<string, SourceLocation>;
+  /**
+   * Path of each map entry message -> path of the map field declaring it,
+   * when the file has source info (see {@link locate}).
+   */
+  readonly mapEntries: Map<string, readonly number[]>;
 }
 
 export interface MessageNode {
@@ -175,19 +183,20 @@ function buildIndex(fds: FileDescriptorSet): SchemaIndex {
     if (index.files.has(path)) {
       throw new SchemaValidationError("DUPLICATE_FILE", `file "${path}" appears twice in the descriptor set`, { file: path });
     }
-    const file: FileNode = { path, proto, pkg: proto.package, syntax: fileSyntax(proto), locations: indexLocations(proto), mapEntries: new Map() };
+    const file: FileNode = { path, proto, pkg: proto.package, syntax: fileSyntax(proto), mapEntries: new Map() };
     index.files.set(path, file);
     const prefix = proto.package === "" ? "" : proto.package + ".";
-    proto.messageType.forEach((m, i) => addMessage(index, file, undefined, m, prefix, [4, i], 0));
-    proto.enumType.forEach((e, i) => addEnum(index, file, undefined, e, prefix, [5, i]));
-    proto.extension.forEach((x, i) => addExtension(index, file, undefined, x, prefix, [7, i]));
+    proto.messageType.forEach((m, i) => addMessage(index, file, undefined, m, prefix, [FilePath.messageType, i], 0));
+    proto.enumType.forEach((e, i) => addEnum(index, file, undefined, e, prefix, [FilePath.enumType, i]));
+    proto.extension.forEach((x, i) => addExtension(index, file, undefined, x, prefix, [FilePath.extension, i]));
     proto.service.forEach((s, i) => {
       const fullName = prefix + s.name;
+      const path = [FilePath.service, i];
       const methods = new Map<string, MethodNode>();
       s.method.forEach((m, j) => {
-        if (!methods.has(m.name)) methods.set(m.name, { name: m.name, proto: m, path: [6, i, 2, j] });
+        if (!methods.has(m.name)) methods.set(m.name, { name: m.name, proto: m, path: [...path, ServicePath.method, j] });
       });
-      if (!index.services.has(fullName)) index.services.set(fullName, { fullName, name: s.name, file, path: [6, i], methods });
+      if (!index.services.has(fullName)) index.services.set(fullName, { fullName, name: s.name, file, path, methods });
     });
   }
   return index;
@@ -236,7 +245,7 @@ function addMessage(
       node,
       undefined,
       path,
-      2,
+      MessagePath.field,
       i,
       inOneof ? (oneofNames[f.oneofIndex] ?? `#${f.oneofIndex}`) : undefined,
       hasOneofIndex,
@@ -244,26 +253,25 @@ function addMessage(
     node.fields.push(field);
     if (!node.byNumber.has(f.number)) node.byNumber.set(f.number, field);
   });
-  if (file.locations.size > 0) {
+  if (hasSourceInfo(file.proto)) {
     proto.nestedType.forEach((m, i) => {
       if (m.options?.mapEntry !== true) return;
       const entryName = fullName + "." + m.name;
       const declaring = node.fields.find((f) => f.typeName === entryName);
-      const loc = declaring === undefined ? undefined : file.locations.get(declaring.path.join(","));
-      if (loc !== undefined) file.mapEntries.set([...path, 3, i].join(","), loc);
+      if (declaring !== undefined) file.mapEntries.set([...path, MessagePath.nestedType, i].join(","), declaring.path);
     });
   }
   const childPrefix = fullName + ".";
-  proto.nestedType.forEach((m, i) => addMessage(index, file, node, m, childPrefix, [...path, 3, i], depth + 1));
-  proto.enumType.forEach((e, i) => addEnum(index, file, node, e, childPrefix, [...path, 4, i]));
-  proto.extension.forEach((x, i) => addExtension(index, file, node, x, childPrefix, [...path, 6, i]));
+  proto.nestedType.forEach((m, i) => addMessage(index, file, node, m, childPrefix, [...path, MessagePath.nestedType, i], depth + 1));
+  proto.enumType.forEach((e, i) => addEnum(index, file, node, e, childPrefix, [...path, MessagePath.enumType, i]));
+  proto.extension.forEach((x, i) => addExtension(index, file, node, x, childPrefix, [...path, MessagePath.extension, i]));
 }
 
 function addEnum(index: SchemaIndex, file: FileNode, parent: MessageNode | undefined, proto: EnumDescriptorProto, prefix: string, path: number[]): void {
   const fullName = prefix + proto.name;
   const byNumber = new Map<number, EnumValueNode[]>();
   const values = proto.value.map((v, i) => {
-    const value: EnumValueNode = { name: v.name, number: v.number, path: [...path, 2, i] };
+    const value: EnumValueNode = { name: v.name, number: v.number, path: [...path, EnumPath.value, i] };
     const list = byNumber.get(v.number);
     if (list === undefined) byNumber.set(v.number, [value]);
     else list.push(value);
@@ -294,7 +302,7 @@ function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | 
     parent,
     extendee,
     path.slice(0, -2),
-    path[path.length - 2] ?? 7,
+    path[path.length - 2] ?? FilePath.extension,
     path[path.length - 1] ?? 0,
     undefined,
     false,
@@ -307,14 +315,44 @@ function addExtension(index: SchemaIndex, file: FileNode, parent: MessageNode | 
   if (!byNumber.has(f.number)) byNumber.set(f.number, field);
 }
 
-function indexLocations(proto: FileDescriptorProto): Map<string, SourceLocation> {
-  const map = new Map<string, SourceLocation>();
-  for (const loc of proto.sourceCodeInfo?.location ?? []) {
-    const key = loc.path.join(",");
-    if (map.has(key) || loc.span.length < 3) continue;
-    map.set(key, { file: proto.name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 });
+function hasSourceInfo(proto: FileDescriptorProto): boolean {
+  return (proto.sourceCodeInfo?.location.length ?? 0) > 0;
+}
+
+// A file's source info is read the first time a rule reports something in
+// it: most files of a large module have nothing to report. Locations are
+// bucketed by their first two path elements (the top-level message, enum,
+// service or extension they belong to), so a lookup scans one element's
+// locations and building the buckets allocates no key per location.
+type Location = SourceCodeInfo_Location;
+const locationsByFile = new WeakMap<FileNode, Map<number, Location[]>>();
+
+function bucketKey(path: readonly number[]): number {
+  return path.length >= 2 ? (path[0] ?? 0) * 2 ** 27 + (path[1] ?? 0) : -1 - (path[0] ?? 0);
+}
+
+function locationsOf(file: FileNode): Map<number, Location[]> {
+  let buckets = locationsByFile.get(file);
+  if (buckets === undefined) {
+    buckets = new Map();
+    for (const loc of file.proto.sourceCodeInfo?.location ?? []) {
+      const key = bucketKey(loc.path);
+      const bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, [loc]);
+      else bucket.push(loc);
+    }
+    locationsByFile.set(file, buckets);
   }
-  return map;
+  return buckets;
+}
+
+/** The first location recorded for exactly `path` (with a full span), 1-based. */
+function exactLocation(file: FileNode, path: readonly number[]): SourceLocation | undefined {
+  for (const loc of locationsOf(file).get(bucketKey(path)) ?? []) {
+    if (loc.span.length < 3 || loc.path.length !== path.length || !loc.path.every((p, i) => p === path[i])) continue;
+    return { file: file.proto.name, line: (loc.span[0] ?? 0) + 1, column: (loc.span[1] ?? 0) + 1 };
+  }
+  return undefined;
 }
 
 /**
@@ -324,10 +362,11 @@ function indexLocations(proto: FileDescriptorProto): Map<string, SourceLocation>
  * the map field that declares them.
  */
 export function locate(file: FileNode, path: readonly number[]): SourceLocation | undefined {
-  const exact = file.locations.get(path.join(","));
+  const exact = exactLocation(file, path);
   if (exact !== undefined || file.mapEntries.size === 0) return exact;
   for (let n = path.length - 1; n >= 2; n--) {
-    const loc = file.mapEntries.get(path.slice(0, n).join(","));
+    const declaring = file.mapEntries.get(path.slice(0, n).join(","));
+    const loc = declaring === undefined ? undefined : exactLocation(file, declaring);
     if (loc !== undefined) return loc;
   }
   return undefined;
@@ -392,51 +431,54 @@ class Field implements FieldNode {
 
 // --- resolved features ------------------------------------------------------
 
-type FeatureName = "fieldPresence" | "messageEncoding" | "jsonFormat";
+/** The resolved value of each feature the rules read; 0 is the enums' `*_UNKNOWN` (not set here). */
+interface FeatureValues {
+  fieldPresence: FeatureSet_FieldPresence;
+  messageEncoding: FeatureSet_MessageEncoding;
+  jsonFormat: FeatureSet_JsonFormat;
+}
 
-function messageChainFeature(message: MessageNode | undefined, name: FeatureName): number {
+type FeatureName = keyof FeatureValues;
+
+function messageChainFeature<N extends FeatureName>(message: MessageNode | undefined, name: N): FeatureValues[N] | undefined {
   for (let m = message; m !== undefined; m = m.parent) {
     const v = featureValue(m.proto.options?.features, name);
-    if (v !== 0) return v;
+    if (v !== undefined) return v;
   }
-  return 0;
+  return undefined;
 }
 
-function featureValue(features: FeatureSet | undefined, name: FeatureName): number {
-  return features === undefined ? 0 : features[name];
+/** The feature's value when `features` sets it. */
+function featureValue<N extends FeatureName>(features: FeatureSet | undefined, name: N): FeatureValues[N] | undefined {
+  const v = features?.[name];
+  return v === undefined || v === 0 ? undefined : (v as FeatureValues[N]);
 }
 
-function fileFeature(file: FileNode, name: FeatureName): number {
-  const v = featureValue(file.proto.options?.features, name);
-  if (v !== 0) return v;
-  // Edition defaults: proto2 / proto3 / 2023+.
-  switch (name) {
-    case "fieldPresence":
-      return file.syntax === "proto3" ? 2 : 1; // IMPLICIT : EXPLICIT
-    case "messageEncoding":
-      return 1; // LENGTH_PREFIXED
-    case "jsonFormat":
-      return file.syntax === "proto2" ? 2 : 1; // LEGACY_BEST_EFFORT : ALLOW
-  }
+/** The file's own setting, else the default of its syntax (proto2, proto3, or edition 2023 and later). */
+function fileFeature<N extends FeatureName>(file: FileNode, name: N): FeatureValues[N] {
+  const own = featureValue(file.proto.options?.features, name);
+  if (own !== undefined) return own;
+  const defaults: FeatureValues = {
+    fieldPresence: file.syntax === "proto3" ? FeatureSet_FieldPresence.IMPLICIT : FeatureSet_FieldPresence.EXPLICIT,
+    messageEncoding: FeatureSet_MessageEncoding.LENGTH_PREFIXED,
+    jsonFormat: file.syntax === "proto2" ? FeatureSet_JsonFormat.LEGACY_BEST_EFFORT : FeatureSet_JsonFormat.ALLOW,
+  };
+  return defaults[name];
 }
 
-function resolveFieldFeature(field: FieldNode, name: FeatureName): number {
+function resolveFieldFeature<N extends FeatureName>(field: FieldNode, name: N): FeatureValues[N] {
   if (field.file.syntax === "editions") {
-    const own = featureValue(field.proto.options?.features, name);
-    if (own !== 0) return own;
-    const inherited = messageChainFeature(field.message, name);
-    if (inherited !== 0) return inherited;
+    const resolved = featureValue(field.proto.options?.features, name) ?? messageChainFeature(field.message, name);
+    if (resolved !== undefined) return resolved;
   }
   return fileFeature(field.file, name);
 }
 
-/** JSON format (1 = ALLOW, 2 = LEGACY_BEST_EFFORT) of a message or an enum. */
-export function jsonFormat(file: FileNode, parent: MessageNode | undefined, own: FeatureSet | undefined): number {
+/** The JSON format of a message or an enum: its own feature, else its enclosing messages', else its file's. */
+export function jsonFormat(file: FileNode, parent: MessageNode | undefined, own: FeatureSet | undefined): FeatureSet_JsonFormat {
   if (file.syntax === "editions") {
-    const v = featureValue(own, "jsonFormat");
-    if (v !== 0) return v;
-    const inherited = messageChainFeature(parent, "jsonFormat");
-    if (inherited !== 0) return inherited;
+    const resolved = featureValue(own, "jsonFormat") ?? messageChainFeature(parent, "jsonFormat");
+    if (resolved !== undefined) return resolved;
   }
   return fileFeature(file, "jsonFormat");
 }
@@ -448,8 +490,8 @@ export function fieldKind(field: FieldNode): FieldKind | undefined {
 }
 
 function computeKind(field: FieldNode): FieldKind | undefined {
-  const kind = kindByType[field.proto.type];
-  if (kind === "message" && field.file.syntax === "editions" && resolveFieldFeature(field, "messageEncoding") === 2) {
+  const kind = kindByType[field.proto.type] as FieldKind | undefined;
+  if (kind === "message" && field.file.syntax === "editions" && resolveFieldFeature(field, "messageEncoding") === FeatureSet_MessageEncoding.DELIMITED) {
     return "group";
   }
   return kind;
@@ -464,22 +506,23 @@ export function fieldCardinality(field: FieldNode, index: SchemaIndex): Cardinal
 
 function computeCardinality(field: FieldNode, index: SchemaIndex): Cardinality {
   const p = field.proto;
-  if (p.label === 3) {
-    if (p.type === 11 && index.messages.get(field.typeName)?.isMapEntry === true) return "map";
+  if (p.label === FieldDescriptorProto_Label.REPEATED) {
+    if (p.type === FieldDescriptorProto_Type.MESSAGE && index.messages.get(field.typeName)?.isMapEntry === true) return "map";
     return "repeated";
   }
-  if (p.label === 2) return "required";
-  if (field.file.syntax === "editions" && resolveFieldFeature(field, "fieldPresence") === 3) return "required";
+  if (p.label === FieldDescriptorProto_Label.REQUIRED) return "required";
+  if (field.file.syntax === "editions" && resolveFieldFeature(field, "fieldPresence") === FeatureSet_FieldPresence.LEGACY_REQUIRED) return "required";
   return hasPresence(field) ? "optional with explicit presence" : "optional with implicit presence";
 }
 
 function hasPresence(field: FieldNode): boolean {
   const p = field.proto;
-  if (p.type === 11 || p.type === 10 || field.extendee !== undefined || field.oneof !== undefined || p.proto3Optional) return true;
+  const isMessage = p.type === FieldDescriptorProto_Type.MESSAGE || p.type === FieldDescriptorProto_Type.GROUP;
+  if (isMessage || field.extendee !== undefined || field.oneof !== undefined || p.proto3Optional) return true;
   if (field.hasOneofIndex) return true;
   if (field.file.syntax === "proto3") return false;
   if (field.file.syntax === "proto2") return true;
-  return resolveFieldFeature(field, "fieldPresence") !== 2;
+  return resolveFieldFeature(field, "fieldPresence") !== FeatureSet_FieldPresence.IMPLICIT;
 }
 
 /**
@@ -488,5 +531,5 @@ function hasPresence(field: FieldNode): boolean {
  * is not counted here; its cardinality still reads "required".
  */
 export function isRequired(field: FieldNode): boolean {
-  return field.proto.label === 2;
+  return field.proto.label === FieldDescriptorProto_Label.REQUIRED;
 }

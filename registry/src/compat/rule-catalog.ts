@@ -1,4 +1,5 @@
-import { rules, type RuleDirection } from "./rules.js";
+import { rules } from "./rules/all-rules.js";
+import type { RuleDirection } from "./rules/rule.js";
 import type { RuleCategory } from "./types.js";
 
 /** Public description of one rule the engine implements. */

@@ -1,12 +1,16 @@
 import type { SchemaIndex } from "./model.js";
-import { pairElements, rulesOf, swapPairs, type Pairs, type RuleHit, type Scope } from "./rules.js";
-import type { RuleCategory } from "./types.js";
+import { rulesOf } from "./rules/all-rules.js";
+import { pairElements, swapPairs } from "./rules/pairs.js";
+import type { Pairs, RuleHit, Scope } from "./rules/rule.js";
+import type { RuleCategory, Violation } from "./types.js";
 
 /** Which way the rules run: Buf's way (old -> new) or swapped (new -> old). */
 export type Direction = "old-to-new" | "new-to-old";
 
+/** What {@link runRules} runs: a category's rules, optionally within a subject's scope, in some directions. */
 export interface RunOptions {
   category: RuleCategory;
+  /** Only these messages and enums, and only subject-scoped rules; the whole schema when absent. */
   scope?: Scope;
   /** Run `both-ways` rules in these directions; `history` rules always run old -> new. */
   directions: readonly Direction[];
@@ -43,4 +47,28 @@ export function runRules(older: SchemaIndex, newer: SchemaIndex, options: RunOpt
     }
   }
   return hits;
+}
+
+/**
+ * The hits to report: a change that a rule found in both directions (the
+ * same rule and element) is reported once, as found old -> new.
+ */
+export function distinctHits(hits: readonly DirectedHit[]): DirectedHit[] {
+  const seen = new Set<string>();
+  const out: DirectedHit[] = [];
+  for (const h of hits) {
+    const key = `${h.rule}\0${h.path}`;
+    if (h.direction === "new-to-old" && seen.has(key)) continue;
+    seen.add(key);
+    out.push(h);
+  }
+  return out;
+}
+
+/** A hit as a violation, located in the newer schema: Buf's "current" side, unless the check ran swapped. */
+export function toViolation(h: DirectedHit): Violation {
+  const v: Violation = { rule: h.rule, message: h.message, path: h.path };
+  const location = h.direction === "old-to-new" ? (h.location ?? h.againstLocation) : (h.againstLocation ?? h.location);
+  if (location !== undefined) v.location = location;
+  return v;
 }

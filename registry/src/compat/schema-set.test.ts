@@ -1,9 +1,13 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema, SourceCodeInfoSchema } from "@bufbuild/protobuf/wkt";
+import { readFileSync } from "node:fs";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema, SourceCodeInfoSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
+import { findCorpus, loadOracle } from "./conformance/buf-oracle.js";
 import { SchemaValidationError } from "./errors.js";
-import { extractSubjectSchema, normalizeSchema, schemaId, validateSchemaSet } from "./schema-set.js";
+import { indexSchema } from "./model.js";
+import { extractSubjectSchema, normalizeSchema, schemaId, subjectSchemas, validateSchemaSet } from "./schema-set.js";
 import { field, file, message, set } from "./testing-fixtures.js";
+import { referenceSchemaId } from "./testing-reference-id.js";
 
 const common = () => file("acme/common/v1/money.proto", "acme.common.v1", [message("Money", [field("cents", 1, "int64")])]);
 const orders = () =>
@@ -90,7 +94,74 @@ describe("extractSubjectSchema", () => {
     expect(() => validateSchemaSet(out)).not.toThrow();
   });
 
+  it("is a view: it holds the image's own file descriptors, not copies", () => {
+    const image = set(other(), common(), orders());
+    const out = extractSubjectSchema(image, "acme.orders.v1.OrderPlaced");
+    expect(out.file[0]).toBe(image.file[1]);
+    expect(out.file[1]).toBe(image.file[2]);
+  });
+
   it("throws SUBJECT_NOT_FOUND for an unknown message", () => {
     expect(() => extractSubjectSchema(set(common()), "acme.orders.v1.Nope")).toThrow(SchemaValidationError);
+  });
+});
+
+function expectReferenceIds(fds: FileDescriptorSet): void {
+  expect(schemaId(fds)).toBe(referenceSchemaId(fds));
+  expect(schemaId(normalizeSchema(fds))).toBe(referenceSchemaId(fds));
+  // every message of one file has the same schema, so the (slow) reference runs once per file
+  const subjects = subjectSchemas(fds);
+  const referenceByFile = new Map<string, string>();
+  for (const [name, node] of indexSchema(fds).messages) {
+    let id = referenceByFile.get(node.file.path);
+    if (id === undefined) {
+      id = referenceSchemaId(extractSubjectSchema(fds, name));
+      referenceByFile.set(node.file.path, id);
+      expect(schemaId(extractSubjectSchema(fds, name))).toBe(id);
+    }
+    expect(subjects.idOf(name)).toBe(id);
+  }
+}
+
+describe("schemaId against the reference implementation (copy, normalise, toBinary, hash)", () => {
+  it("is equal for sets built in code, with json_name gaps, source info and unknown fields", () => {
+    const withInfo = orders();
+    withInfo.sourceCodeInfo = create(SourceCodeInfoSchema, { location: [{ path: [4, 0], span: [1, 0, 3] }] });
+    withInfo.$unknown = [{ no: 8042, wireType: 2, data: new Uint8Array([8, 1]) }];
+    const withSetUnknown = set(common(), other());
+    withSetUnknown.$unknown = [{ no: 7, wireType: 0, data: new Uint8Array([1]) }];
+    for (const fds of [set(common(), orders()), set(orders(), common(), other()), set(withInfo, common()), withSetUnknown]) expectReferenceIds(fds);
+  });
+
+  it("is equal for a buf image with imports and source info, for the image and each of its subjects", () => {
+    expectReferenceIds(fromBinary(FileDescriptorSetSchema, readFileSync(new URL("./testdata/pinned-image.binpb", import.meta.url))));
+  });
+
+  const corpus = findCorpus();
+  it.skipIf(corpus === undefined)(
+    "is equal for every image of Buf's corpus and every message in it",
+    async () => {
+      for (const c of await loadOracle(corpus ?? "", 2)) {
+        expectReferenceIds(c.previous);
+        expectReferenceIds(c.current);
+      }
+    },
+    240_000,
+  );
+});
+
+describe("subjectSchemas", () => {
+  it("gives every message of one file the same view and id, and other files theirs", () => {
+    const image = set(other(), common(), orders());
+    const subjects = subjectSchemas(image);
+    const nested = file("acme/orders/v1/more.proto", "acme.orders.v1", [message("A", [], { nested: [message("B", [])] })]);
+    const more = subjectSchemas(set(nested));
+    expect(more.schemaOf("acme.orders.v1.A")).toBe(more.schemaOf("acme.orders.v1.A.B"));
+    expect(more.idOf("acme.orders.v1.A")).toBe(more.idOf("acme.orders.v1.A.B"));
+    expect(subjects.schemaOf("acme.orders.v1.OrderPlaced")).not.toBe(subjects.schemaOf("acme.users.v1.UserSignedUp"));
+    expect(subjects.idOf("acme.orders.v1.OrderPlaced")).toBe(schemaId(extractSubjectSchema(image, "acme.orders.v1.OrderPlaced")));
+    expect(subjects.declares("acme.common.v1.Money")).toBe(true);
+    expect(subjects.declares("acme.common.v1.Nope")).toBe(false);
+    expect(() => subjects.idOf("acme.common.v1.Nope")).toThrow(SchemaValidationError);
   });
 });

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
-import { clone, createFileRegistry, toBinary } from "@bufbuild/protobuf";
+import { clone, create, createFileRegistry, toBinary } from "@bufbuild/protobuf";
+import { reflect } from "@bufbuild/protobuf/reflect";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import {
+  FileDescriptorProtoSchema,
   FileDescriptorSetSchema,
   type DescriptorProto,
   type FieldDescriptorProto,
@@ -74,18 +77,127 @@ export function validateSchemaSet(fds: FileDescriptorSet): void {
  * The input is not modified.
  */
 export function normalizeSchema(fds: FileDescriptorSet): FileDescriptorSet {
-  const copy = copySet(fds);
-  const byName = new Map<string, FileDescriptorProto>();
-  for (const f of copy.file) {
-    if (!byName.has(f.name)) byName.set(f.name, f);
-    f.sourceCodeInfo = undefined;
-    delete f.$unknown;
-    for (const x of f.extension) fillJsonName(x);
-    forEachMessage(f.messageType, (m) => {
-      for (const field of m.field) fillJsonName(field);
-      for (const x of m.extension) fillJsonName(x);
-    });
+  const out = create(FileDescriptorSetSchema);
+  out.file = dependencyOrder(fds.file).map(normalizeFile);
+  if (fds.$unknown !== undefined) out.$unknown = fds.$unknown.map((u) => ({ ...u, data: u.data.slice() }));
+  return out;
+}
+
+/**
+ * The content id of a schema: `sha256:` and the hex SHA-256 of the
+ * deterministic binary encoding of {@link normalizeSchema}'s result.
+ * Stable across processes and machines; the same id means the same schema.
+ */
+export function schemaId(fds: FileDescriptorSet): string {
+  return hashSet(fds.file, fds.$unknown, encodeNormalizedFile);
+}
+
+/**
+ * The self-contained part of `fds` that one event needs: the file declaring
+ * `messageFullName` and every file it imports, transitively (so its field
+ * types, well-known types included, resolve). Files keep their input order.
+ *
+ * The result is a view, not a copy: it holds the same file descriptors as
+ * `fds` (so extracting every message of a large image costs no copying), and
+ * neither set may be modified while the other is in use.
+ *
+ * @throws SchemaValidationError (`SUBJECT_NOT_FOUND`) when no file declares the message.
+ */
+export function extractSubjectSchema(fds: FileDescriptorSet, messageFullName: string): FileDescriptorSet {
+  return subjectView(fds, declaringFile(fds, messageFullName));
+}
+
+/**
+ * The subjects of one image, each subject's schema and id computed once per
+ * declaring file rather than once per message: {@link schemaOf} returns the
+ * same view for every message of a file (so the engine indexes it once), and
+ * {@link idOf} normalises and encodes each file of the image at most once.
+ * Checking every message of an image therefore costs time in proportion to
+ * the image, not to its messages times its size.
+ *
+ * The image must not be modified while this is in use.
+ */
+export interface SubjectSchemas {
+  /** The image the subjects come from. */
+  readonly image: FileDescriptorSet;
+  /** Whether a file of the image declares the message. */
+  declares(messageFullName: string): boolean;
+  /**
+   * {@link extractSubjectSchema} of the message, the same object for every
+   * message of one file. @throws SchemaValidationError (`SUBJECT_NOT_FOUND`).
+   */
+  schemaOf(messageFullName: string): FileDescriptorSet;
+  /** {@link schemaId} of {@link schemaOf}. @throws SchemaValidationError. */
+  idOf(messageFullName: string): string;
+}
+
+/** Subject schemas and ids of `image`, computed once per declaring file; see {@link SubjectSchemas}. */
+export function subjectSchemas(image: FileDescriptorSet): SubjectSchemas {
+  const views = new Map<string, FileDescriptorSet>();
+  const ids = new Map<string, string>();
+  const encoded = new Map<FileDescriptorProto, Uint8Array>();
+  const encode = (file: FileDescriptorProto): Uint8Array => {
+    let bytes = encoded.get(file);
+    if (bytes === undefined) {
+      bytes = encodeNormalizedFile(file);
+      encoded.set(file, bytes);
+    }
+    return bytes;
+  };
+  const schemaOf = (messageFullName: string): FileDescriptorSet => {
+    const file = declaringFile(image, messageFullName);
+    let view = views.get(file);
+    if (view === undefined) {
+      view = subjectView(image, file);
+      views.set(file, view);
+    }
+    return view;
+  };
+  return {
+    image,
+    declares: (messageFullName) => indexSchema(image).messages.has(messageFullName),
+    schemaOf,
+    idOf(messageFullName) {
+      const file = declaringFile(image, messageFullName);
+      let id = ids.get(file);
+      if (id === undefined) {
+        const view = schemaOf(messageFullName);
+        id = hashSet(view.file, view.$unknown, encode);
+        ids.set(file, id);
+      }
+      return id;
+    },
+  };
+}
+
+function declaringFile(fds: FileDescriptorSet, messageFullName: string): string {
+  const message = indexSchema(fds).messages.get(messageFullName);
+  if (message === undefined) {
+    throw new SchemaValidationError("SUBJECT_NOT_FOUND", `message "${messageFullName}" is not declared in the descriptor set`, { element: messageFullName });
   }
+  return message.file.path;
+}
+
+/** The files `file` needs (itself and its imports, transitively), in input order, sharing the descriptors of `fds`. */
+function subjectView(fds: FileDescriptorSet, file: string): FileDescriptorSet {
+  const byName = new Map(fds.file.map((f) => [f.name, f]));
+  const needed = new Set<string>();
+  const stack = [file];
+  for (let name = stack.pop(); name !== undefined; name = stack.pop()) {
+    if (needed.has(name)) continue;
+    needed.add(name);
+    for (const dep of byName.get(name)?.dependency ?? []) stack.push(dep);
+  }
+  const view = create(FileDescriptorSetSchema);
+  view.file = fds.file.filter((f) => needed.has(f.name));
+  if (fds.$unknown !== undefined) view.$unknown = fds.$unknown;
+  return view;
+}
+
+/** The files in normalised order: each name once (its first occurrence), imports before importers, ties by name. */
+function dependencyOrder(files: readonly FileDescriptorProto[]): FileDescriptorProto[] {
+  const byName = new Map<string, FileDescriptorProto>();
+  for (const f of files) if (!byName.has(f.name)) byName.set(f.name, f);
   const ordered: FileDescriptorProto[] = [];
   const done = new Set<string>();
   const visit = (name: string): void => {
@@ -96,19 +208,91 @@ export function normalizeSchema(fds: FileDescriptorSet): FileDescriptorSet {
     ordered.push(f);
   };
   for (const name of [...byName.keys()].sort()) visit(name);
-  copy.file = ordered;
-  return copy;
+  return ordered;
 }
 
-/** A deep copy; a set built in code with invalid values is rejected, not crashed on. */
-function copySet(fds: FileDescriptorSet): FileDescriptorSet {
+/**
+ * The SHA-256 of the binary FileDescriptorSet holding the normalised
+ * `files` and then `unknown`: the bytes `toBinary` writes for that set (each
+ * file as field 1, length-delimited, then the set's unknown fields), put
+ * together from each file's own encoding so that a caller can encode each
+ * file once and hash many sets of them.
+ */
+function hashSet(files: readonly FileDescriptorProto[], unknown: FileDescriptorSet["$unknown"], encode: (file: FileDescriptorProto) => Uint8Array): string {
+  const hash = createHash("sha256");
+  for (const file of dependencyOrder(files)) {
+    const bytes = encode(file);
+    hash.update(new BinaryWriter().tag(FILE_FIELD, WireType.LengthDelimited).uint32(bytes.length).finish());
+    hash.update(bytes);
+  }
+  for (const { no, wireType, data } of unknown ?? []) hash.update(new BinaryWriter().tag(no, wireType).raw(data).finish());
+  return `sha256:${hash.digest("hex")}`;
+}
+
+/** `FileDescriptorSet.file`. */
+const FILE_FIELD = FileDescriptorSetSchema.field.file.number;
+
+/** A normalised copy of one file: no source info, no unknown fields of the file, every json_name filled. */
+function normalizeFile(file: FileDescriptorProto): FileDescriptorProto {
+  let copy: FileDescriptorProto;
   try {
-    return clone(FileDescriptorSetSchema, fds);
+    copy = clone(FileDescriptorProtoSchema, file);
   } catch (e) {
+    // Only sets built in code can get here (e.g. a value of the wrong type).
     throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set holds invalid values: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
     });
   }
+  copy.sourceCodeInfo = undefined;
+  delete copy.$unknown;
+  for (const x of copy.extension) fillJsonName(x);
+  forEachMessage(copy.messageType, (m) => {
+    for (const field of m.field) fillJsonName(field);
+    for (const x of m.extension) fillJsonName(x);
+  });
+  return copy;
+}
+
+/**
+ * The binary encoding of {@link normalizeFile}'s result. A file whose fields
+ * all carry a json_name (as every file buf or protoc compiles does) needs no
+ * copy of its messages: a shallow copy without source info and unknown
+ * fields encodes to the same bytes, at a fraction of the cost of cloning
+ * the source info of a large file.
+ */
+function encodeNormalizedFile(file: FileDescriptorProto): Uint8Array {
+  try {
+    return toBinary(FileDescriptorProtoSchema, hasEmptyJsonName(file) ? normalizeFile(file) : withoutSourceInfo(file));
+  } catch (e) {
+    if (e instanceof SchemaValidationError) throw e;
+    // Only sets built in code can get here (e.g. an enum value outside a closed enum).
+    throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set cannot be serialized: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** A new FileDescriptorProto sharing every field of `file` but its source info (and without its unknown fields). */
+function withoutSourceInfo(file: FileDescriptorProto): FileDescriptorProto {
+  const target = create(FileDescriptorProtoSchema);
+  const source = reflect(FileDescriptorProtoSchema, file);
+  const copy = reflect(FileDescriptorProtoSchema, target);
+  for (const field of FileDescriptorProtoSchema.fields) {
+    if (field !== SOURCE_CODE_INFO && source.isSet(field)) copy.set(field, source.get(field));
+  }
+  return target;
+}
+
+/** `FileDescriptorProto.source_code_info`. */
+const SOURCE_CODE_INFO = FileDescriptorProtoSchema.field.sourceCodeInfo;
+
+/** Whether a field or extension of the file has no json_name (normalisation fills it). */
+function hasEmptyJsonName(file: FileDescriptorProto): boolean {
+  let empty = file.extension.some((x) => x.jsonName === "");
+  forEachMessage(file.messageType, (m) => {
+    empty ||= m.field.some((f) => f.jsonName === "") || m.extension.some((x) => x.jsonName === "");
+  });
+  return empty;
 }
 
 function fillJsonName(field: FieldDescriptorProto): void {
@@ -121,47 +305,4 @@ function forEachMessage(messages: readonly DescriptorProto[], fn: (m: Descriptor
     fn(m);
     forEachMessage(m.nestedType, fn, depth + 1);
   }
-}
-
-/**
- * The content id of a schema: `sha256:` and the hex SHA-256 of the
- * deterministic binary encoding of {@link normalizeSchema}'s result.
- * Stable across processes and machines; the same id means the same schema.
- */
-export function schemaId(fds: FileDescriptorSet): string {
-  let bytes: Uint8Array;
-  try {
-    bytes = toBinary(FileDescriptorSetSchema, normalizeSchema(fds));
-  } catch (e) {
-    // Only sets built in code can get here (e.g. an enum value outside a closed enum).
-    throw new SchemaValidationError("INVALID_DESCRIPTOR", `the descriptor set cannot be serialized: ${e instanceof Error ? e.message : String(e)}`, {
-      cause: e,
-    });
-  }
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-}
-
-/**
- * The self-contained part of `fds` that one event needs: the file declaring
- * `messageFullName` and every file it imports, transitively (so its field
- * types, well-known types included, resolve). Files keep their input order.
- *
- * @throws SchemaValidationError (`SUBJECT_NOT_FOUND`) when no file declares the message.
- */
-export function extractSubjectSchema(fds: FileDescriptorSet, messageFullName: string): FileDescriptorSet {
-  const message = indexSchema(fds).messages.get(messageFullName);
-  if (message === undefined) {
-    throw new SchemaValidationError("SUBJECT_NOT_FOUND", `message "${messageFullName}" is not declared in the descriptor set`, { element: messageFullName });
-  }
-  const byName = new Map(fds.file.map((f) => [f.name, f]));
-  const needed = new Set<string>();
-  const stack = [message.file.path];
-  for (let name = stack.pop(); name !== undefined; name = stack.pop()) {
-    if (needed.has(name)) continue;
-    needed.add(name);
-    for (const dep of byName.get(name)?.dependency ?? []) stack.push(dep);
-  }
-  const out = copySet(fds);
-  out.file = out.file.filter((f) => needed.has(f.name));
-  return out;
 }

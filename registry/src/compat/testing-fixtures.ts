@@ -3,6 +3,8 @@
 import { create } from "@bufbuild/protobuf";
 import {
   DescriptorProtoSchema,
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
   EnumDescriptorProtoSchema,
   FieldDescriptorProtoSchema,
   FileDescriptorProtoSchema,
@@ -14,24 +16,25 @@ import {
   type FileDescriptorSet,
 } from "@bufbuild/protobuf/wkt";
 
-const scalarTypes: Record<string, number> = {
-  double: 1,
-  float: 2,
-  int64: 3,
-  uint64: 4,
-  int32: 5,
-  fixed64: 6,
-  fixed32: 7,
-  bool: 8,
-  string: 9,
-  bytes: 12,
-  uint32: 13,
-  sfixed32: 15,
-  sfixed64: 16,
-  sint32: 17,
-  sint64: 18,
+const scalarTypes: Record<string, FieldDescriptorProto_Type> = {
+  double: FieldDescriptorProto_Type.DOUBLE,
+  float: FieldDescriptorProto_Type.FLOAT,
+  int64: FieldDescriptorProto_Type.INT64,
+  uint64: FieldDescriptorProto_Type.UINT64,
+  int32: FieldDescriptorProto_Type.INT32,
+  fixed64: FieldDescriptorProto_Type.FIXED64,
+  fixed32: FieldDescriptorProto_Type.FIXED32,
+  bool: FieldDescriptorProto_Type.BOOL,
+  string: FieldDescriptorProto_Type.STRING,
+  bytes: FieldDescriptorProto_Type.BYTES,
+  uint32: FieldDescriptorProto_Type.UINT32,
+  sfixed32: FieldDescriptorProto_Type.SFIXED32,
+  sfixed64: FieldDescriptorProto_Type.SFIXED64,
+  sint32: FieldDescriptorProto_Type.SINT32,
+  sint64: FieldDescriptorProto_Type.SINT64,
 };
 
+/** Options of a field built by {@link field}. */
 export interface FieldSpec {
   name: string;
   number: number;
@@ -42,14 +45,16 @@ export interface FieldSpec {
   jsonName?: string;
 }
 
+/** A field: `type` is a scalar name (`int64`), a message (`.pkg.Msg`) or an enum (`enum:.pkg.Enum`). */
 export function field(name: string, number: number, type: string, extra: Partial<FieldSpec> = {}): FieldDescriptorProto {
   const spec = { name, number, type, ...extra };
-  const f = create(FieldDescriptorProtoSchema, { name, number, label: spec.repeated === true ? 3 : 1 });
+  const label = spec.repeated === true ? FieldDescriptorProto_Label.REPEATED : FieldDescriptorProto_Label.OPTIONAL;
+  const f = create(FieldDescriptorProtoSchema, { name, number, label });
   if (type.startsWith("enum:")) {
-    f.type = 14;
+    f.type = FieldDescriptorProto_Type.ENUM;
     f.typeName = type.slice(5);
   } else if (type.startsWith(".")) {
-    f.type = 11;
+    f.type = FieldDescriptorProto_Type.MESSAGE;
     f.typeName = type;
   } else {
     const t = scalarTypes[type];
@@ -61,6 +66,7 @@ export function field(name: string, number: number, type: string, extra: Partial
   return f;
 }
 
+/** A message with fields, and optionally reservations, nested messages and enums, oneofs. */
 export function message(
   name: string,
   fields: FieldDescriptorProto[],
@@ -77,6 +83,7 @@ export function message(
   });
 }
 
+/** An enum with `[name, number]` values and optional reservations. */
 export function enumType(name: string, values: [string, number][], extra: { reservedNumbers?: number[]; reservedNames?: string[] } = {}): EnumDescriptorProto {
   return create(EnumDescriptorProtoSchema, {
     name,
@@ -86,6 +93,7 @@ export function enumType(name: string, values: [string, number][], extra: { rese
   });
 }
 
+/** A file of a package (proto3 unless told), with its messages, enums and imports. */
 export function file(
   name: string,
   pkg: string,
@@ -102,6 +110,33 @@ export function file(
   });
 }
 
+/** A descriptor set of the files, in the order given. */
 export function set(...files: FileDescriptorProto[]): FileDescriptorSet {
   return create(FileDescriptorSetSchema, { file: files });
+}
+
+/**
+ * A file of `count` events of package `gen.v1` in version `version`: each
+ * event has an id, a `Money` (shared, declared in the same file), a nested
+ * `Line` list and a `Status` enum; each later version adds a field to every
+ * 10th event. For measuring how checks grow with the messages of one file.
+ */
+export function generatedEventsFile(count: number, version: number): FileDescriptorProto {
+  const events: DescriptorProto[] = [];
+  for (let i = 0; i < count; i++) {
+    const fields = [
+      field("id", 1, "string"),
+      field("total", 2, ".gen.v1.Money"),
+      field("lines", 3, `.gen.v1.E${i}.Line`, { repeated: true }),
+      field("status", 4, "enum:.gen.v1.Status"),
+    ];
+    for (let v = 2; v <= version; v++) if (i % 10 === 0) fields.push(field(`note_v${v}`, 10 + v, "string"));
+    events.push(message(`E${i}`, fields, { nested: [message("Line", [field("sku", 1, "string"), field("qty", 2, "int32")])] }));
+  }
+  const money = message("Money", [field("currency", 1, "string"), field("units", 2, "int64")]);
+  const status = enumType("Status", [
+    ["STATUS_UNSPECIFIED", 0],
+    ["STATUS_OPEN", 1],
+  ]);
+  return file("gen/v1/events.proto", "gen.v1", [money, ...events], { enums: [status] });
 }

@@ -1,13 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import {
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
-  FileDescriptorSetSchema,
-  type FileDescriptorProto,
-  type FileDescriptorSet,
-} from "@bufbuild/protobuf/wkt";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorSetSchema, FileOptionsSchema, type FileDescriptorProto, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
+import { field, file, message, set } from "../compat/testing-fixtures.js";
 
 /** A field of a test message: name, number and scalar type. @private */
 export interface TestField {
@@ -16,14 +9,10 @@ export interface TestField {
   type?: "string" | "int64" | "int32" | "bool";
 }
 
-const types = {
-  string: FieldDescriptorProto_Type.STRING,
-  int64: FieldDescriptorProto_Type.INT64,
-  int32: FieldDescriptorProto_Type.INT32,
-  bool: FieldDescriptorProto_Type.BOOL,
-};
-
-/** A one-file descriptor set with message `name` (full name) and `fields`, for tests. @private */
+/**
+ * A one-file descriptor set with message `name` (full name) and `fields`, for
+ * tests, built with the compatibility engine's descriptor fixture. @private
+ */
 export function messageSet(
   fullName: string,
   fields: readonly TestField[],
@@ -32,27 +21,18 @@ export function messageSet(
   const dot = fullName.lastIndexOf(".");
   const pkg = fullName.slice(0, dot);
   const name = fullName.slice(dot + 1);
-  const file: MessageInitShape<typeof FileDescriptorProtoSchema> = {
-    name: extra.name ?? `${pkg.replaceAll(".", "/")}/${name.toLowerCase()}.proto`,
-    dependency: extra.dependency ?? [],
-    ...(extra.javaPackage ? { options: { javaPackage: extra.javaPackage } } : {}),
-    package: pkg,
-    syntax: "proto3",
-    messageType: [
-      {
-        name,
-        field: fields.map((f) => ({
-          name: f.name,
-          number: f.number,
-          jsonName: f.name.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()),
-          label: FieldDescriptorProto_Label.OPTIONAL,
-          type: types[f.type ?? "string"],
-        })),
-        reservedRange: (extra.reserved ?? []).map((n) => ({ start: n, end: n + 1 })),
-      },
-    ],
-  };
-  return create(FileDescriptorSetSchema, { file: [file] });
+  const jsonName = (fieldName: string): string => fieldName.replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+  const messageFields = fields.map((f) => field(f.name, f.number, f.type ?? "string", { jsonName: jsonName(f.name) }));
+  const proto = file(
+    extra.name ?? `${pkg.replaceAll(".", "/")}/${name.toLowerCase()}.proto`,
+    pkg,
+    [message(name, messageFields, { reservedNumbers: extra.reserved ?? [] })],
+    {
+      deps: extra.dependency ?? [],
+    },
+  );
+  if (extra.javaPackage) proto.options = create(FileOptionsSchema, { javaPackage: extra.javaPackage });
+  return set(proto);
 }
 
 /** Serialized form of {@link messageSet}. @private */

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { checkModule } from "../check-module.js";
 import { compareImages } from "../compare-images.js";
 import type { RuleCategory } from "../types.js";
 import { findCorpus, loadOracle, type OracleCase } from "./buf-oracle.js";
@@ -72,6 +73,17 @@ function suite(corpusName: "shared" | "own", dir: string | undefined, expectedCa
         const stale = known.filter((k) => k.corpus === corpusName && k.category === category && !stillKnown.has(JSON.stringify(k)));
         expect(stale, "known-differences.json lists differences that no longer occur").toEqual([]);
         expect(buf, "the corpus should exercise the category").toBeGreaterThan(0);
+      });
+
+      it(`checkModule under BACKWARD reports what compareImages reports under ${category}, and FULL_TRANSITIVE at least that`, () => {
+        const keys = (vs: { rule: string; path: string; location?: { file: string; line: number; column: number } }[]) =>
+          vs.map((v) => `${v.rule} ${v.path} ${v.location?.file ?? "?"}:${v.location?.line ?? 0}:${v.location?.column ?? 0}`);
+        for (const c of cases) {
+          const images = keys(compareImages(c.previous, c.current, { category }));
+          expect(keys(checkModule({ previous: c.previous, current: c.current, mode: "BACKWARD", category }).violations), c.name).toEqual(images);
+          const full = keys(checkModule({ previous: c.previous, current: c.current, mode: "FULL_TRANSITIVE", category }).violations);
+          expect(full, c.name).toEqual(expect.arrayContaining(images));
+        }
       });
     }
   });
