@@ -1,0 +1,61 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Authenticator } from "../auth/tokens.js";
+import { RegistryService } from "../gen/chronicle/registry/v1/registry_pb.js";
+import type { Registry } from "../service/registry.js";
+import { authorizeByRole, cacheSchemaReads, reportStaleness } from "./connect/interceptors.js";
+import { createRegistryService } from "./connect/registry-service.js";
+import { answerUnreadableRequests, markDispatched } from "./connect/unreadable-requests.js";
+import { createPlainRoutes, type NodeHandler } from "./http/plain-routes.js";
+
+/** Room in a request for what surrounds the schema: the subject, field tags, JSON keys and quotes. */
+const REQUEST_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The largest request body accepted for a registry whose schemas may be
+ * `maxSchemaBytes` long: room for such a schema in base64 (Connect JSON
+ * carries bytes as base64, 4 characters per 3 bytes) plus 64 KiB. The
+ * schema limit itself applies to the decoded bytes, in every encoding, so
+ * a schema is accepted or refused for its size alone, whether it came as
+ * JSON or binary.
+ */
+export function maxRequestBytesFor(maxSchemaBytes: number): number {
+  return 4 * Math.ceil(maxSchemaBytes / 3) + REQUEST_OVERHEAD_BYTES;
+}
+
+/** Options of {@link createRegistryHandler}. @private */
+export interface RegistryHandlerOptions {
+  registry: Registry;
+  auth: Authenticator;
+  /** Reads need no token (lets shared caches keep schemas). */
+  anonymousRead: boolean;
+  /** Largest request body accepted; larger ones are refused with `resource_exhausted`. */
+  maxRequestBytes: number;
+}
+
+/**
+ * The registry's HTTP handler, for Node's HTTP/1.1 and HTTP/2 servers:
+ * connect-node's adapter serves `chronicle.registry.v1.RegistryService`
+ * (Connect JSON and binary, gRPC, gRPC-Web), and every other path falls
+ * back to the plain HTTP routes (`/schemas/ids/<id>`, `/healthz`). Another
+ * API edge is one more fallback in front of those.
+ * @private
+ */
+export function createRegistryHandler(options: RegistryHandlerOptions): NodeHandler {
+  const acceptCompression = [compressionGzip, compressionBrotli];
+  const routes = (router: ConnectRouter) => {
+    router.service(RegistryService, createRegistryService(options.registry));
+    // connect-node serves the router's handlers as they are when routes() returns: wrap them in place
+    router.handlers.splice(0, router.handlers.length, ...router.handlers.map((h) => answerUnreadableRequests(h, acceptCompression)));
+  };
+  return connectNodeAdapter({
+    routes,
+    fallback: createPlainRoutes(options),
+    acceptCompression,
+    readMaxBytes: options.maxRequestBytes,
+    // markDispatched first: an error answered for a request that never reached it happened while the request was read
+    interceptors: [markDispatched, reportStaleness(options.registry), authorizeByRole(options.auth), cacheSchemaReads(options.anonymousRead)],
+    // an unknown field or enum name is a mistake worth an invalid_argument, not silence
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+}
