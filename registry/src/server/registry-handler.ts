@@ -1,8 +1,10 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Authenticator } from "../auth/tokens.js";
 import { RegistryService } from "../gen/chronicle/registry/v1/registry_pb.js";
 import type { Registry } from "../service/registry.js";
+import { serveHotReads } from "./connect/hot-reads.js";
 import { authorizeByRole, cacheSchemaReads, reportStaleness } from "./connect/interceptors.js";
 import { createRegistryService } from "./connect/registry-service.js";
 import { answerUnreadableRequests, markDispatched } from "./connect/unreadable-requests.js";
@@ -31,6 +33,8 @@ export interface RegistryHandlerOptions {
   anonymousRead: boolean;
   /** Largest request body accepted; larger ones are refused with `resource_exhausted`. */
   maxRequestBytes: number;
+  /** Answer plain Connect POSTs of GetVersion, GetLatestVersion and GetSchema on the fast path (see serveHotReads). */
+  fastReads: boolean;
 }
 
 /**
@@ -43,12 +47,14 @@ export interface RegistryHandlerOptions {
  */
 export function createRegistryHandler(options: RegistryHandlerOptions): NodeHandler {
   const acceptCompression = [compressionGzip, compressionBrotli];
+  let connectHandlers: ReadonlyMap<string, UniversalHandler> = new Map();
   const routes = (router: ConnectRouter) => {
     router.service(RegistryService, createRegistryService(options.registry));
     // connect-node serves the router's handlers as they are when routes() returns: wrap them in place
     router.handlers.splice(0, router.handlers.length, ...router.handlers.map((h) => answerUnreadableRequests(h, acceptCompression)));
+    connectHandlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
   };
-  return connectNodeAdapter({
+  const connectHandler = connectNodeAdapter({
     routes,
     fallback: createPlainRoutes(options),
     acceptCompression,
@@ -58,4 +64,6 @@ export function createRegistryHandler(options: RegistryHandlerOptions): NodeHand
     // an unknown field or enum name is a mistake worth an invalid_argument, not silence
     jsonOptions: { ignoreUnknownFields: false },
   });
+  if (!options.fastReads) return connectHandler;
+  return serveHotReads({ registry: options.registry, auth: options.auth, connectHandlers: () => connectHandlers, next: connectHandler });
 }

@@ -27,7 +27,8 @@ function toWireViolation(v: Violation): WireViolation {
   });
 }
 
-function toSubjectVersion(v: SubjectVersionView): SubjectVersion {
+/** The wire form of a version. @private */
+export function toSubjectVersion(v: SubjectVersionView): SubjectVersion {
   return create(SubjectVersionSchema, v);
 }
 
