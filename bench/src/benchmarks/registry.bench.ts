@@ -146,7 +146,7 @@ const benchmark: Benchmark = {
       }
       return out;
     } finally {
-      await readers.stop();
+      readers.stop();
       for (const c of clients) c.close();
       await nc.close();
     }
