@@ -25,7 +25,8 @@ describe("docs/registry.md, run as printed", () => {
     const commands = commandsAfter("## Reads: from memory");
     expect(commands).toHaveLength(4);
     // asynchronously: the server answers from this process
-    const run = async (command: string) => (await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, REGISTRY: server.url, ID: id } })).stdout;
+    const run = async (command: string) =>
+      (await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, REGISTRY: server.url, ID: id } })).stdout;
     const head = await run(commands[0]!);
     expect(head).toMatch(/^HTTP\/1\.1 200/);
     expect(head).toContain(`etag: "${id}"`);
