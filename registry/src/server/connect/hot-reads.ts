@@ -88,23 +88,27 @@ function plainUnaryEncoding(req: NodeRequest): "binary" | "json" | undefined {
 /** A request body read up to the fast path's limit: whole, or the chunks read so far and the rest of the stream. */
 type ReadBody = { whole: Uint8Array } | { partial: AsyncIterable<Uint8Array> };
 
-async function readBody(req: NodeRequest): Promise<ReadBody> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const it = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  for (let next = await it.next(); !next.done; next = await it.next()) {
-    chunks.push(next.value);
-    length += next.value.length;
-    if (length > MAX_READ_REQUEST_BYTES) {
-      return {
+/** Reads a request body with plain stream events (an async iterator costs several event-loop turns a request). */
+function readBody(req: NodeRequest): Promise<ReadBody> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length <= MAX_READ_REQUEST_BYTES) return;
+      // too large for a read: stop here and hand what was read, then the rest, to connect-es
+      req.off("data", onData).off("end", onEnd).pause();
+      resolve({
         partial: (async function* () {
           yield* chunks;
-          for (let more = await it.next(); !more.done; more = await it.next()) yield more.value;
+          yield* req as AsyncIterable<Buffer>;
         })(),
-      };
-    }
-  }
-  return { whole: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
+      });
+    };
+    const onEnd = () => resolve({ whole: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+    req.on("data", onData).once("end", onEnd).once("error", reject);
+  });
 }
 
 async function* iterableOf(chunk: Uint8Array): AsyncIterable<Uint8Array> {
