@@ -22,7 +22,7 @@ export {
 
 // The registry: operations over storage, the Connect service, the server and storage
 export { openRegistry, DEFAULT_MAX_SCHEMA_BYTES, type Registry, type RegistryOptions } from "./service/registry.js";
-export type { SubjectVersionView } from "./service/registry-reads.js";
+export type { RegisteredVersion } from "./service/registry-reads.js";
 export type { Registration, CompatibilityReport } from "./service/registration.js";
 export type { EffectiveConfig, ConfigChange } from "./service/settings.js";
 export { registryErrorCodes, type RegistryErrorReason } from "./service/registry-error.js";
@@ -48,7 +48,6 @@ export {
   violationsOf,
   type RegistryClient,
   type RegistryClientOptions,
-  type RegisteredVersion,
   type RegistryConfig,
   type CompatibilityCheck,
 } from "./client/registry-client.js";

@@ -11,6 +11,7 @@ import {
   type Violation as WireViolation,
 } from "../gen/chronicle/registry/v1/registry_pb.js";
 import { categoryName, categoryValue, modeName, modeValue } from "../service/modes.js";
+import type { RegisteredVersion } from "../service/registry-reads.js";
 
 /** Options of {@link createRegistryClient}. */
 export interface RegistryClientOptions {
@@ -26,16 +27,6 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** PEM certificate(s) to trust for an https registry with a private CA. */
   ca?: string | Uint8Array;
-}
-
-/** A registered version as the client returns it. */
-export interface RegisteredVersion {
-  subject: string;
-  version: number;
-  id: string;
-  schema: Uint8Array;
-  deleted: boolean;
-  registeredAt: string;
 }
 
 /** Effective settings of the registry or a subject. */

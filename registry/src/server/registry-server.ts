@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createAuthenticator, type AuthOptions } from "../auth/tokens.js";
-import { DEFAULT_MAX_SCHEMA_BYTES, openRegistry } from "../service/registry.js";
+import { DEFAULT_MAX_SCHEMA_BYTES, openRegistry, type Registry } from "../service/registry.js";
 import { toConnectError } from "../service/registry-error.js";
 import type { RegistryStore } from "../storage/store.js";
 import { listen } from "./listen.js";
@@ -67,6 +67,8 @@ export interface RegistryServer extends AsyncDisposable {
   readonly maxSchemaBytes: number;
   /** The largest request body it reads, in bytes: room for the largest schema as base64 JSON. */
   readonly maxRequestBytes: number;
+  /** The registry it serves, for code in the same process: reads answered from this server's copy, writes as over HTTP (no token checked). */
+  readonly registry: Registry;
   /** Stops accepting requests, ends open connections, stops watching the bucket and closes the NATS connection it opened. */
   close(): Promise<void>;
 }
@@ -87,7 +89,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const maxSchemaBytes = Math.min(options.maxSchemaBytes ?? DEFAULT_MAX_SCHEMA_BYTES, storage.maxValueBytes ?? Infinity);
   const maxRequestBytes = maxRequestBytesFor(maxSchemaBytes);
   const auth = options.auth ?? { tokens: [] };
-  let registry: Awaited<ReturnType<typeof openRegistry>>;
+  let registry: Registry;
   try {
     registry = await openRegistry({
       store: storage.store,
@@ -122,5 +124,5 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       registry.close();
       await storage.close();
     })());
-  return { url: listening.url, port: listening.port, maxSchemaBytes, maxRequestBytes, close, [Symbol.asyncDispose]: close };
+  return { url: listening.url, port: listening.port, maxSchemaBytes, maxRequestBytes, registry, close, [Symbol.asyncDispose]: close };
 }

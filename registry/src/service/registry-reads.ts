@@ -3,8 +3,8 @@ import type { SubjectRecord, VersionRecord } from "../storage/records.js";
 import { checkSchemaId, checkSubjectName, checkVersionNumber } from "./input-checks.js";
 import { RegistryError } from "./registry-error.js";
 
-/** A version of a subject with its schema, as reads answer it. */
-export interface SubjectVersionView {
+/** A registered version of a subject with its schema, as reads answer it. */
+export interface RegisteredVersion {
   subject: string;
   version: number;
   /** The schema's content id, `sha256:<hex>`. */
@@ -34,14 +34,14 @@ export function requireSubject(state: RegistryState, subject: string): Revisione
   return found;
 }
 
-function view(state: RegistryState, subject: string, v: VersionRecord): SubjectVersionView {
+function view(state: RegistryState, subject: string, v: VersionRecord): RegisteredVersion {
   const schema = state.schema(v.id);
   if (!schema) throw new RegistryError("missing_schema", `schema ${v.id} of ${subject} version ${v.version} is missing from storage`);
   return { subject, version: v.version, id: v.id, schema, deleted: v.deleted, registeredAt: v.registeredAt };
 }
 
 /** One version of a subject; a soft-deleted one only with `includeDeleted`. @private */
-export function readVersion(state: RegistryState, subject: string, version: number, includeDeleted: boolean): SubjectVersionView {
+export function readVersion(state: RegistryState, subject: string, version: number, includeDeleted: boolean): RegisteredVersion {
   checkVersionNumber(version, "; use GetLatestVersion for the latest");
   const { value: record } = requireSubject(state, subject);
   const v = record.versions.find((x) => x.version === version);
@@ -50,7 +50,7 @@ export function readVersion(state: RegistryState, subject: string, version: numb
 }
 
 /** The latest live version of a subject. @private */
-export function readLatestVersion(state: RegistryState, subject: string): SubjectVersionView {
+export function readLatestVersion(state: RegistryState, subject: string): RegisteredVersion {
   const { value: record } = requireSubject(state, subject);
   const v = record.versions.findLast((x) => !x.deleted);
   if (!v) throw new RegistryError("subject_not_found", `subject ${subject} has no live version (all are soft-deleted)`);

@@ -3,7 +3,7 @@ import type { RegistryStore } from "../storage/store.js";
 import { defaultEngine, type CompatEngine } from "./compat-engine.js";
 import { deleteSubject, deleteVersion } from "./deletion.js";
 import { createRegistryContext } from "./registry-context.js";
-import { listSubjectNames, listVersionNumbers, readLatestVersion, readSchema, readVersion, type SubjectVersionView } from "./registry-reads.js";
+import { listSubjectNames, listVersionNumbers, readLatestVersion, readSchema, readVersion, type RegisteredVersion } from "./registry-reads.js";
 import { checkSchema, registerSchema, type CompatibilityReport, type Registration } from "./registration.js";
 import { getConfig, setConfig, type ConfigChange, type EffectiveConfig } from "./settings.js";
 
@@ -57,9 +57,9 @@ export interface Registry {
   checkCompatibility(subject: string, schema: Uint8Array): CompatibilityReport;
   /** The binary FileDescriptorSet of a schema id. */
   getSchema(id: string): Uint8Array;
-  getVersion(subject: string, version: number, options?: { includeDeleted?: boolean }): SubjectVersionView;
+  getVersion(subject: string, version: number, options?: { includeDeleted?: boolean }): RegisteredVersion;
   /** The latest live version. */
-  getLatestVersion(subject: string): SubjectVersionView;
+  getLatestVersion(subject: string): RegisteredVersion;
   /** Subjects with a live version (any version, with `includeDeleted`), sorted. */
   listSubjects(options?: { includeDeleted?: boolean }): string[];
   /** Version numbers of a subject, oldest first. */

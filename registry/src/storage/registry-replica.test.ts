@@ -41,23 +41,39 @@ async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) =>
 }
 
 describe("each registry server answers reads from its own copy, kept current by a watch", () => {
-  it("two servers on one NATS: a write on one is read at once on it and within 100 ms on the other", async () => {
+  it("two servers on one NATS: a write on one is read at once on it, and on the other within milliseconds", async () => {
     await using nats = await startLocalServer();
     await using a = await startRegistryServer({ nats: nats.url, auth: open });
     await using b = await startRegistryServer({ nats: nats.url, auth: open });
     const writer = createRegistryClient({ baseUrl: a.url });
     const onA = createRegistryClient({ baseUrl: a.url });
     const onB = createRegistryClient({ baseUrl: b.url });
+    const readOnB = (n: number) => {
+      try {
+        return b.registry.getVersion(S, n).version === n;
+      } catch {
+        return false;
+      }
+    };
     try {
-      const delays: number[] = [];
+      const inCopy: number[] = [];
+      const overHttp: number[] = [];
       for (let n = 1; n <= 20; n++) {
         const { version: v } = await writer.register(S, version(n));
         expect(v).toBe(n);
+        const written = performance.now();
         // read-your-writes on the server that wrote: no waiting
+        expect(a.registry.getLatestVersion(S).version).toBe(n);
         expect((await onA.getLatestVersion(S)).version).toBe(n);
-        delays.push(
+        // the other server: in its copy (what its reads answer from), and through its HTTP API
+        while (!readOnB(n)) {
+          if (performance.now() - written > 5000) throw new Error(`version ${n} not on the other server within 5 s`);
+          await new Promise((r) => setImmediate(r));
+        }
+        inCopy.push(performance.now() - written);
+        overHttp.push(
           await waitFor(
-            `version ${n} on the other server`,
+            `version ${n} over HTTP on the other server`,
             () =>
               onB.getVersion(S, n).then(
                 () => true,
@@ -68,13 +84,21 @@ describe("each registry server answers reads from its own copy, kept current by 
           ),
         );
       }
-      delays.sort((x, y) => x - y);
-      console.log(`visible on the other server after (ms): ${delays.map((d) => d.toFixed(1)).join(", ")}`);
-      // each delay includes HTTP round trips to the other server, which are most of it; on a busy
-      // shared machine a descheduled process can add tens of milliseconds to any one of them
-      expect(delays[10]).toBeLessThan(100);
-      expect(delays[17]).toBeLessThan(100);
-      expect(delays[19]).toBeLessThan(1000);
+      const show = (ms: number[]) =>
+        [...ms]
+          .sort((x, y) => x - y)
+          .map((d) => d.toFixed(1))
+          .join(", ");
+      console.log(`a write on a, read on b after (ms): in b's copy ${show(inCopy)}; over HTTP (after the copy) ${show(overHttp)}`);
+      // Typically a few milliseconds. A process waiting for a core on a busy shared machine (load
+      // average 30 on 2 cores was seen) adds tens to hundreds of milliseconds to any one delivery,
+      // so: the median within 100 ms, and every one within 1 s, well under the 2 s a lost watch
+      // takes to be noticed and started again (which would mean the watch did not deliver it).
+      const median = (ms: number[]) => [...ms].sort((x, y) => x - y)[Math.floor(ms.length / 2)]!;
+      expect(median(inCopy)).toBeLessThan(100);
+      expect(Math.max(...inCopy)).toBeLessThan(1000);
+      expect(median(overHttp)).toBeLessThan(100);
+      expect(Math.max(...overHttp)).toBeLessThan(1000);
       // the copy also follows settings and deletions
       await writer.setConfig({ subject: S, mode: "NONE" });
       await waitFor(

@@ -14,7 +14,7 @@ import {
 import { categoryName, categoryValue, modeName, modeValue } from "../../service/modes.js";
 import type { Registry } from "../../service/registry.js";
 import { IncompatibleSchemaError, RegistryError, toConnectError } from "../../service/registry-error.js";
-import type { SubjectVersionView } from "../../service/registry-reads.js";
+import type { RegisteredVersion } from "../../service/registry-reads.js";
 import type { EffectiveConfig } from "../../service/settings.js";
 
 function toWireViolation(v: Violation): WireViolation {
@@ -28,7 +28,7 @@ function toWireViolation(v: Violation): WireViolation {
 }
 
 /** The wire form of a version. @private */
-export function toSubjectVersion(v: SubjectVersionView): SubjectVersion {
+export function toSubjectVersion(v: RegisteredVersion): SubjectVersion {
   return create(SubjectVersionSchema, v);
 }
 
