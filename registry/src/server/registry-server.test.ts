@@ -337,6 +337,10 @@ describe("registry server (memory store, real HTTP)", () => {
     const h2 = createRegistryClient({ baseUrl: server.url, token: READER, httpVersion: "2" });
     try {
       expect(await h2.listSubjects()).toContain(S);
+      // the reads the fast path answers, over HTTP/2 too
+      const latest = await h2.getLatestVersion(S);
+      expect((await h2.getVersion(S, latest.version)).id).toBe(latest.id);
+      expect(await h2.getSchema(latest.id)).toEqual(latest.schema);
     } finally {
       h2.close();
     }
