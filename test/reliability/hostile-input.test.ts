@@ -254,6 +254,25 @@ describe("hostile requests to the registry over HTTP", () => {
     expect((await fetch(`${registry.url}/healthz`)).status).toBe(200);
   });
 
+  it("a request without a Host header (HTTP/1.0) is refused with 400, and the server keeps serving", async () => {
+    const { connect: tcp } = await import("node:net");
+    const port = Number(new URL(registry.url).port);
+    for (const rpc of ["ListSubjects", "GetSchema", "Nope"]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tcp(port, "127.0.0.1", () =>
+          socket.write(`POST /chronicle.registry.v1.RegistryService/${rpc} HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`),
+        );
+        let text = "";
+        socket.setTimeout(5000, () => socket.destroy());
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(answer, rpc).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect((await fetch(`${registry.url}/healthz`)).status).toBe(200);
+  });
+
   it("an oversized request is refused with resource_exhausted and a huge schema with invalid_argument; the server keeps serving", async () => {
     const R = `${registry.url}/chronicle.registry.v1.RegistryService`;
     const huge = await fetch(`${R}/Register`, {

@@ -35,6 +35,8 @@ export interface RegistryHandlerOptions {
   maxRequestBytes: number;
   /** Answer plain Connect POSTs of GetVersion, GetLatestVersion and GetSchema on the fast path (see serveHotReads). */
   fastReads: boolean;
+  /** Where a request that failed outside connect-es's own error handling is reported. */
+  log: (line: string) => void;
 }
 
 /**
@@ -64,6 +66,23 @@ export function createRegistryHandler(options: RegistryHandlerOptions): NodeHand
     // an unknown field or enum name is a mistake worth an invalid_argument, not silence
     jsonOptions: { ignoreUnknownFields: false },
   });
-  if (!options.fastReads) return connectHandler;
-  return serveHotReads({ registry: options.registry, auth: options.auth, connectHandlers: () => connectHandlers, next: connectHandler });
+  const handler = options.fastReads
+    ? serveHotReads({ registry: options.registry, auth: options.auth, connectHandlers: () => connectHandlers, next: connectHandler })
+    : connectHandler;
+  return (req, res) => {
+    // connect-node throws, outside any promise, for a request it cannot name a URL for (HTTP/1.0 without Host):
+    // answered here, that is a 400 instead of an exception no one catches
+    if (req.headers.host === undefined && !("authority" in req)) {
+      res.writeHead(400, { "content-type": "text/plain" });
+      res.end("a Host header is required\n");
+      return;
+    }
+    try {
+      handler(req, res);
+    } catch (err) {
+      options.log(`registry: ${req.method ?? "?"} ${(req.url ?? "").slice(0, 100)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  };
 }

@@ -108,6 +108,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     anonymousRead: auth.anonymousRead === true || auth.anonymousAdmin === true,
     maxRequestBytes,
     fastReads: options.fastReads ?? true,
+    log,
   });
   const listening = await listen(handler, { host: options.host ?? "127.0.0.1", port: options.port ?? 0, tls: options.tls }).catch(async (err: unknown) => {
     registry.close();
