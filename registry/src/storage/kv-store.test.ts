@@ -77,7 +77,10 @@ describe("registry on JetStream KV", () => {
       expect(updated).toBeGreaterThan(e.revision);
       expect(await store.lastRevision()).toBe(updated);
       await store.remove("t.a");
-      expect(await store.get("t.a")).toBeUndefined();
+      // the removal, with its own revision
+      const removed = await store.get("t.a");
+      expect(removed?.value).toBeUndefined();
+      expect(removed?.revision).toBe(await store.lastRevision());
       expect(await store.createIfAbsent("t.a", new Uint8Array([4]))).toBeGreaterThan(updated!);
     } finally {
       await nc.close();

@@ -90,8 +90,7 @@ export async function createKvStore(nc: NatsConnection, options: KvStoreOptions 
     get: (key) =>
       guard("get", key, async () => {
         const e = await kv.get(key);
-        if (!e || e.operation !== "PUT") return undefined;
-        return { value: e.value, revision: e.revision };
+        return e ? { value: e.operation === "PUT" ? e.value : undefined, revision: e.revision } : undefined;
       }),
     createIfAbsent: (key, value) => compareAndSet("create", key, () => kv.create(key, value)),
     updateIfRevision: (key, value, revision) => compareAndSet("update", key, () => kv.update(key, value, revision)),

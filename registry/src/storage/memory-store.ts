@@ -26,8 +26,8 @@ export function createMemoryStore(): RegistryStore {
   };
   return {
     get: async (key) => {
-      const e = live(key);
-      return e?.value ? { value: e.value.slice(), revision: e.revision } : undefined;
+      const e = data.get(key);
+      return e ? { value: e.value?.slice(), revision: e.revision } : undefined;
     },
     createIfAbsent: async (key, value) => (live(key) ? undefined : write(key, value)),
     updateIfRevision: async (key, value, rev) => (live(key)?.revision === rev ? write(key, value) : undefined),

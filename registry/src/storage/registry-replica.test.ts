@@ -8,6 +8,10 @@ import { startRegistryServer, type RegistryServer } from "../server/registry-ser
 import { STALENESS_HEADER } from "../server/response-headers.js";
 import { messageSet } from "../testing/schemas.js";
 import { DEFAULT_REGISTRY_BUCKET } from "./kv-store.js";
+import { createMemoryStore } from "./memory-store.js";
+import { encodeJson, keys } from "./records.js";
+import { RegistryReplica } from "./registry-replica.js";
+import type { RegistryStore, StoreWatchListener } from "./store.js";
 
 const S = "acme.orders.v1.OrderPlaced";
 const open = { tokens: [], anonymousAdmin: true };
@@ -262,6 +266,74 @@ describe("each registry server answers reads from its own copy, kept current by 
       expect((await writer.register(S, version(2))).version).toBe(2);
     } finally {
       writer.close();
+    }
+  });
+});
+
+describe("the copy in schedules where the watch is behind the server's own writes", () => {
+  /** The memory store, with every watch delivery held until `release()`. */
+  function storeWithHeldWatch() {
+    const store = createMemoryStore();
+    const held: Array<() => void> = [];
+    return {
+      store: {
+        ...store,
+        watch: (after: number, listener: StoreWatchListener) =>
+          store.watch(after, { change: (c) => held.push(() => listener.change(c)), ended: (e) => listener.ended(e) }),
+      } satisfies RegistryStore,
+      release: (count = held.length) => held.splice(0, count).forEach((deliver) => deliver()),
+    };
+  }
+  const key = keys.subjectConfig(S);
+
+  it("a key the server removed is not brought back by an older write the watch delivers late", async () => {
+    const { store, release } = storeWithHeldWatch();
+    const opening = RegistryReplica.open(store);
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    const replica = await opening;
+    try {
+      await replica.put(key, encodeJson({ mode: "NONE" }));
+      // another server writes the key; this server's watch has not delivered it yet
+      await store.put(key, encodeJson({ mode: "BACKWARD" }));
+      await replica.remove(key);
+      expect(replica.state.subjectConfig(S)).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 0));
+      release(1); // this server's own put
+      release(1); // the other server's older write
+      expect(replica.state.subjectConfig(S)).toBeUndefined();
+      release();
+      expect(replica.state.subjectConfig(S)).toBeUndefined();
+      // a newer write of the key applies
+      await store.put(key, encodeJson({ mode: "FULL" }));
+      await new Promise((r) => setTimeout(r, 0));
+      release();
+      expect(replica.state.subjectConfig(S)?.value).toEqual({ mode: "FULL" });
+    } finally {
+      replica.close();
+    }
+  });
+
+  it("the server's own write is read at once, and stays when the watch delivers it or an older value late", async () => {
+    const { store, release } = storeWithHeldWatch();
+    const opening = RegistryReplica.open(store);
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    const replica = await opening;
+    try {
+      await store.put(key, encodeJson({ mode: "NONE" }));
+      await replica.refresh(key);
+      const { revision } = replica.state.subjectConfig(S)!;
+      expect(await replica.update(key, encodeJson({ mode: "FULL" }), revision)).toBe(true);
+      expect(replica.state.subjectConfig(S)?.value).toEqual({ mode: "FULL" });
+      await new Promise((r) => setTimeout(r, 0));
+      release();
+      expect(replica.state.subjectConfig(S)?.value).toEqual({ mode: "FULL" });
+      // a compare-and-set against the old revision loses and changes nothing
+      expect(await replica.update(key, encodeJson({ mode: "BACKWARD" }), revision)).toBe(false);
+      expect(replica.state.subjectConfig(S)?.value).toEqual({ mode: "FULL" });
+    } finally {
+      replica.close();
     }
   });
 });

@@ -146,10 +146,14 @@ export class RegistryReplica {
     this.applyOwn(key, value, await this.store.put(key, value));
   }
 
-  /** Removes `key`. The copy no longer holds it when it returns. */
+  /**
+   * Removes `key`. The copy no longer holds it when it returns: the store's
+   * record of the removal is read back, so that an older write the watch
+   * has yet to deliver cannot bring the key back.
+   */
   async remove(key: string): Promise<void> {
     await this.store.remove(key);
-    this.state.forget(key);
+    await this.refresh(key);
   }
 
   /**
@@ -159,9 +163,9 @@ export class RegistryReplica {
    */
   async refresh(key: string): Promise<boolean> {
     const e = await this.store.get(key);
-    if (e) this.applyOwn(key, e.value, e.revision);
+    if (e) this.apply({ key, value: e.value, revision: e.revision });
     else this.state.forget(key);
-    return e !== undefined;
+    return e?.value !== undefined;
   }
 
   /**

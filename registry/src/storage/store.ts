@@ -1,6 +1,10 @@
-/** One stored value with the revision a compare-and-set must name. */
+/**
+ * The latest entry of a key: its value with the revision a compare-and-set
+ * must name, or its removal (`value` undefined) with the revision of the
+ * removal.
+ */
 export interface StoredEntry {
-  value: Uint8Array;
+  value: Uint8Array | undefined;
   revision: number;
 }
 
@@ -36,7 +40,10 @@ export interface StoreWatch {
  * (JetStream KV, for servers) and {@link createMemoryStore} (tests).
  */
 export interface RegistryStore {
-  /** The current value of `key`, read from the store itself (not a copy). */
+  /**
+   * The latest entry of `key`, read from the store itself (not a copy): its
+   * value, or its removal; undefined when the key was never written.
+   */
   get(key: string): Promise<StoredEntry | undefined>;
   /** Writes `value` only when `key` has no value; returns the new revision, or undefined when it has one. */
   createIfAbsent(key: string, value: Uint8Array): Promise<number | undefined>;
