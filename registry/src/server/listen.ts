@@ -35,7 +35,8 @@ const FIRST_BYTES_TIMEOUT_MS = 30_000;
 function cleartextListener(handler: NodeHandler): { listener: net.Server; h1: http.Server } {
   const h1 = http.createServer(handler);
   const h2 = http2.createServer(handler);
-  const listener = net.createServer((socket) => {
+  // the sockets are accepted here, not by the HTTP servers: Nagle's algorithm off, as Node's HTTP servers set it
+  const listener = net.createServer({ noDelay: true }, (socket) => {
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
     socket.once("data", (chunk) => {
       socket.setTimeout(0);
@@ -57,7 +58,10 @@ function cleartextListener(handler: NodeHandler): { listener: net.Server; h1: ht
 export async function listen(handler: NodeHandler, options: ListenOptions): Promise<Listening> {
   const { listener, h1 } = options.tls
     ? {
-        listener: http2.createSecureServer({ cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), allowHTTP1: true }, handler),
+        listener: http2.createSecureServer(
+          { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), allowHTTP1: true, noDelay: true },
+          handler,
+        ),
         h1: undefined,
       }
     : cleartextListener(handler);
