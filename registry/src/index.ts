@@ -26,13 +26,19 @@ export {
   type RuleInfo,
 } from "./compat/index.js";
 
-// Registry service, storage, access control and client
-export { createRegistryService, DEFAULT_MAX_SCHEMA_BYTES, type RegistryServiceOptions } from "./service/registry-service.js";
+// The registry: operations over storage, the Connect service, the server and storage
+export { openRegistry, DEFAULT_MAX_SCHEMA_BYTES, type Registry, type RegistryOptions } from "./service/registry.js";
+export type { RegisteredVersion } from "./service/registry-reads.js";
+export type { Registration, CompatibilityReport } from "./service/registration.js";
+export type { EffectiveConfig, ConfigChange } from "./service/settings.js";
+export { registryErrorCodes, type RegistryErrorReason } from "./service/registry-error.js";
 export { DEFAULT_MODE, DEFAULT_CATEGORY, MODE_NAMES, CATEGORY_NAMES } from "./service/modes.js";
+export { createRegistryService } from "./server/connect/registry-service.js";
 export { startRegistryServer, type RegistryServer, type RegistryServerOptions } from "./server/registry-server.js";
+export { STALENESS_HEADER } from "./server/response-headers.js";
 export { createKvStore, DEFAULT_REGISTRY_BUCKET, type KvStoreOptions } from "./storage/kv-store.js";
 export { createMemoryStore } from "./storage/memory-store.js";
-export { StoreUnavailableError, type RegistryStore, type StoredEntry } from "./storage/store.js";
+export { StoreUnavailableError, type RegistryStore, type StoredEntry, type StoreChange, type StoreWatch, type StoreWatchListener } from "./storage/store.js";
 export {
   createAuthenticator,
   parseTokens,
@@ -48,7 +54,6 @@ export {
   violationsOf,
   type RegistryClient,
   type RegistryClientOptions,
-  type RegisteredVersion,
   type RegistryConfig,
   type CompatibilityCheck,
 } from "./client/registry-client.js";

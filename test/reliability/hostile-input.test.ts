@@ -254,6 +254,25 @@ describe("hostile requests to the registry over HTTP", () => {
     expect((await fetch(`${registry.url}/healthz`)).status).toBe(200);
   });
 
+  it("a request without a Host header (HTTP/1.0) is refused with 400, and the server keeps serving", async () => {
+    const { connect: tcp } = await import("node:net");
+    const port = Number(new URL(registry.url).port);
+    for (const rpc of ["ListSubjects", "GetSchema", "Nope"]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tcp(port, "127.0.0.1", () =>
+          socket.write(`POST /chronicle.registry.v1.RegistryService/${rpc} HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}`),
+        );
+        let text = "";
+        socket.setTimeout(5000, () => socket.destroy());
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(answer, rpc).toMatch(/^HTTP\/1\.1 400 /);
+    }
+    expect((await fetch(`${registry.url}/healthz`)).status).toBe(200);
+  });
+
   it("an oversized request is refused with resource_exhausted and a huge schema with invalid_argument; the server keeps serving", async () => {
     const R = `${registry.url}/chronicle.registry.v1.RegistryService`;
     const huge = await fetch(`${R}/Register`, {
@@ -266,8 +285,8 @@ describe("hostile requests to the registry over HTTP", () => {
       expect(huge.status).toBeLessThan(500);
       expect(await huge.text()).toMatch(/resource_exhausted|too large|limit/i);
     } // else the server closed the connection on an over-limit body, which is a refusal too
-    // a schema over --max-schema-bytes but inside the request limit
-    const set = messageSet("big.v1.Big", [{ name: "id", number: 1 }], { javaPackage: "x".repeat(250 * 1024) });
+    // a schema over --max-schema-bytes (256 KiB) whose base64 JSON request is inside the request limit: refused for its decoded size
+    const set = messageSet("big.v1.Big", [{ name: "id", number: 1 }], { javaPackage: "x".repeat(270 * 1024) });
     const { toBinary, create } = await import("@bufbuild/protobuf");
     const { FileDescriptorSetSchema } = await import("@bufbuild/protobuf/wkt");
     const bytes = toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, set));
@@ -277,7 +296,8 @@ describe("hostile requests to the registry over HTTP", () => {
       body: JSON.stringify({ subject: "big.v1.Big", schema: Buffer.from(bytes).toString("base64") }),
     });
     const answer = (await res.json()) as { code: string; message: string };
-    expect(answer.code).toMatch(/invalid_argument|resource_exhausted/);
+    expect(answer.code).toBe("invalid_argument");
+    expect(answer.message).toMatch(/the limit is 262144 bytes/);
     const ok = await fetch(`${R}/ListSubjects`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },

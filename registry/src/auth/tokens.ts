@@ -106,9 +106,9 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
           Code.Unauthenticated,
         );
       }
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!m) throw new ConnectError('the Authorization header must be "Bearer <token>"', Code.Unauthenticated);
-      const presented = digest(m[1]!);
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!bearer) throw new ConnectError('the Authorization header must be "Bearer <token>"', Code.Unauthenticated);
+      const presented = digest(bearer[1]!);
       let found: (typeof entries)[number] | undefined;
       for (const e of entries) if (timingSafeEqual(e.hash, presented) && !found) found = e;
       if (!found) throw new ConnectError("the bearer token is not valid", Code.Unauthenticated);

@@ -11,6 +11,7 @@ import {
   type Violation as WireViolation,
 } from "../gen/chronicle/registry/v1/registry_pb.js";
 import { categoryName, categoryValue, modeName, modeValue } from "../service/modes.js";
+import type { RegisteredVersion } from "../service/registry-reads.js";
 
 /** Options of {@link createRegistryClient}. */
 export interface RegistryClientOptions {
@@ -26,16 +27,6 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
   /** PEM certificate(s) to trust for an https registry with a private CA. */
   ca?: string | Uint8Array;
-}
-
-/** A registered version as the client returns it. */
-export interface RegisteredVersion {
-  subject: string;
-  version: number;
-  id: string;
-  schema: Uint8Array;
-  deleted: boolean;
-  registeredAt: string;
 }
 
 /** Effective settings of the registry or a subject. */
@@ -140,20 +131,20 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const httpVersion = options.httpVersion ?? (protocol === "grpc" ? "2" : "1.1");
   const ca = options.ca === undefined ? {} : { ca: typeof options.ca === "string" ? options.ca : Buffer.from(options.ca) };
   const session = httpVersion === "2" ? new Http2SessionManager(options.baseUrl, undefined, ca) : undefined;
-  const base = { baseUrl: options.baseUrl, interceptors: [auth], defaultTimeoutMs: options.timeoutMs ?? 10_000, useBinaryFormat: true };
+  const common = { baseUrl: options.baseUrl, interceptors: [auth], defaultTimeoutMs: options.timeoutMs ?? 10_000, useBinaryFormat: true };
   const transport: Transport =
     protocol === "grpc"
-      ? createGrpcTransport({ ...base, sessionManager: session ?? new Http2SessionManager(options.baseUrl, undefined, ca) })
+      ? createGrpcTransport({ ...common, sessionManager: session ?? new Http2SessionManager(options.baseUrl, undefined, ca) })
       : session
-        ? (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...base, httpVersion: "2", sessionManager: session })
-        : (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...base, httpVersion: "1.1", nodeOptions: ca });
+        ? (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...common, httpVersion: "2", sessionManager: session })
+        : (protocol === "grpc-web" ? createGrpcWebTransport : createConnectTransport)({ ...common, httpVersion: "1.1", nodeOptions: ca });
   const raw = createClient(RegistryService, transport);
-  const config = (c: { subject: string; mode: number; category: number; inherited: boolean; readOnly: boolean } | undefined): RegistryConfig => ({
-    subject: c?.subject ?? "",
-    mode: modeName(c?.mode ?? 0) ?? "FULL_TRANSITIVE",
-    category: categoryName(c?.category ?? 0) ?? "WIRE_JSON",
-    inherited: c?.inherited ?? false,
-    readOnly: c?.readOnly ?? false,
+  const toConfig = (wire: { subject: string; mode: number; category: number; inherited: boolean; readOnly: boolean } | undefined): RegistryConfig => ({
+    subject: wire?.subject ?? "",
+    mode: modeName(wire?.mode ?? 0) ?? "FULL_TRANSITIVE",
+    category: categoryName(wire?.category ?? 0) ?? "WIRE_JSON",
+    inherited: wire?.inherited ?? false,
+    readOnly: wire?.readOnly ?? false,
   });
   const close = () => session?.abort();
   return {
@@ -165,10 +156,11 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       return { id: r.id, version: r.version, created: r.created };
     },
     getSchema: async (id) => (await raw.getSchema({ id })).schema,
-    getVersion: async (subject, version, o) => toVersion((await raw.getVersion({ subject, version, includeDeleted: o?.includeDeleted ?? false })).version),
+    getVersion: async (subject, version, options) =>
+      toVersion((await raw.getVersion({ subject, version, includeDeleted: options?.includeDeleted ?? false })).version),
     getLatestVersion: async (subject) => toVersion((await raw.getLatestVersion({ subject })).version),
-    listSubjects: async (o) => (await raw.listSubjects({ includeDeleted: o?.includeDeleted ?? false })).subjects,
-    listVersions: async (subject, o) => (await raw.listVersions({ subject, includeDeleted: o?.includeDeleted ?? false })).versions,
+    listSubjects: async (options) => (await raw.listSubjects({ includeDeleted: options?.includeDeleted ?? false })).subjects,
+    listVersions: async (subject, options) => (await raw.listVersions({ subject, includeDeleted: options?.includeDeleted ?? false })).versions,
     checkCompatibility: async (subject, schema) => {
       const r = await raw.checkCompatibility({ subject, schema: toBytes(schema), verbose: true });
       return {
@@ -181,22 +173,22 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         existingVersion: r.existingVersion,
       };
     },
-    getConfig: async (subject) => config(await raw.getConfig({ subject: subject ?? "" })),
-    setConfig: async (c) =>
-      config(
+    getConfig: async (subject) => toConfig(await raw.getConfig({ subject: subject ?? "" })),
+    setConfig: async (change) =>
+      toConfig(
         (
           await raw.setConfig({
-            subject: c.subject ?? "",
-            ...(c.mode ? { mode: modeValue(c.mode) } : {}),
-            ...(c.category ? { category: categoryValue(c.category) } : {}),
-            ...(c.readOnly !== undefined ? { readOnly: c.readOnly } : {}),
-            clear: c.clear ?? false,
+            subject: change.subject ?? "",
+            ...(change.mode ? { mode: modeValue(change.mode) } : {}),
+            ...(change.category ? { category: categoryValue(change.category) } : {}),
+            ...(change.readOnly !== undefined ? { readOnly: change.readOnly } : {}),
+            clear: change.clear ?? false,
           })
         ).config,
       ),
-    deleteVersion: async (subject, version, o) => {
-      await raw.deleteVersion({ subject, version, permanent: o?.permanent ?? false });
+    deleteVersion: async (subject, version, options) => {
+      await raw.deleteVersion({ subject, version, permanent: options?.permanent ?? false });
     },
-    deleteSubject: async (subject, o) => (await raw.deleteSubject({ subject, permanent: o?.permanent ?? false })).versions,
+    deleteSubject: async (subject, options) => (await raw.deleteSubject({ subject, permanent: options?.permanent ?? false })).versions,
   };
 }

@@ -1,12 +1,19 @@
 import { randomBytes } from "node:crypto";
 import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SourceCodeInfoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistryClient, violationsOf, type RegistryClient } from "../client/registry-client.js";
-import { GetSchemaRequestSchema } from "../gen/chronicle/registry/v1/registry_pb.js";
+import {
+  GetLatestVersionRequestSchema,
+  GetSchemaRequestSchema,
+  GetSchemaResponseSchema,
+  GetVersionRequestSchema,
+  RegisterRequestSchema,
+  RegisterResponseSchema,
+} from "../gen/chronicle/registry/v1/registry_pb.js";
 import { createMemoryStore } from "../storage/memory-store.js";
 import { messageSet, messageSetBytes, setBytes } from "../testing/schemas.js";
 import { startRegistryServer, type RegistryServer } from "./registry-server.js";
@@ -330,6 +337,10 @@ describe("registry server (memory store, real HTTP)", () => {
     const h2 = createRegistryClient({ baseUrl: server.url, token: READER, httpVersion: "2" });
     try {
       expect(await h2.listSubjects()).toContain(S);
+      // the reads the fast path answers, over HTTP/2 too
+      const latest = await h2.getLatestVersion(S);
+      expect((await h2.getVersion(S, latest.version)).id).toBe(latest.id);
+      expect(await h2.getSchema(latest.id)).toEqual(latest.schema);
     } finally {
       h2.close();
     }
@@ -491,7 +502,8 @@ describe("request bodies that do not parse (real HTTP)", () => {
 
   it("says what was wrong with the bytes", async () => {
     const error = json((await post("GetSchema", "application/proto", garbage[0]![1])).bytes);
-    expect(error.message).toBe("request body is not a valid chronicle.registry.v1.GetSchemaRequest: illegal tag: field no 536870911 wire type 7");
+    // connect-es's own words follow the request type
+    expect(error.message).toBe("request body is not a valid chronicle.registry.v1.GetSchemaRequest: parse binary: illegal tag: field no 536870911 wire type 7");
   });
 
   it("answers a gzip-compressed body that does not parse, and a Connect GET whose message does not parse, with invalid_argument", async () => {
@@ -519,7 +531,9 @@ describe("request bodies that do not parse (real HTTP)", () => {
       req.end(frame(garbage[0]![1]));
     });
     expect(grpc["grpc-status"]).toBe("3");
-    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(/^request body is not a valid chronicle\.registry\.v1\.GetSchemaRequest: illegal tag/);
+    expect(decodeURIComponent(String(grpc["grpc-message"]))).toMatch(
+      /^request body is not a valid chronicle\.registry\.v1\.GetSchemaRequest: parse binary: illegal tag/,
+    );
 
     const web = await post("GetSchema", "application/grpc-web+proto", frame(garbage[0]![1]));
     expect(web.status).toBe(200);
@@ -557,16 +571,260 @@ describe("request bodies that do not parse (real HTTP)", () => {
     await using failing = await startRegistryServer({
       store: {
         ...store,
-        get: () => Promise.reject(new ConnectError("parse binary: a store failure", Code.Internal)),
+        createIfAbsent: () => Promise.reject(new ConnectError("parse binary: a store failure", Code.Internal)),
       },
-      auth: { tokens: [], anonymousRead: true },
+      auth: { tokens: [], anonymousAdmin: true },
     });
-    const res = await fetch(`${failing.url}${R}/GetSchema`, {
+    const res = await fetch(`${failing.url}${R}/Register`, {
       method: "POST",
       headers: { "content-type": "application/proto" },
-      body: toBinary(GetSchemaRequestSchema, create(GetSchemaRequestSchema, { id: `sha256:${"a".repeat(64)}` })),
+      body: toBinary(RegisterRequestSchema, create(RegisterRequestSchema, { subject: S, schema: messageSetBytes(S, [{ name: "order_id", number: 1 }]) })),
     });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ code: "internal", message: "parse binary: a store failure" });
+  });
+});
+
+describe("content-addressed reads over plain HTTP", () => {
+  let server: RegistryServer;
+  let id: string;
+  let bytes: Uint8Array;
+  beforeAll(async () => {
+    server = await startRegistryServer({
+      store: createMemoryStore(),
+      auth: { tokens: [{ name: "ci", role: "write", token: WRITER }], anonymousRead: true },
+    });
+    const c = createRegistryClient({ baseUrl: server.url, token: WRITER });
+    id = (await c.register(S, messageSet(S, [{ name: "order_id", number: 1 }]))).id;
+    bytes = await c.getSchema(id);
+    c.close();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("answers a schema id that is not valid percent-encoding with 400 invalid_argument, not 500", async () => {
+    for (const bad of ["%ZZ", "%", "sha256%3", "%E0%A4%A"]) {
+      const res = await fetch(`${server.url}/schemas/ids/${bad}`);
+      expect(res.status, bad).toBe(400);
+      const error = (await res.json()) as { code: string; message: string };
+      expect(error.code).toBe("invalid_argument");
+      expect(error.message).toMatch(/not valid percent-encoding/);
+    }
+    // a percent-encoded valid id is the id
+    expect((await fetch(`${server.url}/schemas/ids/${encodeURIComponent(id)}`)).status).toBe(200);
+  });
+
+  it("caches a schema forever: Cache-Control immutable, the id as ETag, 304 for If-None-Match", async () => {
+    const res = await fetch(`${server.url}/schemas/ids/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("etag")).toBe(`"${id}"`);
+    expect(res.headers.get("content-type")).toBe("application/x-protobuf; messageType=google.protobuf.FileDescriptorSet");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    for (const tag of [`"${id}"`, `W/"${id}"`, `"other", "${id}"`, "*"]) {
+      const again = await fetch(`${server.url}/schemas/ids/${id}`, { headers: { "if-none-match": tag } });
+      expect(again.status, tag).toBe(304);
+      expect(again.headers.get("etag")).toBe(`"${id}"`);
+      expect((await again.arrayBuffer()).byteLength).toBe(0);
+    }
+    expect((await fetch(`${server.url}/schemas/ids/${id}`, { headers: { "if-none-match": '"sha256:other"' } })).status).toBe(200);
+  });
+
+  it("answers HEAD like GET without the body", async () => {
+    const get = await fetch(`${server.url}/schemas/ids/${id}`);
+    await get.arrayBuffer();
+    const head = await fetch(`${server.url}/schemas/ids/${id}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    for (const h of ["content-type", "content-length", "cache-control", "etag"]) expect(head.headers.get(h), h).toBe(get.headers.get(h));
+    expect(head.headers.get("content-length")).toBe(String(bytes.length));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const missing = await fetch(`${server.url}/schemas/ids/sha256:${"0".repeat(64)}`, { method: "HEAD" });
+    expect(missing.status).toBe(404);
+    expect((await missing.arrayBuffer()).byteLength).toBe(0);
+    expect((await fetch(`${server.url}/schemas/ids/nope`, { method: "HEAD" })).status).toBe(400);
+    expect((await fetch(`${server.url}/healthz`, { method: "HEAD" })).status).toBe(200);
+  });
+
+  it("marks a GetSchema sent as a Connect GET as cacheable forever too", async () => {
+    const message = Buffer.from(toBinary(GetSchemaRequestSchema, create(GetSchemaRequestSchema, { id }))).toString("base64url");
+    const res = await fetch(`${server.url}/chronicle.registry.v1.RegistryService/GetSchema?connect=v1&encoding=proto&base64=1&message=${message}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("etag")).toBe(`"${id}"`);
+  });
+
+  it("keeps schemas out of shared caches when reads need a token", async () => {
+    await using closed = await startRegistryServer({ store: createMemoryStore(), auth: { tokens: [{ name: "ci", role: "write", token: WRITER }] } });
+    const c = createRegistryClient({ baseUrl: closed.url, token: WRITER });
+    const own = (await c.register(S, messageSet(S, [{ name: "order_id", number: 1 }]))).id;
+    c.close();
+    expect((await fetch(`${closed.url}/schemas/ids/${own}`)).status).toBe(401);
+    expect((await fetch(`${closed.url}/schemas/ids/${own}`, { method: "HEAD" })).status).toBe(401);
+    const res = await fetch(`${closed.url}/schemas/ids/${own}`, { headers: { authorization: `Bearer ${WRITER}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("private, max-age=31536000, immutable");
+  });
+});
+
+describe("one schema size limit, on the decoded schema, whatever the request's encoding", () => {
+  // the limit a 1 MiB max_payload (nats-server's default) leaves: 1 MiB - 8 KiB
+  const LIMIT = 1_040_384;
+  const subject = "acme.big.v1.Big";
+  // a set of `size` bytes: one message whose file carries a java_package of the right length
+  const setOfSize = (size: number) => {
+    const build = (n: number) => messageSetBytes(subject, [{ name: "id", number: 1 }], { javaPackage: "x".repeat(n) });
+    let padding = size;
+    // length prefixes grow with the padding: converge in a few steps
+    for (let i = 0; i < 5 && build(padding).length !== size; i++) padding += size - build(padding).length;
+    return build(padding);
+  };
+  let server: RegistryServer;
+  beforeAll(async () => {
+    server = await startRegistryServer({ store: createMemoryStore(), auth: { tokens: [], anonymousAdmin: true }, maxSchemaBytes: LIMIT });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  const register = async (schema: Uint8Array, encoding: "json" | "proto") => {
+    const body =
+      encoding === "json"
+        ? JSON.stringify({ subject, schema: Buffer.from(schema).toString("base64") })
+        : toBinary(RegisterRequestSchema, create(RegisterRequestSchema, { subject, schema }));
+    const res = await fetch(`${server.url}/chronicle.registry.v1.RegistryService/Register`, {
+      method: "POST",
+      headers: { "content-type": `application/${encoding}` },
+      body,
+    });
+    const answer = new Uint8Array(await res.arrayBuffer());
+    const parsed: { code?: string; message?: string; version?: number } =
+      res.status === 200 && encoding === "proto"
+        ? { version: fromBinary(RegisterResponseSchema, answer).version }
+        : (JSON.parse(new TextDecoder().decode(answer)) as { code?: string; message?: string; version?: number });
+    return { status: res.status, body: parsed };
+  };
+
+  it("says what the limits are", () => {
+    expect(server.maxSchemaBytes).toBe(LIMIT);
+    // room for the largest schema as base64 JSON, plus 64 KiB
+    expect(server.maxRequestBytes).toBe(4 * Math.ceil(LIMIT / 3) + 64 * 1024);
+  });
+
+  it("accepts a 973 KB set as Connect JSON (base64) and as binary", async () => {
+    const set = setOfSize(973 * 1024);
+    expect(set.length).toBe(973 * 1024);
+    const json = await register(set, "json");
+    expect(json.status, JSON.stringify(json.body)).toBe(200);
+    expect(json.body.version).toBe(1);
+    const proto = await register(set, "proto");
+    expect(proto.status).toBe(200);
+  });
+
+  it("refuses a set one byte over the limit the same way in both encodings", async () => {
+    const set = setOfSize(LIMIT + 1);
+    for (const encoding of ["json", "proto"] as const) {
+      const r = await register(set, encoding);
+      expect(r.status, encoding).toBe(400);
+      expect(r.body).toEqual({ code: "invalid_argument", message: `schema is ${LIMIT + 1} bytes; the limit is ${LIMIT} bytes` });
+    }
+  });
+
+  it("refuses a request over the request limit with resource_exhausted", async () => {
+    const r = await register(setOfSize(server.maxRequestBytes + 1), "proto");
+    expect(r.status).toBe(429);
+    expect(r.body.code).toBe("resource_exhausted");
+  });
+});
+
+describe("the fast path for reads answers exactly as connect-es does", () => {
+  const R = "/chronicle.registry.v1.RegistryService";
+  let fast: RegistryServer;
+  let plain: RegistryServer;
+  let id: string;
+  beforeAll(async () => {
+    const store = createMemoryStore();
+    const auth = {
+      tokens: [
+        { name: "ci", role: "write" as const, token: WRITER },
+        { name: "svc", role: "read" as const, token: READER },
+      ],
+    };
+    fast = await startRegistryServer({ store, auth });
+    plain = await startRegistryServer({ store, auth, fastReads: false });
+    const c = createRegistryClient({ baseUrl: fast.url, token: WRITER });
+    id = (await c.register(S, messageSet(S, [{ name: "order_id", number: 1 }]))).id;
+    c.close();
+  });
+  afterAll(async () => {
+    await fast.close();
+    await plain.close();
+  });
+
+  const bin = (schema: Parameters<typeof toBinary>[0], init: Record<string, unknown>) => toBinary(schema, create(schema, init as never));
+  const text = (s: string) => new TextEncoder().encode(s);
+  const cases: Array<[string, string, Record<string, string>, Uint8Array]> = [
+    ["GetVersion binary", "GetVersion", { "content-type": "application/proto" }, bin(GetVersionRequestSchema, { subject: S, version: 1 })],
+    ["GetVersion JSON", "GetVersion", { "content-type": "application/json" }, text(`{"subject":"${S}","version":1}`)],
+    ["GetVersion JSON with charset", "GetVersion", { "content-type": "application/json; charset=utf-8" }, text(`{"subject":"${S}","version":1}`)],
+    ["GetLatestVersion", "GetLatestVersion", { "content-type": "application/proto" }, bin(GetLatestVersionRequestSchema, { subject: S })],
+    ["GetSchema", "GetSchema", { "content-type": "application/proto" }, bin(GetSchemaRequestSchema, { id: `sha256:${"a".repeat(64)}` })],
+    ["unknown subject", "GetLatestVersion", { "content-type": "application/json" }, text('{"subject":"acme.nope.v1.Nope"}')],
+    ["version 0", "GetVersion", { "content-type": "application/json" }, text(`{"subject":"${S}","version":0}`)],
+    ["malformed id", "GetSchema", { "content-type": "application/json" }, text('{"id":"md5:1"}')],
+    ["unknown JSON field", "GetSchema", { "content-type": "application/json" }, text('{"nope":1}')],
+    ["JSON that does not parse", "GetSchema", { "content-type": "application/json" }, text("{not json")],
+    ["binary that does not parse", "GetSchema", { "content-type": "application/proto" }, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f)],
+    [
+      "a token that is not valid",
+      "GetLatestVersion",
+      { "content-type": "application/proto", authorization: "Bearer not-a-valid-token-at-all" },
+      bin(GetLatestVersionRequestSchema, { subject: S }),
+    ],
+    [
+      "a malformed timeout",
+      "GetLatestVersion",
+      { "content-type": "application/proto", "connect-timeout-ms": "soon" },
+      bin(GetLatestVersionRequestSchema, { subject: S }),
+    ],
+    [
+      "another protocol version",
+      "GetLatestVersion",
+      { "content-type": "application/proto", "connect-protocol-version": "2" },
+      bin(GetLatestVersionRequestSchema, { subject: S }),
+    ],
+    [
+      "a gzip body",
+      "GetLatestVersion",
+      { "content-type": "application/proto", "content-encoding": "gzip" },
+      gzipSync(bin(GetLatestVersionRequestSchema, { subject: S })),
+    ],
+    ["a body over 16 KiB", "GetSchema", { "content-type": "application/json" }, text(`{"id":"${"a".repeat(20_000)}"}`)],
+  ];
+  for (const [what, rpc, headers, body] of cases) {
+    it(what, async () => {
+      const answers = await Promise.all(
+        [fast, plain].map(async (server) => {
+          const res = await fetch(`${server.url}${R}/${rpc}`, { method: "POST", headers: { authorization: `Bearer ${READER}`, ...headers }, body });
+          return { status: res.status, type: res.headers.get("content-type"), body: Buffer.from(await res.arrayBuffer()).toString("hex") };
+        }),
+      );
+      expect(answers[0]).toEqual(answers[1]);
+    });
+  }
+
+  it("answers a read of a registered schema with its bytes on both paths", async () => {
+    const body = bin(GetSchemaRequestSchema, { id });
+    const [a, b] = await Promise.all(
+      [fast, plain].map(async (server) => {
+        const res = await fetch(`${server.url}${R}/GetSchema`, {
+          method: "POST",
+          headers: { "content-type": "application/proto", authorization: `Bearer ${READER}` },
+          body,
+        });
+        return fromBinary(GetSchemaResponseSchema, new Uint8Array(await res.arrayBuffer()));
+      }),
+    );
+    expect(a!.schema.length).toBeGreaterThan(0);
+    expect(a).toEqual(b);
   });
 });

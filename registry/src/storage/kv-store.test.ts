@@ -67,14 +67,21 @@ describe("registry on JetStream KV", () => {
       expect(keys).toContain(`subjects.${S}`);
 
       const store = await createKvStore(nc);
-      expect(await store.createIfAbsent("t.a", new Uint8Array([1]))).toBe(true);
-      expect(await store.createIfAbsent("t.a", new Uint8Array([2]))).toBe(false);
+      const created = await store.createIfAbsent("t.a", new Uint8Array([1]));
+      expect(created).toBeGreaterThan(0);
+      expect(await store.createIfAbsent("t.a", new Uint8Array([2]))).toBeUndefined();
       const e = (await store.get("t.a"))!;
-      expect(await store.updateIfRevision("t.a", new Uint8Array([3]), e.revision + 7)).toBe(false);
-      expect(await store.updateIfRevision("t.a", new Uint8Array([3]), e.revision)).toBe(true);
+      expect(e.revision).toBe(created);
+      expect(await store.updateIfRevision("t.a", new Uint8Array([3]), e.revision + 7)).toBeUndefined();
+      const updated = await store.updateIfRevision("t.a", new Uint8Array([3]), e.revision);
+      expect(updated).toBeGreaterThan(e.revision);
+      expect(await store.lastRevision()).toBe(updated);
       await store.remove("t.a");
-      expect(await store.get("t.a")).toBeUndefined();
-      expect(await store.createIfAbsent("t.a", new Uint8Array([4]))).toBe(true);
+      // the removal, with its own revision
+      const removed = await store.get("t.a");
+      expect(removed?.value).toBeUndefined();
+      expect(removed?.revision).toBe(await store.lastRevision());
+      expect(await store.createIfAbsent("t.a", new Uint8Array([4]))).toBeGreaterThan(updated!);
     } finally {
       await nc.close();
     }
@@ -89,7 +96,7 @@ describe("registry on JetStream KV", () => {
     c.close();
   });
 
-  it("lowers the schema limit to what the server's max_payload can store, and answers unavailable when NATS is down", async () => {
+  it("lowers the schema limit to what the server's max_payload can store, and with NATS down answers reads from memory and writes with unavailable", async () => {
     await using nats = await startLocalServer({ maxPayload: 256 * 1024 });
     await using server = await startRegistryServer({ nats: nats.url, auth: open });
     expect(server.maxSchemaBytes).toBe(256 * 1024 - 8 * 1024);
@@ -102,16 +109,35 @@ describe("registry on JetStream KV", () => {
 
       await c.register(S, messageSet(S, [{ name: "order_id", number: 1 }]));
       await nats.kill("SIGKILL");
-      const down = await c.listVersions(S).catch((e: unknown) => ConnectError.from(e));
+      expect(await c.listVersions(S)).toEqual([1]);
+      const down = await c
+        .register(
+          S,
+          messageSet(S, [
+            { name: "order_id", number: 1 },
+            { name: "x", number: 2 },
+          ]),
+        )
+        .catch((e: unknown) => ConnectError.from(e));
       expect((down as ConnectError).code).toBe(Code.Unavailable);
       await nats.restart();
       // the registry reconnects by itself
-      let versions: number[] = [];
-      for (let i = 0; i < 50 && versions.length === 0; i++) {
-        versions = await c.listVersions(S).catch(() => []);
-        if (versions.length === 0) await new Promise((r) => setTimeout(r, 200));
+      let version = 0;
+      for (let i = 0; i < 100 && version === 0; i++) {
+        version = await c
+          .register(
+            S,
+            messageSet(S, [
+              { name: "order_id", number: 1 },
+              { name: "x", number: 2 },
+            ]),
+          )
+          .then((r) => r.version)
+          .catch(() => 0);
+        if (version === 0) await new Promise((r) => setTimeout(r, 200));
       }
-      expect(versions).toEqual([1]);
+      expect(version).toBe(2);
+      expect(await c.listVersions(S)).toEqual([1, 2]);
     } finally {
       c.close();
     }

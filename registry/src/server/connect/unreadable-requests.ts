@@ -1,10 +1,13 @@
 // A request body that does not parse is the caller's mistake. connect-es
-// parses the request before any interceptor runs and reports a protobuf
-// binary body that does not parse as `internal` with the message
-// "parse binary: <reason>" (a JSON body is already `invalid_argument`). This
-// module turns that failure into `invalid_argument` naming the request type,
-// in each protocol's own form: the Connect JSON error body with HTTP 400, the
-// gRPC trailer, the gRPC-Web trailer frame.
+// reads and parses a request before any interceptor runs, and answers a
+// protobuf binary body that does not parse with `internal` (a JSON body is
+// already `invalid_argument`). This module answers such a request with
+// `invalid_argument` naming the request type, in each protocol's own form:
+// the Connect JSON error body with HTTP 400, the gRPC trailer, the gRPC-Web
+// trailer frame. It tells a read failure from a failure of the service by
+// where the request got to, never by the error's wording: an interceptor
+// placed first marks the requests that were read and dispatched, and only an
+// `internal` error of a request that never got that far is rewritten.
 
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
@@ -27,14 +30,10 @@ const dispatched = createContextKey(false, { description: "chronicle: the reques
 /** Largest error response read back; one is a few hundred bytes. */
 const MAX_ERROR_BYTES = 1024 * 1024;
 
-/** connect-es's wording for a request (or response) that does not parse as protobuf binary. */
-const PARSE_BINARY = "parse binary: ";
-
 /**
- * An interceptor that records that a request was parsed and dispatched. Put
- * it first in the interceptor list of handlers wrapped with
- * {@link mapRequestParseErrors}: an error answered for a request that never
- * reached it failed while the request was being read.
+ * An interceptor that records that a request was read, parsed and
+ * dispatched. Put it first in the interceptor list of handlers wrapped with
+ * {@link answerUnreadableRequests}.
  * @private
  */
 export const markDispatched: Interceptor = (next) => (req) => {
@@ -43,36 +42,35 @@ export const markDispatched: Interceptor = (next) => (req) => {
 };
 
 /**
- * The error to answer instead of `err` when a request of `method` failed
+ * The error to answer instead of `err` for a request of `method` that failed
  * before it was dispatched: `invalid_argument` "request body is not a valid
- * <request type>: <reason>" for a binary body that does not parse ("request
- * message" for a Connect GET, which carries it in the query); `undefined` for
+ * <request type>: <what connect-es said>" ("request message" for a Connect
+ * GET, which carries it in the query) when `err` is `internal`, which
+ * before dispatch can only come from reading the request; `undefined` for
  * every other error, which is answered as it is.
- * @private
  */
-export function requestParseError(method: DescMethod, err: ConnectError, httpMethod = "POST"): ConnectError | undefined {
-  if (err.code !== Code.Internal || !err.rawMessage.startsWith(PARSE_BINARY)) return undefined;
-  const reason = err.rawMessage.slice(PARSE_BINARY.length);
+function unreadableRequestError(method: DescMethod, err: ConnectError, httpMethod: string): ConnectError | undefined {
+  if (err.code !== Code.Internal) return undefined;
   const what = httpMethod === "GET" ? "request message" : "request body";
-  return new ConnectError(`${what} is not a valid ${method.input.typeName}: ${reason}`, Code.InvalidArgument, undefined, undefined, err);
+  return new ConnectError(`${what} is not a valid ${method.input.typeName}: ${err.rawMessage}`, Code.InvalidArgument, undefined, undefined, err);
 }
 
 /**
- * Wraps a connect-es universal handler so that a request whose protobuf
- * binary body does not parse is answered with `invalid_argument` (HTTP 400
- * in the Connect protocol) instead of connect-es's `internal` (HTTP 500).
- * Only requests that failed before reaching {@link markDispatched} are
- * looked at, so an error raised by the service itself is never rewritten.
- * `compressions` are the encodings the handler may compress an error body
- * with (its `acceptCompression`).
+ * Wraps a connect-es universal handler so that a request that could not be
+ * read (a protobuf binary body that does not parse) is answered with
+ * `invalid_argument` (HTTP 400 in the Connect protocol) instead of
+ * connect-es's `internal` (HTTP 500). Only requests that failed before
+ * reaching {@link markDispatched} are looked at, so an error raised by the
+ * service itself is never rewritten. `compressions` are the encodings the
+ * handler may compress an error body with (its `acceptCompression`).
  * @private
  */
-export function mapRequestParseErrors(handler: UniversalHandler, compressions: readonly Compression[]): UniversalHandler {
+export function answerUnreadableRequests(handler: UniversalHandler, compressions: readonly Compression[]): UniversalHandler {
   const wrapped = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const contextValues = req.contextValues ?? createContextValues();
     const res = await handler({ ...req, contextValues });
     if (contextValues.get(dispatched)) return res;
-    const map = (err: ConnectError) => requestParseError(handler.method, err, req.method);
+    const map = (err: ConnectError) => unreadableRequestError(handler.method, err, req.method);
     const contentType = res.header?.get("content-type") ?? "";
     if (res.trailer?.has("grpc-status")) return mapGrpc(res, res.trailer, map);
     if (contentType.startsWith("application/grpc-web")) return mapGrpcWeb(res, map);

@@ -30,20 +30,28 @@ export interface ConfigRecord {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** @private */
+/** The stored form of a record: UTF-8 JSON. @private */
 export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
-/** @private */
+/** A record from its stored form; throws when it is not JSON. @private */
 export function decodeJson<T>(bytes: Uint8Array): T {
   return JSON.parse(decoder.decode(bytes)) as T;
 }
 
-/** KV keys of the registry's bucket. Schema ids `sha256:<hex>` are stored under their hex. @private */
+/**
+ * Keys of the registry's bucket. Schema ids `sha256:<hex>` are stored under
+ * their hex. @private
+ */
 export const keys = {
   schema: (id: string) => `schemas.${id.slice("sha256:".length)}`,
+  schemaPrefix: "schemas.",
+  schemaIdOf: (key: string) => `sha256:${key.slice("schemas.".length)}`,
   subject: (subject: string) => `subjects.${subject}`,
-  subjectPrefix: "subjects",
+  subjectPrefix: "subjects.",
+  subjectOf: (key: string) => key.slice("subjects.".length),
   globalConfig: "config.global",
   subjectConfig: (subject: string) => `config.subject.${subject}`,
+  subjectConfigPrefix: "config.subject.",
+  subjectOfConfig: (key: string) => key.slice("config.subject.".length),
 };
