@@ -182,10 +182,13 @@ export interface MemberConfig {
   group: string;
   memberId: string;
   effectsFile: string;
-  store: "kv" | "sqlite";
+  /** `state`: the default (idempotency from the partition state); `kv`: the per-event KV store; `sqlite`: the SQL inbox. */
+  store: "state" | "kv" | "sqlite";
   sqlitePath?: string;
   failoverMs?: number;
   handlerDelayMs?: number;
+  /** CPU time each handler spends before its effect (a busy wait), ms. */
+  handlerSpinMs?: number;
   /** Probability of a SIGKILL of itself right after the effect (before the record). */
   crashAfterEffect?: number;
   /** Probability of a SIGKILL of itself after the record, before the ack. */
