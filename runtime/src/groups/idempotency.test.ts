@@ -15,7 +15,7 @@ import {
 import { startLocalServer } from "@chronicle/testing";
 import { Headers, PROTOBUF_CONTENT_TYPE } from "../layout/headers.js";
 import { layout } from "../layout/subjects.js";
-import { startConsumerGroup } from "./consumer-group.js";
+import { startConsumerGroup } from "./start-consumer-group.js";
 import { createTestStreams, noteStream } from "./testing/test-stream.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,7 +48,7 @@ describe("KV idempotency store", () => {
   });
 });
 
-describe("a consumer group with the KV store", () => {
+describe("a consumer group with idempotency from its partition state", () => {
   it("absorbs an event re-published with the same idempotency key: right behind its original, and later", async () => {
     await using server = await startLocalServer();
     await using conn = await connect({ servers: server.url });

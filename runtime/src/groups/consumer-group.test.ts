@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { connect } from "../index.js";
 import { startLocalServer } from "@chronicle/testing";
-import { startConsumerGroup } from "./consumer-group.js";
+import { startConsumerGroup } from "./start-consumer-group.js";
 import { createTestStreams, noteStream, publishNotes, roundRobin } from "./testing/test-stream.js";
 
 const EVENTS = Number(process.env["CHRONICLE_GROUP_TEST_EVENTS"] ?? 50_000);

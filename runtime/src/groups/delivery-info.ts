@@ -3,6 +3,8 @@ export interface DeliveryInfo {
   /** 1 for a first delivery. */
   deliveryCount: number;
   streamSequence: number;
+  /** The consumer's own sequence: consecutive for one consumer, so a gap is a lost delivery. */
+  consumerSequence: number;
   /** Messages of the consumer not yet delivered. */
   pending: number;
   timestampNanos: number;
@@ -40,9 +42,10 @@ export function readDeliveryInfo(reply: string): DeliveryInfo | undefined {
   const info: DeliveryInfo = {
     deliveryCount: numberAt(reply, first, count),
     streamSequence: numberAt(reply, first + 1, count),
+    consumerSequence: numberAt(reply, first + 2, count),
     timestampNanos: numberAt(reply, first + 3, count),
     pending: numberAt(reply, first + 4, count),
   };
-  if (Number.isNaN(info.deliveryCount) || Number.isNaN(info.streamSequence) || Number.isNaN(info.pending)) return undefined;
+  if (Number.isNaN(info.deliveryCount) || Number.isNaN(info.streamSequence) || Number.isNaN(info.consumerSequence) || Number.isNaN(info.pending)) return undefined;
   return info;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { connect } from "../index.js";
 import { startLocalServer } from "@chronicle/testing";
 import { assignSlots } from "../groups/assignment.js";
-import { startConsumerGroup, type ConsumerGroupMember } from "./consumer-group.js";
+import { startConsumerGroup, type ConsumerGroupMember } from "./start-consumer-group.js";
 import { createTestStreams, noteStream } from "./testing/test-stream.js";
 
 const PARTITIONS = 8;

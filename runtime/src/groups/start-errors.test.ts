@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { connect } from "../index.js";
 import { startLocalServer } from "@chronicle/testing";
 import { ChronicleError, ErrorCode } from "../errors.js";
-import { startConsumerGroup } from "./consumer-group.js";
+import { startConsumerGroup } from "./start-consumer-group.js";
 import { noteStream } from "./testing/test-stream.js";
 
 const handlers = { Note: async () => undefined };

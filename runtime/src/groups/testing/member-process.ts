@@ -3,7 +3,7 @@
 // Every handled event is reported as a core NATS message on `effects.<STREAM>`;
 // the assignment on `assign.<STREAM>`.
 import { connect } from "../../connection.js";
-import { startConsumerGroup } from "../consumer-group.js";
+import { startConsumerGroup } from "../start-consumer-group.js";
 import { noteStream } from "./test-stream.js";
 
 const [url, stream, partitions, group, memberId] = process.argv.slice(2) as [string, string, string, string, string];

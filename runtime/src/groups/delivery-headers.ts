@@ -1,10 +1,5 @@
-const decoder = new TextDecoder();
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
-
-/** The text of the first `length` bytes of `raw` (UTF-8), without a view object for them. @private */
-export function headerText(raw: Uint8Array, length: number): string {
-  return utf8Slice ? utf8Slice.call(raw, 0, length) : decoder.decode(raw.subarray(0, length));
-}
+import type { Msg } from "@nats-io/transport-node";
+import { headerBlockText } from "./nats-internals.js";
 
 /**
  * Parses a NATS header block (`NATS/1.0[ code description]\r\nName: value\r\n...\r\n\r\n`),
@@ -79,4 +74,18 @@ export class DeliveryHeaders {
   all(): Record<string, string> {
     return (this.record ??= parseHeaderText(this.text));
   }
+}
+
+/**
+ * The headers of a delivered message: found in the text of its header block
+ * as asked for, or, where that text is not available, copied from nats.js's
+ * decoded headers (the first value of each name). @private
+ */
+export function headersOf(m: Msg): DeliveryHeaders {
+  const text = headerBlockText(m);
+  if (text !== undefined) return text === "" ? DeliveryHeaders.of({}) : new DeliveryHeaders(text);
+  const out: Record<string, string> = {};
+  const h = m.headers;
+  if (h) for (const k of h.keys()) out[k] = h.get(k);
+  return DeliveryHeaders.of(out);
 }

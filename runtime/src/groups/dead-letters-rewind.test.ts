@@ -14,7 +14,7 @@ import {
   rewindGroup,
 } from "../index.js";
 import { startLocalServer } from "@chronicle/testing";
-import { startConsumerGroup } from "./consumer-group.js";
+import { startConsumerGroup } from "./start-consumer-group.js";
 import { createTestStreams, noteStream, publishNotes, roundRobin } from "./testing/test-stream.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import { Headers } from "../layout/headers.js";
-import type { Delivery } from "./delivery.js";
+import type { Delivery } from "./read-delivery.js";
 import type { EventContext } from "./types.js";
 
 /**
