@@ -11,6 +11,8 @@ export interface GroupVerdict {
   missing: string[];
   /** Events handled more than once. */
   repeated: string[];
+  /** The member that first handled each repeated event. */
+  repeatedFirstBy: Map<string, string>;
   /** First handlings that came after a later event of the same key (stream order). */
   outOfOrder: { value: string; sequence: number; after: number }[];
 }
@@ -22,21 +24,25 @@ export interface GroupVerdict {
  */
 export function checkGroupRun(effects: readonly Effect[], expected: readonly string[]): GroupVerdict {
   const seen = new Map<string, number>();
+  const firstBy = new Map<string, string>();
   const highest = new Map<string, number>();
   const outOfOrder: GroupVerdict["outOfOrder"] = [];
   for (const e of effects) {
     const n = seen.get(e.v) ?? 0;
     seen.set(e.v, n + 1);
     if (n > 0) continue;
+    firstBy.set(e.v, e.m);
     const key = e.v.slice(0, e.v.indexOf(":"));
     const top = highest.get(key) ?? 0;
     if (e.s < top) outOfOrder.push({ value: e.v, sequence: e.s, after: top });
     else highest.set(key, e.s);
   }
+  const repeated = [...seen].filter(([, n]) => n > 1).map(([v]) => v);
   return {
     handled: seen.size,
     missing: expected.filter((v) => !seen.has(v)),
-    repeated: [...seen].filter(([, n]) => n > 1).map(([v]) => v),
+    repeated,
+    repeatedFirstBy: new Map(repeated.map((v) => [v, firstBy.get(v)!])),
     outOfOrder,
   };
 }

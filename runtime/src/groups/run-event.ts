@@ -28,8 +28,8 @@ export interface EventOwner {
   settled(d: Delivery, kind: SettleKind): void;
   /** The handler failed and will run again: its attempts travel in the slot's next write. */
   failing(d: Delivery): void;
-  /** True once the owner lets the slot go (released, fenced, stopping): lookups and dead letters stop retrying. */
-  givingUp(): boolean;
+  /** True once `d` is no longer the owner's to run: the slot is let go (released, fenced, stopping), or read again since `d` was delivered. */
+  givingUp(d: Delivery): boolean;
 }
 
 const RETRY_FIRST_MS = 250;
@@ -89,11 +89,11 @@ function whenLookedUp(member: MemberContext, owner: EventOwner, d: Delivery, loo
     return;
   }
   if (answer instanceof Error) {
-    if (owner.givingUp()) return settleNow(owner, d, "left");
+    if (owner.givingUp(d)) return settleNow(owner, d, "left");
     member.onError(answer, { stream: d.origin.stream, sequence: d.origin.sequence });
     if (wait === 0) return whenLookedUp(member, owner, d, startLookup(member, d.storeKey), keys, RETRY_FIRST_MS);
     setTimeout(() => {
-      if (owner.givingUp()) settleNow(owner, d, "left");
+      if (owner.givingUp(d)) settleNow(owner, d, "left");
       else whenLookedUp(member, owner, d, startLookup(member, d.storeKey), keys, Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
     return;
@@ -109,7 +109,7 @@ function whenLookedUp(member: MemberContext, owner: EventOwner, d: Delivery, loo
  * @private
  */
 export function startHandler(member: MemberContext, owner: EventOwner, d: Delivery): void {
-  if (owner.givingUp()) return settleNow(owner, d, "left");
+  if (owner.givingUp(d)) return settleNow(owner, d, "left");
   if (!owner.mayStart()) return owner.park(d);
   const handler = member.handlers[d.origin.eventName] as EventHandler<unknown> | undefined;
   if (!handler) {
@@ -149,7 +149,7 @@ function succeeded(member: MemberContext, owner: EventOwner, d: Delivery, starte
 /** A handler failed: run it again after the policy's delay, or dead-letter the event. */
 function failed(member: MemberContext, owner: EventOwner, d: Delivery, err: unknown): void {
   member.metrics.count("failed");
-  if (member.signal.aborted || owner.givingUp()) {
+  if (member.signal.aborted || owner.givingUp(d)) {
     // letting go: the next owner runs it, without counting this as a failed attempt
     return settleNow(owner, d, "left");
   }
@@ -190,7 +190,7 @@ async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery,
       });
       break;
     } catch (pubErr) {
-      if (owner.givingUp()) return settleNow(owner, d, "left");
+      if (owner.givingUp(d)) return settleNow(owner, d, "left");
       member.onError(pubErr, { stream: origin.stream, sequence: origin.sequence });
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, RETRY_MAX_MS);
@@ -212,10 +212,10 @@ async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery,
 export function recordInStore(member: MemberContext, owner: EventOwner, d: Delivery, done: () => void, wait = RETRY_FIRST_MS): void {
   member.store!.record(d.storeKey, (result) => {
     if (!(result instanceof Error)) return done();
-    if (owner.givingUp()) return owner.settled(d, "left");
+    if (owner.givingUp(d)) return owner.settled(d, "left");
     member.onError(result, d.ctx ?? {});
     setTimeout(() => {
-      if (owner.givingUp()) owner.settled(d, "left");
+      if (owner.givingUp(d)) owner.settled(d, "left");
       else recordInStore(member, owner, d, done, Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
   });

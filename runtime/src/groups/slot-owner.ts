@@ -73,6 +73,9 @@ export class SlotOwner implements EventOwner {
   private buffered = 0;
   /** Deliveries holding an unrecorded permit (their turn started, their result is not stored yet). */
   private holders = 0;
+  /** Deliveries whose turn is under way: from their handler permit to `released` (a lookup, the handler, a dead letter). */
+  private active = 0;
+  private idle: (() => void) | undefined;
   /** Which reading of the slot is current: a resync starts the next one. */
   private reading = 1;
   /** Set once the release record is queued: no write may follow it. */
@@ -258,6 +261,7 @@ export class SlotOwner implements EventOwner {
       this.drop(d);
       return;
     }
+    this.active++;
     try {
       run();
     } catch (err) {
@@ -279,15 +283,26 @@ export class SlotOwner implements EventOwner {
 
   park(d: Delivery): void {
     this.parked.push(d);
+    this.becameIdle();
     this.scheduleWrite();
   }
 
-  givingUp(): boolean {
-    return this.state === "fenced" || this.state === "done" || this.member.signal.aborted || this.member.conn.nc.isClosed();
+  /** One turn fewer under way. */
+  private becameIdle(): void {
+    if (--this.active === 0 && this.idle) {
+      const r = this.idle;
+      this.idle = undefined;
+      r();
+    }
+  }
+
+  givingUp(d: Delivery): boolean {
+    return d.reading !== this.reading || this.state === "fenced" || this.state === "done" || this.member.signal.aborted || this.member.conn.nc.isClosed();
   }
 
   released(d: Delivery, retryInMs?: number): void {
     this.member.handlerPermits.release();
+    this.becameIdle();
     const lane = d.reading === this.reading ? this.lanes.get(d.key) : undefined;
     if (!lane) return;
     if (retryInMs !== undefined) {
@@ -514,7 +529,8 @@ export class SlotOwner implements EventOwner {
     this.reader?.stop();
     this.reader = undefined;
     this.dropWaiting();
-    await this.whenDrained();
+    // what runs must end before its event can be delivered again; what was handled is in the keys
+    if (this.active > 0) await new Promise<void>((r) => (this.idle = r));
     if (this.state !== "resyncing") return;
     this.reading++;
     this.lanes.clear();
@@ -529,7 +545,7 @@ export class SlotOwner implements EventOwner {
         await this.openReader();
         return;
       } catch (err) {
-        if (this.givingUp()) return;
+        if (this.member.conn.nc.isClosed()) return;
         this.member.onError(new ChronicleError(ErrorCode.Unavailable, `slot ${this.slot} of ${this.member.stream}/${this.member.group}: ${reason}; reading again: ${(err as Error).message}`, { cause: err }), {
           stream: this.member.stream,
         });

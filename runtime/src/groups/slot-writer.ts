@@ -11,6 +11,8 @@ export interface LeaseTiming {
   leaseMs: number;
   /** The owner stops starting handlers this long before its lease could end (clock rates, delays). */
   marginMs: number;
+  /** How long one write waits for its answer before it is sent again (a write cut off by a reconnect gets none). */
+  writeTimeoutMs: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export class SlotWriter {
       const sent = performance.now();
       this.lastSentAt = sent;
       try {
-        this.lastSeq = await this.log.write(this.subject, record, this.lastSeq, this.timing.leaseMs);
+        this.lastSeq = await this.log.write(this.subject, record, this.lastSeq, this.timing.writeTimeoutMs);
         this.renewed(sent);
         return "stored";
       } catch (err) {
