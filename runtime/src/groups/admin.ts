@@ -190,7 +190,12 @@ export type RewindTarget = "start" | number | Date;
  * Stop the members (or wait for their session timeout after a crash), then
  * rewind and start them again.
  */
-export async function rewindGroup(conn: ChronicleConnection, stream: string, group: string, options: { to: RewindTarget }): Promise<{ epoch: number; partitions: number }> {
+export async function rewindGroup(
+  conn: ChronicleConnection,
+  stream: string,
+  group: string,
+  options: { to: RewindTarget },
+): Promise<{ epoch: number; partitions: number }> {
   const d = await describeGroup(conn, stream, group);
   const live = d.members.filter((m) => m.live);
   if (live.length > 0) {

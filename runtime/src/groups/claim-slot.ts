@@ -34,7 +34,13 @@ export interface Claim {
  * of its release. Returns undefined once `wanted()` turns false.
  * @private
  */
-export async function claimSlot(member: MemberContext, slot: Slot, groupFloor: number, observations: SlotObservations, wanted: () => boolean): Promise<Claim | undefined> {
+export async function claimSlot(
+  member: MemberContext,
+  slot: Slot,
+  groupFloor: number,
+  observations: SlotObservations,
+  wanted: () => boolean,
+): Promise<Claim | undefined> {
   const subject = stateNames.slot(member.stream, member.group, slot);
   const { leaseMs } = member.timing;
   let wait = 50;

@@ -46,6 +46,7 @@ export function readDeliveryInfo(reply: string): DeliveryInfo | undefined {
     timestampNanos: numberAt(reply, first + 3, count),
     pending: numberAt(reply, first + 4, count),
   };
-  if (Number.isNaN(info.deliveryCount) || Number.isNaN(info.streamSequence) || Number.isNaN(info.consumerSequence) || Number.isNaN(info.pending)) return undefined;
+  if (Number.isNaN(info.deliveryCount) || Number.isNaN(info.streamSequence) || Number.isNaN(info.consumerSequence) || Number.isNaN(info.pending))
+    return undefined;
   return info;
 }

@@ -86,7 +86,7 @@ export function resolveGroupOptions<E extends EventSchemas>(options: ConsumerGro
     retention,
     maxConcurrency: options.maxConcurrency ?? 64,
     maxUnrecorded: options.maxUnrecorded ?? 1024,
-    timing: { heartbeatMs, sessionTimeoutMs, leaseMs: sessionTimeoutMs, marginMs: heartbeatMs, writeTimeoutMs: Math.max(500, heartbeatMs) },
+    timing: { heartbeatMs, sessionTimeoutMs, leaseMs: sessionTimeoutMs, marginMs: heartbeatMs, writeTimeoutMs: Math.max(1000, heartbeatMs) },
     startAt: options.startAt ?? "beginning",
   };
 }

@@ -82,7 +82,14 @@ function duplicate(member: MemberContext, owner: EventOwner, d: Delivery): void 
  * for the lookup made on arrival, whose failure is old news), the event
  * held in its lane, as are the later events of its key.
  */
-function whenLookedUp(member: MemberContext, owner: EventOwner, d: Delivery, lookup: Lookup, keys: { has(key: string, now: number): boolean }, wait: number): void {
+function whenLookedUp(
+  member: MemberContext,
+  owner: EventOwner,
+  d: Delivery,
+  lookup: Lookup,
+  keys: { has(key: string, now: number): boolean },
+  wait: number,
+): void {
   const answer = lookup.answer;
   if (answer === undefined) {
     lookup.waiter = () => whenLookedUp(member, owner, d, lookup, keys, wait);

@@ -181,7 +181,13 @@ export class SlotOwner implements EventOwner {
     this.state = "reading";
     this.reader = new SlotReader(
       m.conn.nc,
-      { apiPrefix: m.apiPrefix, stream: this.source.stream, consumer: this.consumer, expiresMs: 30_000, heartbeatMs: Math.max(500, Math.min(5000, m.timing.heartbeatMs * 2)) },
+      {
+        apiPrefix: m.apiPrefix,
+        stream: this.source.stream,
+        consumer: this.consumer,
+        expiresMs: 30_000,
+        heartbeatMs: Math.max(500, Math.min(5000, m.timing.heartbeatMs * 2)),
+      },
       { delivered: (msg, info) => this.delivered(msg, info), lost: (reason) => void this.resync(reason) },
     );
     this.pullMore();
@@ -469,7 +475,8 @@ export class SlotOwner implements EventOwner {
    * after a member began to want them.
    */
   private pulse(kind: string): void {
-    if (!this.member.conn.nc.isClosed()) this.member.conn.nc.publish(stateNames.pulse(this.member.stream, this.member.group, this.slot), `${this.writer.lastSeq} ${kind}`);
+    if (!this.member.conn.nc.isClosed())
+      this.member.conn.nc.publish(stateNames.pulse(this.member.stream, this.member.group, this.slot), `${this.writer.lastSeq} ${kind}`);
   }
 
   private resumeParked(): void {
@@ -546,9 +553,16 @@ export class SlotOwner implements EventOwner {
         return;
       } catch (err) {
         if (this.member.conn.nc.isClosed()) return;
-        this.member.onError(new ChronicleError(ErrorCode.Unavailable, `slot ${this.slot} of ${this.member.stream}/${this.member.group}: ${reason}; reading again: ${(err as Error).message}`, { cause: err }), {
-          stream: this.member.stream,
-        });
+        this.member.onError(
+          new ChronicleError(
+            ErrorCode.Unavailable,
+            `slot ${this.slot} of ${this.member.stream}/${this.member.group}: ${reason}; reading again: ${(err as Error).message}`,
+            { cause: err },
+          ),
+          {
+            stream: this.member.stream,
+          },
+        );
         await new Promise((r) => setTimeout(r, wait));
       }
     }

@@ -84,6 +84,7 @@ export class SlotWriter {
     const record = build(++this.writes);
     const firstSent = performance.now();
     let wait = 25;
+    let reported = false;
     for (;;) {
       if (this.givingUp()) return "abandoned";
       const sent = performance.now();
@@ -106,7 +107,9 @@ export class SlotWriter {
             this.fenced = true;
             return "fenced";
           }
-        } else {
+        } else if (!reported && performance.now() - firstSent > this.timing.leaseMs) {
+          // a write that has failed for a whole lease is news (handlers have stopped starting); one that is retried is not
+          reported = true;
           this.onError(err);
         }
       }

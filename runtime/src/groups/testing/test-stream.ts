@@ -36,8 +36,18 @@ export async function createTestStreams(conn: ChronicleConnection, def: StreamDe
   } as never);
 }
 
-/** Publishes notes `<key>:<n>` with Chronicle headers, `window` in flight at once; returns their sequences. */
-export async function publishNotes(conn: ChronicleConnection, stream: string, items: readonly { key: string; n: number }[], window = 500): Promise<number[]> {
+/**
+ * Publishes notes `<key>:<n>` with Chronicle headers (`ce-id` `<stream>-<key>-<n>`), `window` in
+ * flight at once; returns their sequences. `again` publishes them as new messages with the same
+ * ids (another `Nats-Msg-Id`, so the stream's duplicate window does not drop them).
+ */
+export async function publishNotes(
+  conn: ChronicleConnection,
+  stream: string,
+  items: readonly { key: string; n: number }[],
+  window = 500,
+  again = false,
+): Promise<number[]> {
   const seqs: number[] = new Array<number>(items.length);
   let next = 0;
   const worker = async () => {
@@ -52,7 +62,7 @@ export async function publishNotes(conn: ChronicleConnection, stream: string, it
       h.set(Headers.Time, new Date().toISOString());
       h.set(Headers.ContentType, PROTOBUF_CONTENT_TYPE);
       const data = toBinary(StringValueSchema, create(StringValueSchema, { value: `${key}:${n}` }));
-      const ack = await conn.js.publish(layout.publishSubject(stream, "Note", key), data, { headers: h, msgID: id });
+      const ack = await conn.js.publish(layout.publishSubject(stream, "Note", key), data, { headers: h, msgID: again ? `${id}-again` : id });
       seqs[i] = ack.seq;
     }
   };
