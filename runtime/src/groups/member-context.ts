@@ -47,6 +47,30 @@ export class Semaphore {
 
 const noop = () => undefined;
 
+/**
+ * How long the events of one event-loop turn may run before the rest wait
+ * for the next turn. A handler's promise resolves in a microtask, and the
+ * next event of its key starts from there: without a budget, a backlog runs
+ * in one unbroken chain of microtasks, and nothing else (heartbeats, lease
+ * renewals, pulls, the state writes that settle the events) runs until it
+ * ends, seconds later.
+ * @private
+ */
+export class TurnBudget {
+  private startedAt = -1;
+  constructor(private readonly budgetMs: number) {}
+  /** True when this turn's events have run for longer than the budget (the first call of a turn starts its clock). */
+  exhausted(): boolean {
+    const now = performance.now();
+    if (this.startedAt < 0) {
+      this.startedAt = now;
+      setImmediate(() => (this.startedAt = -1));
+      return false;
+    }
+    return now - this.startedAt > this.budgetMs;
+  }
+}
+
 /** Timing of a member, all from `failoverMs`. @private */
 export interface MemberTiming extends LeaseTiming {
   /** Heartbeats, lease renewals and claim checks, ms. */
@@ -87,5 +111,7 @@ export interface MemberContext {
   unrecordedPermits: Semaphore;
   /** The member's `maxUnrecorded`. */
   unrecordedLimit: number;
+  /** How long one turn of the event loop may run events. */
+  turns: TurnBudget;
   onError: (err: unknown, ctx: Partial<EventContext>) => void;
 }

@@ -96,7 +96,7 @@ export class Membership {
     await this.watch();
     await this.beat();
     await this.readMembers();
-    this.lastSeen.set(this.info.id, Date.now());
+    this.lastSeen.set(this.info.id, performance.now());
     this.joined = true;
     this.evaluate();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
@@ -129,7 +129,7 @@ export class Membership {
    */
   private async readMembers(): Promise<void> {
     const prefix = groupKeyPrefix(this.stream, this.group);
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const present = new Set<string>();
     const keys = await this.kv.keys(`${prefix}.m.>`);
     for await (const k of keys) {
@@ -137,7 +137,8 @@ export class Membership {
       if (!e || e.operation !== "PUT") continue;
       const id = k.slice(prefix.length + 3);
       present.add(id);
-      const written = Math.min(Date.now(), e.created.getTime());
+      // the entry's age by the server's clock, placed on this member's monotonic clock
+      const written = performance.now() - Math.max(0, Date.now() - e.created.getTime());
       this.lastSeen.set(id, Math.max(this.lastSeen.get(id) ?? 0, written));
     }
     for (const [id, at] of this.lastSeen) {
@@ -152,7 +153,7 @@ export class Membership {
         if (w !== this.watcher) break;
         const id = e.key.slice(prefix.length + 3);
         if (e.operation === "PUT") {
-          this.lastSeen.set(id, Date.now());
+          this.lastSeen.set(id, performance.now());
           if (id === this.info.id) this.echoed(e.revision);
         } else if (id !== this.info.id) this.lastSeen.delete(id);
         this.evaluate();
@@ -169,7 +170,7 @@ export class Membership {
 
   private async beat(): Promise<void> {
     const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.info));
-    if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: Date.now() };
+    if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: performance.now() };
   }
 
   /** Re-creates the watch and re-reads the members; one at a time, a failure is retried by the next tick. */
@@ -193,16 +194,16 @@ export class Membership {
     if (this.closed) return;
     try {
       await this.beat();
-      this.lastSeen.set(this.info.id, Date.now());
+      this.lastSeen.set(this.info.id, performance.now());
     } catch {
       // a missed heartbeat; the next tick tries again
     }
-    if (this.unechoed && Date.now() - this.unechoed.at > this.echoTimeoutMs) void this.rewatch();
+    if (this.unechoed && performance.now() - this.unechoed.at > this.echoTimeoutMs) void this.rewatch();
     this.evaluate();
     // The first live member removes entries of members that died, so that
     // tools listing the group do not show them.
     if (this.live[0] === this.info.id) {
-      const now = Date.now();
+      const now = performance.now();
       for (const [id, at] of this.lastSeen) {
         if (now - at > this.sessionTimeoutMs * 3) {
           this.lastSeen.delete(id);
@@ -212,10 +213,21 @@ export class Membership {
     }
   }
 
+  /**
+   * Recomputes the live members. Silence is measured on this member's
+   * monotonic clock, and only while this member itself keeps heart-beating:
+   * a member whose own heartbeats have not completed for half a session
+   * (its event loop or its connection stalled) learns of joins but counts
+   * no one dead, since the heartbeats it missed may be waiting unread (a
+   * process stalled for seconds saw every other member "die" and come back).
+   */
   private evaluate(): void {
     if (this.closed || !this.joined) return;
-    const now = Date.now();
-    const live = [...this.lastSeen].filter(([id, at]) => id === this.info.id || now - at <= this.sessionTimeoutMs).map(([id]) => id);
+    const now = performance.now();
+    const selfStale = now - (this.lastSeen.get(this.info.id) ?? now) > this.sessionTimeoutMs / 2;
+    const live = [...this.lastSeen]
+      .filter(([id, at]) => id === this.info.id || now - at <= this.sessionTimeoutMs || (selfStale && this.live.includes(id)))
+      .map(([id]) => id);
     live.sort();
     if (live.join("\n") !== this.live.join("\n")) {
       this.live = live;

@@ -65,6 +65,8 @@ export class SlotOwner implements EventOwner {
   private readonly dead: Set<number>;
   private readonly failingBySeq: Map<number, FailingEntry>;
   private readonly lanes = new Map<string, Lane>();
+  /** Lanes whose next event waits for the next turn of the event loop. */
+  private readonly deferred = new Map<string, Lane>();
   private consumer: string;
   private consumerCount = 0;
   private reader: SlotReader | undefined;
@@ -238,14 +240,26 @@ export class SlotOwner implements EventOwner {
 
   private pump(key: string, lane: Lane): void {
     if (lane.busy || this.state !== "reading") return;
+    if (lane.queue.length > 0 && this.member.turns.exhausted()) return this.defer(key, lane);
     const d = lane.queue.shift();
     if (!d) {
-      this.lanes.delete(key);
+      if (this.lanes.get(key) === lane) this.lanes.delete(key);
       return;
     }
     lane.busy = true;
     if (this.member.unrecordedPermits.tryAcquire()) this.permitted(d);
     else this.member.unrecordedPermits.wait(() => this.permitted(d));
+  }
+
+  /** Starts `lane`'s next event in a later turn of the event loop (this one has run long enough). */
+  private defer(key: string, lane: Lane): void {
+    this.deferred.set(key, lane);
+    if (this.deferred.size > 1) return;
+    setImmediate(() => {
+      const lanes = [...this.deferred];
+      this.deferred.clear();
+      for (const [k, l] of lanes) this.pump(k, l);
+    });
   }
 
   /** `d` got its unrecorded permit: it holds it until its result is stored (or it goes back). */
@@ -288,6 +302,8 @@ export class SlotOwner implements EventOwner {
   }
 
   park(d: Delivery): void {
+    // the handler permit goes back while it waits: parked events must not hold up other slots
+    this.member.handlerPermits.release();
     this.parked.push(d);
     this.becameIdle();
     this.scheduleWrite();
@@ -482,8 +498,7 @@ export class SlotOwner implements EventOwner {
   private resumeParked(): void {
     if (this.parked.length === 0 || !this.writer.leaseHolds()) return;
     const parked = this.parked.splice(0);
-    for (const d of parked) this.run(d, () => startHandler(this.member, this, d));
-    // (each parked event kept its handler permit; run() takes none)
+    for (const d of parked) this.withHandlerPermit(d, () => startHandler(this.member, this, d));
   }
 
   private snapshotChars(): number {
@@ -541,6 +556,7 @@ export class SlotOwner implements EventOwner {
     if (this.state !== "resyncing") return;
     this.reading++;
     this.lanes.clear();
+    this.deferred.clear();
     this.tracker.reset();
     const old = this.consumer;
     this.consumer = `${this.consumer.replace(/_r\d+$/, "")}_r${++this.consumerCount}`;
@@ -630,6 +646,7 @@ export class SlotOwner implements EventOwner {
     if (this.state !== "fenced") this.state = "done";
     for (const lane of this.lanes.values()) if (lane.retry) clearTimeout(lane.retry.timer);
     this.lanes.clear();
+    this.deferred.clear();
     if (typeof this.slot === "number") this.member.metrics.lag.delete(this.slot);
   }
 
@@ -645,10 +662,7 @@ export class SlotOwner implements EventOwner {
         lane.busy = false;
       }
     }
-    for (const d of this.parked.splice(0)) {
-      this.member.handlerPermits.release();
-      this.drop(d);
-    }
+    for (const d of this.parked.splice(0)) this.drop(d);
   }
 
   /** Resolves once every event that started is done or waits only for the next write. */

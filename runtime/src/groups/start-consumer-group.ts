@@ -9,11 +9,14 @@ import { ConsumerMetrics, type ConsumerMetricsSnapshot } from "../metrics/consum
 import { translateNatsError } from "../nats-error.js";
 import { resolveGroupOptions, type ConsumerGroupOptions } from "./group-options.js";
 import { ensureGroupRecord, startFloor } from "./group-record.js";
-import { Semaphore, type MemberContext } from "./member-context.js";
+import { Semaphore, TurnBudget, type MemberContext } from "./member-context.js";
 import { Membership, openGroupsBucket } from "./membership.js";
 import { checkGroupName, groupSlots } from "./names.js";
 import { SlotManager } from "./slot-manager.js";
 import { StateLog } from "./state-log.js";
+
+/** How long one event-loop turn may run events before timers and I/O get their turn, ms. */
+const TURN_BUDGET_MS = 10;
 
 /** A running member of a consumer group. `await using` stops it. */
 export interface ConsumerGroupMember extends AsyncDisposable {
@@ -111,6 +114,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     handlerPermits: new Semaphore(resolved.maxConcurrency),
     unrecordedPermits: new Semaphore(resolved.maxUnrecorded),
     unrecordedLimit: resolved.maxUnrecorded,
+    turns: new TurnBudget(TURN_BUDGET_MS),
     onError:
       options.onError ??
       ((err, ctx) => {
