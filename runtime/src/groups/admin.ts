@@ -196,8 +196,8 @@ export async function rewindGroup(
   group: string,
   options: { to: RewindTarget },
 ): Promise<{ epoch: number; partitions: number }> {
-  const d = await describeGroup(conn, stream, group);
-  const live = d.members.filter((m) => m.live);
+  const described = await describeGroup(conn, stream, group);
+  const live = described.members.filter((m) => m.live);
   if (live.length > 0) {
     throw new ChronicleError(
       ErrorCode.FailedPrecondition,
@@ -208,9 +208,9 @@ export async function rewindGroup(
   const to = options.to;
   const floor = to === "start" ? 0 : to instanceof Date ? await floorAtTime(conn, stream, to) : Math.max(0, to - 1);
   const log = new StateLog(conn, stream);
-  const epoch = d.epoch + 1;
+  const epoch = described.epoch + 1;
   const record = (await groupRecordOf(conn, stream, group))!;
-  for (const p of d.partitions) {
+  for (const p of described.partitions) {
     const subject = stateNames.slot(stream, group, p.partition);
     const head = await log.head(subject, decodeSlotRecord);
     if (isHeld(head.record)) await conn.jsm.consumers.delete(stream, head.record.consumer).catch(() => undefined);
@@ -226,5 +226,5 @@ export async function rewindGroup(
   }
   const groupHead = await log.head(stateNames.group(stream, group), decodeGroupRecord);
   await log.write(stateNames.group(stream, group), { ...record, epoch, at: Date.now() }, groupHead.seq, 10_000);
-  return { epoch, partitions: d.partitions.length };
+  return { epoch, partitions: described.partitions.length };
 }

@@ -25,20 +25,20 @@ export class HandlerContext implements EventContext {
   readonly #delivery: Delivery;
   #time: Date | undefined;
 
-  constructor(d: Delivery, signal: AbortSignal) {
-    const { origin } = d;
-    this.id = d.id;
-    this.type = d.def?.type ?? "";
+  constructor(delivery: Delivery, signal: AbortSignal) {
+    const { origin } = delivery;
+    this.id = delivery.id;
+    this.type = delivery.def?.type ?? "";
     this.name = origin.eventName;
-    this.key = d.key;
-    this.idempotencyKey = d.idempotencyKey;
+    this.key = delivery.key;
+    this.idempotencyKey = delivery.idempotencyKey;
     this.stream = origin.stream;
     this.subject = origin.subject;
     this.partition = origin.partition;
     this.sequence = origin.sequence;
-    this.attempt = d.attempt;
+    this.attempt = delivery.attempt;
     this.signal = signal;
-    this.#delivery = d;
+    this.#delivery = delivery;
   }
 
   /** Event time: `ce-time`, or when the server stored the event. */

@@ -112,14 +112,14 @@ export class Membership {
 
   /** Starts a watch over the group's member entries (updates only) in place of the current one. */
   private async watch(): Promise<void> {
-    const w = await this.kv.watch({ key: `${groupKeyPrefix(this.stream, this.group)}.m.>`, include: "updates" });
+    const watch = await this.kv.watch({ key: `${groupKeyPrefix(this.stream, this.group)}.m.>`, include: "updates" });
     const previous = this.watcher;
-    this.watcher = w;
+    this.watcher = watch;
     previous?.stop();
     // heartbeats written before this watch started never come back through it
     this.unechoed = undefined;
-    if (this.closed) w.stop();
-    else void this.consumeWatch(w);
+    if (this.closed) watch.stop();
+    else void this.consumeWatch(watch);
   }
 
   /**
@@ -146,11 +146,11 @@ export class Membership {
     }
   }
 
-  private async consumeWatch(w: QueuedIterator<KvWatchEntry>): Promise<void> {
+  private async consumeWatch(watch: QueuedIterator<KvWatchEntry>): Promise<void> {
     const prefix = groupKeyPrefix(this.stream, this.group);
     try {
-      for await (const e of w) {
-        if (w !== this.watcher) break;
+      for await (const e of watch) {
+        if (watch !== this.watcher) break;
         const id = e.key.slice(prefix.length + 3);
         if (e.operation === "PUT") {
           this.lastSeen.set(id, performance.now());

@@ -129,7 +129,7 @@ export function readDelivery(member: MemberContext, msg: Msg, info: DeliveryInfo
   const headers = headersOf(msg);
   const origin = originOf(msg, headers, redrive, member.stream, info.streamSequence);
   const def = member.definition.events[origin.eventName] as EventDefinition | undefined;
-  const d: Delivery = {
+  const delivery: Delivery = {
     msg,
     info,
     origin,
@@ -151,30 +151,34 @@ export function readDelivery(member: MemberContext, msg: Msg, info: DeliveryInfo
     reading: 0,
     holdsPermit: false,
   };
-  d.key = readPartitionKey(headers) ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
-  if (!def) return d;
+  delivery.key = readPartitionKey(headers) ?? keyFromToken(origin.keyToken) ?? origin.keyToken;
+  if (!def) return delivery;
   const ceType = headers.get(Headers.Type);
   try {
     if (ceType && ceType !== def.type) throw new Error(`ce-type ${ceType} does not match ${def.type} of subject ${msg.subject}`);
-    d.event = fromBinary(def.schema, msg.data);
+    delivery.event = fromBinary(def.schema, msg.data);
   } catch (err) {
-    d.decodeError = new ChronicleError(ErrorCode.DecodeFailed, `cannot decode ${origin.stream}#${origin.sequence} as ${def.type}: ${(err as Error).message}`, {
-      cause: err,
-      context: { stream: origin.stream, sequence: origin.sequence, subject: origin.subject, eventType: def.type, group: member.group },
-    });
-    return d;
+    delivery.decodeError = new ChronicleError(
+      ErrorCode.DecodeFailed,
+      `cannot decode ${origin.stream}#${origin.sequence} as ${def.type}: ${(err as Error).message}`,
+      {
+        cause: err,
+        context: { stream: origin.stream, sequence: origin.sequence, subject: origin.subject, eventType: def.type, group: member.group },
+      },
+    );
+    return delivery;
   }
-  d.id = headers.get(Headers.Id) ?? headers.get(Headers.MsgId) ?? `${origin.stream}-${origin.sequence}`;
-  d.idempotencyKey = d.id;
+  delivery.id = headers.get(Headers.Id) ?? headers.get(Headers.MsgId) ?? `${origin.stream}-${origin.sequence}`;
+  delivery.idempotencyKey = delivery.id;
   try {
-    if (def.idempotencyKey) d.idempotencyKey = def.idempotencyKey(d.event as never);
+    if (def.idempotencyKey) delivery.idempotencyKey = def.idempotencyKey(delivery.event as never);
   } catch {
     // a broken key function falls back to the event id
   }
-  d.stateKey = `${def.name}.${safeStoreKey(d.idempotencyKey)}`;
+  delivery.stateKey = `${def.name}.${safeStoreKey(delivery.idempotencyKey)}`;
   if (member.store) {
-    d.storeKey = `${member.group}.e${member.epoch}.${d.stateKey}`;
-    d.lookup = startLookup(member, d.storeKey);
+    delivery.storeKey = `${member.group}.e${member.epoch}.${delivery.stateKey}`;
+    delivery.lookup = startLookup(member, delivery.storeKey);
   }
-  return d;
+  return delivery;
 }

@@ -19,17 +19,17 @@ export interface EventOwner {
   /** True while the owner holds the slot and its lease: checked right before each handler starts. */
   mayStart(): boolean;
   /** The event cannot start now (the lease is being renewed): run {@link startHandler} again once it may. */
-  park(d: Delivery): void;
+  park(delivery: Delivery): void;
   /** The handler is done (or will not run): its permit goes back; `retryInMs` holds the key's lane until the event runs again. */
-  released(d: Delivery, retryInMs?: number): void;
+  released(delivery: Delivery, retryInMs?: number): void;
   /** The handler succeeded: the owner stores the result (the slot's next write, or the user's store) and settles the event. */
-  handled(d: Delivery): void;
+  handled(delivery: Delivery): void;
   /** Nothing more happens to the event here. */
-  settled(d: Delivery, kind: SettleKind): void;
+  settled(delivery: Delivery, kind: SettleKind): void;
   /** The handler failed and will run again: its attempts travel in the slot's next write. */
-  failing(d: Delivery): void;
-  /** True once `d` is no longer the owner's to run: the slot is let go (released, fenced, stopping), or read again since `d` was delivered. */
-  givingUp(d: Delivery): boolean;
+  failing(delivery: Delivery): void;
+  /** True once `delivery` is no longer the owner's to run: the slot is let go (released, fenced, stopping), or read again since `delivery` was delivered. */
+  givingUp(delivery: Delivery): boolean;
 }
 
 const RETRY_FIRST_MS = 250;
@@ -47,33 +47,33 @@ const RETRY_MAX_MS = 5000;
  * per event.
  * @private
  */
-export function runEvent(member: MemberContext, owner: EventOwner, d: Delivery, keys: { has(key: string, now: number): boolean }): void {
-  if (!d.def) {
+export function runEvent(member: MemberContext, owner: EventOwner, delivery: Delivery, keys: { has(key: string, now: number): boolean }): void {
+  if (!delivery.def) {
     // an event type this code does not know (a newer producer): not ours to fail on
     member.metrics.count("skipped");
-    return settleNow(owner, d, "skipped");
+    return settleNow(owner, delivery, "skipped");
   }
-  if (d.decodeError) {
-    const { origin } = d;
-    member.onError(d.decodeError, { stream: origin.stream, sequence: origin.sequence, subject: origin.subject });
-    void deadLetter(member, owner, d, d.decodeError, "decode_failed");
+  if (delivery.decodeError) {
+    const { origin } = delivery;
+    member.onError(delivery.decodeError, { stream: origin.stream, sequence: origin.sequence, subject: origin.subject });
+    void deadLetter(member, owner, delivery, delivery.decodeError, "decode_failed");
     return;
   }
-  if (keys.has(d.stateKey, Date.now())) return duplicate(member, owner, d);
-  const lookup = d.lookup;
-  d.lookup = undefined;
-  if (lookup) whenLookedUp(member, owner, d, lookup, keys, 0);
-  else startHandler(member, owner, d);
+  if (keys.has(delivery.stateKey, Date.now())) return duplicate(member, owner, delivery);
+  const lookup = delivery.lookup;
+  delivery.lookup = undefined;
+  if (lookup) whenLookedUp(member, owner, delivery, lookup, keys, 0);
+  else startHandler(member, owner, delivery);
 }
 
-function settleNow(owner: EventOwner, d: Delivery, kind: SettleKind): void {
-  owner.released(d);
-  owner.settled(d, kind);
+function settleNow(owner: EventOwner, delivery: Delivery, kind: SettleKind): void {
+  owner.released(delivery);
+  owner.settled(delivery, kind);
 }
 
-function duplicate(member: MemberContext, owner: EventOwner, d: Delivery): void {
+function duplicate(member: MemberContext, owner: EventOwner, delivery: Delivery): void {
   member.metrics.count("duplicates");
-  settleNow(owner, d, "duplicate");
+  settleNow(owner, delivery, "duplicate");
 }
 
 /**
@@ -85,29 +85,29 @@ function duplicate(member: MemberContext, owner: EventOwner, d: Delivery): void 
 function whenLookedUp(
   member: MemberContext,
   owner: EventOwner,
-  d: Delivery,
+  delivery: Delivery,
   lookup: Lookup,
   keys: { has(key: string, now: number): boolean },
   wait: number,
 ): void {
   const answer = lookup.answer;
   if (answer === undefined) {
-    lookup.waiter = () => whenLookedUp(member, owner, d, lookup, keys, wait);
+    lookup.waiter = () => whenLookedUp(member, owner, delivery, lookup, keys, wait);
     return;
   }
   if (answer instanceof Error) {
-    if (owner.givingUp(d)) return settleNow(owner, d, "left");
-    member.onError(answer, { stream: d.origin.stream, sequence: d.origin.sequence });
-    if (wait === 0) return whenLookedUp(member, owner, d, startLookup(member, d.storeKey), keys, RETRY_FIRST_MS);
+    if (owner.givingUp(delivery)) return settleNow(owner, delivery, "left");
+    member.onError(answer, { stream: delivery.origin.stream, sequence: delivery.origin.sequence });
+    if (wait === 0) return whenLookedUp(member, owner, delivery, startLookup(member, delivery.storeKey), keys, RETRY_FIRST_MS);
     setTimeout(() => {
-      if (owner.givingUp(d)) settleNow(owner, d, "left");
-      else whenLookedUp(member, owner, d, startLookup(member, d.storeKey), keys, Math.min(wait * 2, RETRY_MAX_MS));
+      if (owner.givingUp(delivery)) settleNow(owner, delivery, "left");
+      else whenLookedUp(member, owner, delivery, startLookup(member, delivery.storeKey), keys, Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
     return;
   }
   // the slot's own keys also hold what this owner handled after the lookup left
-  if (answer || keys.has(d.stateKey, Date.now())) return duplicate(member, owner, d);
-  startHandler(member, owner, d);
+  if (answer || keys.has(delivery.stateKey, Date.now())) return duplicate(member, owner, delivery);
+  startHandler(member, owner, delivery);
 }
 
 /**
@@ -115,61 +115,61 @@ function whenLookedUp(
  * owner parks the event and calls this again once it has renewed).
  * @private
  */
-export function startHandler(member: MemberContext, owner: EventOwner, d: Delivery): void {
-  if (owner.givingUp(d)) return settleNow(owner, d, "left");
-  if (!owner.mayStart()) return owner.park(d);
-  const handler = member.handlers[d.origin.eventName] as EventHandler<unknown> | undefined;
+export function startHandler(member: MemberContext, owner: EventOwner, delivery: Delivery): void {
+  if (owner.givingUp(delivery)) return settleNow(owner, delivery, "left");
+  if (!owner.mayStart()) return owner.park(delivery);
+  const handler = member.handlers[delivery.origin.eventName] as EventHandler<unknown> | undefined;
   if (!handler) {
     member.metrics.count("skipped");
-    return settleNow(owner, d, "skipped");
+    return settleNow(owner, delivery, "skipped");
   }
-  const ctx = new HandlerContext(d, member.signal);
-  d.ctx = ctx;
-  d.phase = "running";
+  const ctx = new HandlerContext(delivery, member.signal);
+  delivery.ctx = ctx;
+  delivery.phase = "running";
   const started = performance.now();
   // typed as returning a promise; a plain JavaScript handler may return nothing
   let running: { then?: unknown } | null | undefined;
   try {
-    running = handler(d.event, ctx) as { then?: unknown } | null | undefined;
+    running = handler(delivery.event, ctx) as { then?: unknown } | null | undefined;
   } catch (err) {
-    failed(member, owner, d, err);
+    failed(member, owner, delivery, err);
     return;
   }
   if (running !== null && running !== undefined && typeof running.then === "function") {
     (running as Promise<void>).then(
-      () => succeeded(member, owner, d, started),
-      (err: unknown) => failed(member, owner, d, err),
+      () => succeeded(member, owner, delivery, started),
+      (err: unknown) => failed(member, owner, delivery, err),
     );
   } else {
-    succeeded(member, owner, d, started);
+    succeeded(member, owner, delivery, started);
   }
 }
 
-function succeeded(member: MemberContext, owner: EventOwner, d: Delivery, started: number): void {
+function succeeded(member: MemberContext, owner: EventOwner, delivery: Delivery, started: number): void {
   member.metrics.latency(performance.now() - started);
-  d.phase = "handled";
+  delivery.phase = "handled";
   // the key is the slot's before the key's next event starts: a duplicate right behind is seen
-  owner.handled(d);
-  owner.released(d);
+  owner.handled(delivery);
+  owner.released(delivery);
 }
 
 /** A handler failed: run it again after the policy's delay, or dead-letter the event. */
-function failed(member: MemberContext, owner: EventOwner, d: Delivery, err: unknown): void {
+function failed(member: MemberContext, owner: EventOwner, delivery: Delivery, err: unknown): void {
   member.metrics.count("failed");
-  if (member.signal.aborted || owner.givingUp(d)) {
+  if (member.signal.aborted || owner.givingUp(delivery)) {
     // letting go: the next owner runs it, without counting this as a failed attempt
-    return settleNow(owner, d, "left");
+    return settleNow(owner, delivery, "left");
   }
-  member.onError(err, d.ctx ?? {});
-  d.firstFailure ??= Date.now();
-  if (isNonRetryable(err)) return void deadLetter(member, owner, d, err, "non_retryable");
-  if (d.attempt >= member.retry.maxAttempts) return void deadLetter(member, owner, d, err, "attempts_exhausted");
-  const delayMs = retryDelayMs(member.retry, d.attempt);
-  d.attempt++;
-  d.phase = "waiting";
+  member.onError(err, delivery.ctx ?? {});
+  delivery.firstFailure ??= Date.now();
+  if (isNonRetryable(err)) return void deadLetter(member, owner, delivery, err, "non_retryable");
+  if (delivery.attempt >= member.retry.maxAttempts) return void deadLetter(member, owner, delivery, err, "attempts_exhausted");
+  const delayMs = retryDelayMs(member.retry, delivery.attempt);
+  delivery.attempt++;
+  delivery.phase = "waiting";
   member.metrics.count("retried");
-  owner.failing(d);
-  owner.released(d, delayMs);
+  owner.failing(delivery);
+  owner.released(delivery, delayMs);
 }
 
 /**
@@ -177,8 +177,8 @@ function failed(member: MemberContext, owner: EventOwner, d: Delivery, err: unkn
  * a second publish after a crash is stored once), retrying with backoff
  * while the stream cannot be written, then settles it as dead.
  */
-async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery, err: unknown, reason: DeadLetterReason): Promise<void> {
-  const { origin, msg } = d;
+async function deadLetter(member: MemberContext, owner: EventOwner, delivery: Delivery, err: unknown, reason: DeadLetterReason): Promise<void> {
+  const { origin, msg } = delivery;
   const failedAt = new Date();
   let wait = Math.max(RETRY_FIRST_MS, member.retry.initialDelayMs);
   for (;;) {
@@ -186,10 +186,10 @@ async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery,
       await publishDeadLetter(member.conn, {
         ...origin,
         group: member.group,
-        attempts: d.attempt,
+        attempts: delivery.attempt,
         error: err instanceof Error ? err.message : String(err),
         reason,
-        firstFailure: new Date(d.firstFailure ?? failedAt.getTime()),
+        firstFailure: new Date(delivery.firstFailure ?? failedAt.getTime()),
         lastFailure: failedAt,
         data: msg.data,
         headers: msg.headers,
@@ -197,14 +197,14 @@ async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery,
       });
       break;
     } catch (pubErr) {
-      if (owner.givingUp(d)) return settleNow(owner, d, "left");
+      if (owner.givingUp(delivery)) return settleNow(owner, delivery, "left");
       member.onError(pubErr, { stream: origin.stream, sequence: origin.sequence });
       await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, RETRY_MAX_MS);
     }
   }
   member.metrics.count("deadLettered");
-  settleNow(owner, d, "dead");
+  settleNow(owner, delivery, "dead");
 }
 
 /**
@@ -216,14 +216,14 @@ async function deadLetter(member: MemberContext, owner: EventOwner, d: Delivery,
  * `done` once stored.
  * @private
  */
-export function recordInStore(member: MemberContext, owner: EventOwner, d: Delivery, done: () => void, wait = RETRY_FIRST_MS): void {
-  member.store!.record(d.storeKey, (result) => {
+export function recordInStore(member: MemberContext, owner: EventOwner, delivery: Delivery, done: () => void, wait = RETRY_FIRST_MS): void {
+  member.store!.record(delivery.storeKey, (result) => {
     if (!(result instanceof Error)) return done();
-    if (owner.givingUp(d)) return owner.settled(d, "left");
-    member.onError(result, d.ctx ?? {});
+    if (owner.givingUp(delivery)) return owner.settled(delivery, "left");
+    member.onError(result, delivery.ctx ?? {});
     setTimeout(() => {
-      if (owner.givingUp(d)) owner.settled(d, "left");
-      else recordInStore(member, owner, d, done, Math.min(wait * 2, RETRY_MAX_MS));
+      if (owner.givingUp(delivery)) owner.settled(delivery, "left");
+      else recordInStore(member, owner, delivery, done, Math.min(wait * 2, RETRY_MAX_MS));
     }, wait);
   });
 }

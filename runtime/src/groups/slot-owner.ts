@@ -20,7 +20,7 @@ interface Lane {
   busy: boolean;
   queue: Delivery[];
   /** The event waiting for its retry, and its timer. */
-  retry: { d: Delivery; timer: NodeJS.Timeout } | undefined;
+  retry: { delivery: Delivery; timer: NodeJS.Timeout } | undefined;
 }
 
 /** What an owner is doing. */
@@ -205,50 +205,50 @@ export class SlotOwner implements EventOwner {
   private delivered(msg: Msg, info: DeliveryInfo): void {
     if (this.state !== "reading") return;
     const m = this.member;
-    let d: Delivery;
+    let delivery: Delivery;
     try {
-      d = readDelivery(m, msg, info, this.slot === "redrive");
+      delivery = readDelivery(m, msg, info, this.slot === "redrive");
     } catch (err) {
       m.onError(err, { stream: this.source.stream, sequence: info.streamSequence });
       void this.resync("a delivery could not be read");
       return;
     }
     this.buffered++;
-    d.reading = this.reading;
-    d.position = this.tracker.add(info.streamSequence);
+    delivery.reading = this.reading;
+    delivery.position = this.tracker.add(info.streamSequence);
     this.lastPending = info.pending;
     const seq = info.streamSequence;
     if (this.dead.has(seq)) {
       // dead-lettered by an earlier owner whose floor had not passed it yet
-      this.tracker.settle(d.position);
-      this.finish(d);
+      this.tracker.settle(delivery.position);
+      this.finish(delivery);
       return;
     }
     const failing = this.failingBySeq.get(seq);
     if (failing) {
-      d.attempt = failing[1] + 1;
-      d.firstFailure = failing[2];
+      delivery.attempt = failing[1] + 1;
+      delivery.firstFailure = failing[2];
     }
-    let lane = this.lanes.get(d.key);
+    let lane = this.lanes.get(delivery.key);
     if (!lane) {
       lane = { busy: false, queue: [], retry: undefined };
-      this.lanes.set(d.key, lane);
+      this.lanes.set(delivery.key, lane);
     }
-    lane.queue.push(d);
-    this.pump(d.key, lane);
+    lane.queue.push(delivery);
+    this.pump(delivery.key, lane);
   }
 
   private pump(key: string, lane: Lane): void {
     if (lane.busy || this.state !== "reading") return;
     if (lane.queue.length > 0 && this.member.turns.exhausted()) return this.defer(key, lane);
-    const d = lane.queue.shift();
-    if (!d) {
+    const delivery = lane.queue.shift();
+    if (!delivery) {
       if (this.lanes.get(key) === lane) this.lanes.delete(key);
       return;
     }
     lane.busy = true;
-    if (this.member.unrecordedPermits.tryAcquire()) this.permitted(d);
-    else this.member.unrecordedPermits.wait(() => this.permitted(d));
+    if (this.member.unrecordedPermits.tryAcquire()) this.permitted(delivery);
+    else this.member.unrecordedPermits.wait(() => this.permitted(delivery));
   }
 
   /** Starts `lane`'s next event in a later turn of the event loop (this one has run long enough). */
@@ -262,23 +262,23 @@ export class SlotOwner implements EventOwner {
     });
   }
 
-  /** `d` got its unrecorded permit: it holds it until its result is stored (or it goes back). */
-  private permitted(d: Delivery): void {
-    d.holdsPermit = true;
+  /** `delivery` got its unrecorded permit: it holds it until its result is stored (or it goes back). */
+  private permitted(delivery: Delivery): void {
+    delivery.holdsPermit = true;
     this.holders++;
-    this.withHandlerPermit(d, () => runEvent(this.member, this, d, this.keys));
+    this.withHandlerPermit(delivery, () => runEvent(this.member, this, delivery, this.keys));
   }
 
-  /** Runs `run` once a handler permit is free, if `d` is still of the current reading (otherwise it goes back). */
-  private withHandlerPermit(d: Delivery, run: () => void): void {
-    if (this.member.handlerPermits.tryAcquire()) this.run(d, run);
-    else this.member.handlerPermits.wait(() => this.run(d, run));
+  /** Runs `run` once a handler permit is free, if `delivery` is still of the current reading (otherwise it goes back). */
+  private withHandlerPermit(delivery: Delivery, run: () => void): void {
+    if (this.member.handlerPermits.tryAcquire()) this.run(delivery, run);
+    else this.member.handlerPermits.wait(() => this.run(delivery, run));
   }
 
-  private run(d: Delivery, run: () => void): void {
-    if (this.state !== "reading" || d.reading !== this.reading) {
+  private run(delivery: Delivery, run: () => void): void {
+    if (this.state !== "reading" || delivery.reading !== this.reading) {
       this.member.handlerPermits.release();
-      this.drop(d);
+      this.drop(delivery);
       return;
     }
     this.active++;
@@ -286,9 +286,9 @@ export class SlotOwner implements EventOwner {
       run();
     } catch (err) {
       // runEvent does not throw; should it, the event is left for the next reading of the slot
-      this.member.onError(err, { stream: this.source.stream, sequence: d.info.streamSequence });
-      this.released(d);
-      this.settled(d, "left");
+      this.member.onError(err, { stream: this.source.stream, sequence: delivery.info.streamSequence });
+      this.released(delivery);
+      this.settled(delivery, "left");
     }
   }
 
@@ -301,10 +301,10 @@ export class SlotOwner implements EventOwner {
     return false;
   }
 
-  park(d: Delivery): void {
+  park(delivery: Delivery): void {
     // the handler permit goes back while it waits: parked events must not hold up other slots
     this.member.handlerPermits.release();
-    this.parked.push(d);
+    this.parked.push(delivery);
     this.becameIdle();
     this.scheduleWrite();
   }
@@ -318,92 +318,94 @@ export class SlotOwner implements EventOwner {
     }
   }
 
-  givingUp(d: Delivery): boolean {
-    return d.reading !== this.reading || this.state === "fenced" || this.state === "done" || this.member.signal.aborted || this.member.conn.nc.isClosed();
+  givingUp(delivery: Delivery): boolean {
+    return (
+      delivery.reading !== this.reading || this.state === "fenced" || this.state === "done" || this.member.signal.aborted || this.member.conn.nc.isClosed()
+    );
   }
 
-  released(d: Delivery, retryInMs?: number): void {
+  released(delivery: Delivery, retryInMs?: number): void {
     this.member.handlerPermits.release();
     this.becameIdle();
-    const lane = d.reading === this.reading ? this.lanes.get(d.key) : undefined;
+    const lane = delivery.reading === this.reading ? this.lanes.get(delivery.key) : undefined;
     if (!lane) return;
     if (retryInMs !== undefined) {
-      if (this.state !== "reading") return this.drop(d);
+      if (this.state !== "reading") return this.drop(delivery);
       lane.retry = {
-        d,
+        delivery,
         timer: setTimeout(() => {
           lane.retry = undefined;
-          this.withHandlerPermit(d, () => startHandler(this.member, this, d));
+          this.withHandlerPermit(delivery, () => startHandler(this.member, this, delivery));
         }, retryInMs),
       };
       return;
     }
     lane.busy = false;
-    this.pump(d.key, lane);
+    this.pump(delivery.key, lane);
   }
 
-  handled(d: Delivery): void {
-    this.keys.add(d.stateKey, Date.now());
-    if (this.failingBySeq.delete(d.info.streamSequence)) this.pending.failingChanged = true;
+  handled(delivery: Delivery): void {
+    this.keys.add(delivery.stateKey, Date.now());
+    if (this.failingBySeq.delete(delivery.info.streamSequence)) this.pending.failingChanged = true;
     if (this.member.store) {
-      recordInStore(this.member, this, d, () => {
-        this.tracker.settle(d.position);
+      recordInStore(this.member, this, delivery, () => {
+        this.tracker.settle(delivery.position);
         this.member.metrics.count("handled");
-        this.finish(d);
+        this.finish(delivery);
         this.scheduleWrite();
       });
       return;
     }
-    if (this.state === "fenced" || this.state === "done") return this.drop(d);
-    this.pending.keys.push(d.stateKey);
-    this.pending.deliveries.push(d);
+    if (this.state === "fenced" || this.state === "done") return this.drop(delivery);
+    this.pending.keys.push(delivery.stateKey);
+    this.pending.deliveries.push(delivery);
     this.scheduleWrite();
   }
 
-  settled(d: Delivery, kind: SettleKind): void {
-    if (d.phase === "settled") return;
-    if (kind === "left") return this.drop(d);
-    if (this.failingBySeq.delete(d.info.streamSequence)) this.pending.failingChanged = true;
-    this.tracker.settle(d.position);
-    if (kind === "dead" && d.info.streamSequence > this.tracker.floor) {
-      this.dead.add(d.info.streamSequence);
-      this.pending.dead.push(d.info.streamSequence);
+  settled(delivery: Delivery, kind: SettleKind): void {
+    if (delivery.phase === "settled") return;
+    if (kind === "left") return this.drop(delivery);
+    if (this.failingBySeq.delete(delivery.info.streamSequence)) this.pending.failingChanged = true;
+    this.tracker.settle(delivery.position);
+    if (kind === "dead" && delivery.info.streamSequence > this.tracker.floor) {
+      this.dead.add(delivery.info.streamSequence);
+      this.pending.dead.push(delivery.info.streamSequence);
     }
-    this.finish(d);
+    this.finish(delivery);
     this.scheduleWrite();
   }
 
-  failing(d: Delivery): void {
-    this.failingBySeq.set(d.info.streamSequence, [d.info.streamSequence, d.attempt - 1, d.firstFailure ?? Date.now()]);
+  failing(delivery: Delivery): void {
+    this.failingBySeq.set(delivery.info.streamSequence, [delivery.info.streamSequence, delivery.attempt - 1, delivery.firstFailure ?? Date.now()]);
     this.pending.failingChanged = true;
     this.scheduleWrite();
   }
 
   // ---- done with an event ----
 
-  /** `d` is settled: its permit goes back, the slot may pull again. */
-  private finish(d: Delivery): void {
-    if (!this.letGo(d)) return;
+  /** `delivery` is settled: its permit goes back, the slot may pull again. */
+  private finish(delivery: Delivery): void {
+    if (!this.letGo(delivery)) return;
     if (this.slot === "redrive" && this.state !== "fenced") {
       // a redrive request is done once settled: remove it from the dead-letter stream
-      void this.member.conn.jsm.streams.deleteMessage(this.source.stream, d.info.streamSequence, false).catch(() => undefined);
+      void this.member.conn.jsm.streams.deleteMessage(this.source.stream, delivery.info.streamSequence, false).catch(() => undefined);
     }
     if (typeof this.slot === "number" && this.state === "reading") this.member.metrics.lag.set(this.slot, this.lastPending + this.buffered);
     this.pullMore();
   }
 
-  /** `d` goes back unsettled: the next reading of the slot (after a resync, or the next owner) delivers it again. */
-  private drop(d: Delivery): void {
-    this.letGo(d);
+  /** `delivery` goes back unsettled: the next reading of the slot (after a resync, or the next owner) delivers it again. */
+  private drop(delivery: Delivery): void {
+    this.letGo(delivery);
   }
 
-  /** Done with `d` here (once): it leaves the buffer and gives its permit back. False when it was already. */
-  private letGo(d: Delivery): boolean {
-    if (d.phase === "settled") return false;
-    d.phase = "settled";
+  /** Done with `delivery` here (once): it leaves the buffer and gives its permit back. False when it was already. */
+  private letGo(delivery: Delivery): boolean {
+    if (delivery.phase === "settled") return false;
+    delivery.phase = "settled";
     this.buffered--;
-    if (d.holdsPermit) {
-      d.holdsPermit = false;
+    if (delivery.holdsPermit) {
+      delivery.holdsPermit = false;
       this.holders--;
       this.member.unrecordedPermits.release();
     }
@@ -437,7 +439,7 @@ export class SlotOwner implements EventOwner {
     this.writing = true;
     const batch = this.pending;
     this.pending = emptyPending();
-    for (const d of batch.deliveries) this.tracker.settle(d.position);
+    for (const delivery of batch.deliveries) this.tracker.settle(delivery.position);
     const floor = this.tracker.floor;
     const dead = batch.dead.filter((s) => s > floor);
     for (const s of this.dead) if (s <= floor) this.dead.delete(s);
@@ -462,9 +464,9 @@ export class SlotOwner implements EventOwner {
     }
     if (outcome === "stored") {
       this.charsSinceSnapshot += 200 + batch.keys.reduce((a, k) => a + k.length + 3, 0);
-      for (const d of batch.deliveries) {
+      for (const delivery of batch.deliveries) {
         this.member.metrics.count("handled");
-        this.finish(d);
+        this.finish(delivery);
       }
       this.pulse(kind);
       this.resumeParked();
@@ -473,7 +475,7 @@ export class SlotOwner implements EventOwner {
     } else if (outcome === "fenced") {
       this.fence();
     } else {
-      for (const d of batch.deliveries) this.drop(d);
+      for (const delivery of batch.deliveries) this.drop(delivery);
     }
     return outcome;
   }
@@ -498,7 +500,7 @@ export class SlotOwner implements EventOwner {
   private resumeParked(): void {
     if (this.parked.length === 0 || !this.writer.leaseHolds()) return;
     const parked = this.parked.splice(0);
-    for (const d of parked) this.withHandlerPermit(d, () => startHandler(this.member, this, d));
+    for (const delivery of parked) this.withHandlerPermit(delivery, () => startHandler(this.member, this, delivery));
   }
 
   private snapshotChars(): number {
@@ -624,7 +626,7 @@ export class SlotOwner implements EventOwner {
     this.reader?.stop();
     this.reader = undefined;
     this.dropWaiting();
-    for (const d of this.pending.deliveries) this.drop(d);
+    for (const delivery of this.pending.deliveries) this.drop(delivery);
     this.pending = emptyPending();
     this.member.onError(
       new ChronicleError(
@@ -653,16 +655,16 @@ export class SlotOwner implements EventOwner {
   /** Drops every event that has not started (queued, waiting for a retry, parked): they stay above the floor. */
   private dropWaiting(): void {
     for (const lane of this.lanes.values()) {
-      for (const d of lane.queue) this.drop(d);
+      for (const delivery of lane.queue) this.drop(delivery);
       lane.queue = [];
       if (lane.retry) {
         clearTimeout(lane.retry.timer);
-        this.drop(lane.retry.d);
+        this.drop(lane.retry.delivery);
         lane.retry = undefined;
         lane.busy = false;
       }
     }
-    for (const d of this.parked.splice(0)) this.drop(d);
+    for (const delivery of this.parked.splice(0)) this.drop(delivery);
   }
 
   /** Resolves once every event that started is done or waits only for the next write. */
