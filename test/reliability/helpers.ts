@@ -1,4 +1,4 @@
-// Shared helpers of the reliability suite (issue #10). Internal to the tests.
+// Shared helpers of the reliability suite. Internal to the tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
