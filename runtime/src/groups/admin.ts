@@ -1,3 +1,4 @@
+import type { ConsumerInfo } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
@@ -73,33 +74,43 @@ async function groupRecordOf(conn: ChronicleConnection, stream: string, group: s
   return (await log.head(stateNames.group(stream, group), decodeGroupRecord).catch(() => ({ seq: 0, record: undefined }))).record;
 }
 
-/** Position and lag of each partition of a group, read from the partitions' last records and the owners' consumers. */
-async function partitionPositions(conn: ChronicleConnection, stream: string, group: string, groupFloor: number): Promise<PartitionPosition[]> {
+/** The consumers of `stream` by name, in one listing. */
+async function consumersOf(conn: ChronicleConnection, stream: string): Promise<Map<string, ConsumerInfo>> {
+  const out = new Map<string, ConsumerInfo>();
+  for await (const ci of conn.jsm.consumers.list(stream)) out.set(ci.name, ci);
+  return out;
+}
+
+/**
+ * Position and lag of each partition of a group: the partitions' last
+ * records in one batched read, the owners' consumers in one listing, and,
+ * only for a partition no consumer reads, a count of what lies after its
+ * floor.
+ */
+async function partitionPositions(
+  conn: ChronicleConnection,
+  stream: string,
+  group: string,
+  groupFloor: number,
+  consumers?: Map<string, ConsumerInfo>,
+): Promise<PartitionPosition[]> {
   const log = new StateLog(conn, stream);
   const count = await partitionCount(conn, stream);
+  const subjects = Array.from({ length: count }, (_, p) => stateNames.slot(stream, group, p));
+  const [heads, byName] = await Promise.all([
+    log.heads(`${stateNames.stream(stream)}.${group}.*`, subjects, decodeSlotRecord),
+    consumers ? Promise.resolve(consumers) : consumersOf(conn, stream),
+  ]);
   return Promise.all(
-    Array.from({ length: count }, async (_, p): Promise<PartitionPosition> => {
-      const head = await log.head(stateNames.slot(stream, group, p), decodeSlotRecord);
-      const r = head.record;
+    subjects.map(async (subject, p): Promise<PartitionPosition> => {
+      const r = heads.get(subject)?.record;
       const floor = r?.floor ?? groupFloor;
+      const reading = isHeld(r) ? byName.get(r.consumer) : undefined;
+      if (isHeld(r) && reading) return { partition: p, owner: r.member, floor, inFlight: r.held, pending: reading.num_pending, lag: reading.num_pending + r.held };
+      // nobody reads the partition: everything after the floor waits (what a dead owner held included)
       const source = slotSource(stream, group, p);
-      let owner: string | undefined;
-      let inFlight = 0;
-      let pending: number | undefined;
-      if (isHeld(r)) {
-        owner = r.member;
-        inFlight = r.held;
-        pending = await conn.jsm.consumers.info(source.stream, r.consumer).then(
-          (ci) => ci.num_pending,
-          () => undefined,
-        );
-      }
-      if (pending === undefined) {
-        // nobody reads the partition: everything after the floor waits (what a dead owner held included)
-        pending = await countAfter(conn, source.stream, source.filter, floor);
-        inFlight = 0;
-      }
-      return { partition: p, owner, floor, inFlight, pending, lag: pending + inFlight };
+      const pending = await countAfter(conn, source.stream, source.filter, floor);
+      return { partition: p, owner: isHeld(r) ? r.member : undefined, floor, inFlight: 0, pending, lag: pending };
     }),
   );
 }
@@ -117,9 +128,11 @@ export async function listGroups(conn: ChronicleConnection, stream?: string): Pr
       if (!name.startsWith("KV_") && !name.endsWith("_dlq") && !name.startsWith("chronicle_state_")) streams.push(name);
   const out: GroupSummary[] = [];
   for (const s of streams) {
-    for (const group of await groupNames(conn, s)) {
+    const groups = await groupNames(conn, s);
+    const consumers = groups.length > 0 ? await consumersOf(conn, s) : undefined;
+    for (const group of groups) {
       const record = await groupRecordOf(conn, s, group);
-      const positions = await partitionPositions(conn, s, group, record?.floor ?? 0);
+      const positions = await partitionPositions(conn, s, group, record?.floor ?? 0, consumers);
       out.push({ stream: s, group, partitions: positions.length, lag: positions.reduce((a, p) => a + p.lag, 0) });
     }
   }
@@ -166,10 +179,12 @@ export async function lag(
   group?: string,
 ): Promise<{ group: string; lag: number; partitions: Record<number, number> }[]> {
   const out: { group: string; lag: number; partitions: Record<number, number> }[] = [];
-  for (const g of group !== undefined ? [group] : await groupNames(conn, stream)) {
+  const groups = group !== undefined ? [group] : await groupNames(conn, stream);
+  const consumers = groups.length > 0 ? await consumersOf(conn, stream) : undefined;
+  for (const g of groups) {
     const record = await groupRecordOf(conn, stream, g);
     if (!record) continue;
-    const positions = await partitionPositions(conn, stream, g, record.floor);
+    const positions = await partitionPositions(conn, stream, g, record.floor, consumers);
     out.push({ group: g, lag: positions.reduce((a, p) => a + p.lag, 0), partitions: Object.fromEntries(positions.map((p) => [p.partition, p.lag])) });
   }
   return out;

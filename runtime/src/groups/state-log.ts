@@ -47,7 +47,8 @@ export class StateLog {
         num_replicas: replicas,
         retention: "limits",
         discard: "old",
-        allow_direct: false,
+        // admin tools read every slot of a group in one batched direct get; members read through the leader
+        allow_direct: true,
         description: `consumer group state of stream ${this.stream} (Chronicle)`,
       } as never);
     } catch (err) {
@@ -64,6 +65,24 @@ export class StateLog {
       return m ? { seq: m.seq, record: decode(m.data) } : { seq: 0, record: undefined };
     } catch (err) {
       throw translateNatsError(err, `cannot read ${subject}`, { stream: this.stream, subject });
+    }
+  }
+
+  /**
+   * The last record of every subject matching `filter`, by subject, in one
+   * batched direct get (any replica may answer: for tools, not for claims).
+   * Falls back to one read per subject of `subjects` when direct gets are
+   * not available.
+   */
+  async heads<R>(filter: string, subjects: readonly string[], decode: (data: Uint8Array) => R | undefined): Promise<Map<string, Head<R>>> {
+    const out = new Map<string, Head<R>>();
+    try {
+      const batch = await this.conn.jsm.direct.getLastMessagesFor(this.name, { multi_last: [filter] });
+      for await (const m of batch) out.set(m.subject, { seq: m.seq, record: decode(m.data) });
+      return out;
+    } catch {
+      for (const subject of subjects) out.set(subject, await this.head(subject, decode));
+      return out;
     }
   }
 
