@@ -3,11 +3,11 @@
 // each event must follow stream order, and nothing may run twice (no member
 // crashes). npm test runs 2 rounds, npm run test:soak 20.
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type ChronicleConnection } from "@chronicle/runtime";
+import { connect, describeGroup, type ChronicleConnection } from "@chronicle/runtime";
 import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import { checkGroupRun, describeVerdict } from "./group-check.js";
 import { exited, killMember, notes, noteStream, provision, publishAll, readEffects, scaled, spawnMember, waitFor, type MemberConfig } from "./helpers.js";
@@ -46,7 +46,7 @@ describe("consumer group members started together over a backlog", () => {
 
   it(
     `${ROUNDS} rounds of 3 member processes started at once over ${EVENTS} stored events (16 partitions, ${KEYS} keys, ~0.2 ms handlers): per-key order holds and nothing runs twice`,
-    { timeout: scaled(300_000, 1_800_000) },
+    { timeout: scaled(600_000, 7_200_000) },
     async () => {
       const summary: string[] = [];
       let violations = 0;
@@ -72,8 +72,17 @@ describe("consumer group members started together over a backlog", () => {
         const members = await Promise.all(["a", "b", "c"].map((id) => spawnMember({ ...base, memberId: `${id}${round}` })));
         children.push(...members);
         const handled = () => new Set(readEffects(effectsFile).map((e) => e.v)).size;
-        const all = await waitFor(() => handled() >= EVENTS, 120_000, 250);
+        const all = await waitFor(() => handled() >= EVENTS, 300_000, 250);
         const ms = Date.now() - t0;
+        if (!all)
+          console.log(
+            JSON.stringify(await describeGroup(conn, stream, "g")),
+            readFileSync(effectsFile, "utf8")
+              .split("\n")
+              .filter((l) => l.startsWith("error"))
+              .slice(0, 20)
+              .join("\n"),
+          );
         await stopMembers(members);
         const verdict = checkGroupRun(readEffects(effectsFile), values);
         const line = `round ${round}: drained in ${ms} ms, ${describeVerdict(verdict)}`;

@@ -106,7 +106,8 @@ async function partitionPositions(
       const r = heads.get(subject)?.record;
       const floor = r?.floor ?? groupFloor;
       const reading = isHeld(r) ? byName.get(r.consumer) : undefined;
-      if (isHeld(r) && reading) return { partition: p, owner: r.member, floor, inFlight: r.held, pending: reading.num_pending, lag: reading.num_pending + r.held };
+      if (isHeld(r) && reading)
+        return { partition: p, owner: r.member, floor, inFlight: r.held, pending: reading.num_pending, lag: reading.num_pending + r.held };
       // nobody reads the partition: everything after the floor waits (what a dead owner held included)
       const source = slotSource(stream, group, p);
       const pending = await countAfter(conn, source.stream, source.filter, floor);

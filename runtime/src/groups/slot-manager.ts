@@ -105,6 +105,8 @@ export class SlotManager {
       .catch((err: unknown) => this.member.onError(err, { stream: this.member.stream }))
       .finally(() => {
         this.claiming.delete(slot);
+        // the view may have given the slot back while this claim was giving up
+        if (this.wanted.has(slot) && !this.stopped && !this.owners.has(slot) && !this.releasing.has(slot)) this.claim(slot);
         this.changed();
       });
     this.claiming.set(slot, run);

@@ -1,5 +1,5 @@
 import type { ChronicleConnection } from "../connection.js";
-import { ErrorCode } from "../errors.js";
+import { ChronicleError, ErrorCode } from "../errors.js";
 import { translateNatsError } from "../nats-error.js";
 import { stateNames } from "./names.js";
 import { decodeSlotRecord, encodeRecord, type GroupRecord, type SlotRecord } from "./state-records.js";
@@ -101,12 +101,14 @@ export class StateLog {
    * through an ordered consumer. Bytes that are not a record are passed to
    * `bad` and skipped.
    */
-  async readSlot(subject: string, upTo: number, bad: (seq: number) => void): Promise<{ seq: number; record: SlotRecord }[]> {
+  async readSlot(subject: string, upTo: number, bad: (seq: number) => void, timeoutMs = 30_000): Promise<{ seq: number; record: SlotRecord }[]> {
     const out: { seq: number; record: SlotRecord }[] = [];
     if (upTo <= 0) return out;
     try {
       const consumer = await this.conn.js.consumers.get(this.name, { filter_subjects: [subject] });
       const messages = await consumer.consume({ max_messages: 256 });
+      // a read that does not finish (its consumer lost in a reconnect) gives the claim up rather than hold it forever
+      const timer = setTimeout(() => void messages.close().catch(() => undefined), timeoutMs);
       try {
         for await (const m of messages) {
           const record = decodeSlotRecord(m.data);
@@ -115,11 +117,16 @@ export class StateLog {
           if (m.seq >= upTo || m.info.pending === 0) break;
         }
       } finally {
+        clearTimeout(timer);
         await messages.close().catch(() => undefined);
       }
     } catch (err) {
       throw translateNatsError(err, `cannot read the records of ${subject}`, { stream: this.stream, subject });
     }
+    if (out.length === 0 || out[out.length - 1]!.seq < upTo)
+      throw new ChronicleError(ErrorCode.Unavailable, `cannot read the records of ${subject} up to #${upTo} (read ${out.length})`, {
+        context: { stream: this.stream, subject },
+      });
     return out;
   }
 
