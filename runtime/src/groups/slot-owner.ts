@@ -12,7 +12,7 @@ import { recordInStore, runEvent, startHandler, type EventOwner, type SettleKind
 import { SlotReader } from "./slot-reader.js";
 import { replaySlot, type SlotState } from "./slot-state.js";
 import { SlotWriter, type WriteOutcome } from "./slot-writer.js";
-import type { FailingEntry, SlotRecord } from "./state-records.js";
+import type { FailingEntry, OwnerFields, SlotRecord } from "./state-records.js";
 
 /** The events of one key in a slot, run one after another in stream order. */
 interface Lane {
@@ -445,16 +445,10 @@ export class SlotOwner implements EventOwner {
     for (const s of this.dead) if (s <= floor) this.dead.delete(s);
     const record = (write: number): SlotRecord => ({
       kind,
-      member: this.member.memberId,
-      token: this.token,
-      consumer: this.consumer,
-      floor,
-      held: this.buffered,
-      at: Date.now(),
-      write,
+      ...this.ownerFields(floor, write),
       ...(batch.keys.length > 0 ? { keys: batch.keys } : {}),
       ...(dead.length > 0 ? { dead } : {}),
-      ...(batch.failingChanged || kind === "release" ? { failing: [...this.failingBySeq.values()].filter((f) => f[0] > floor) } : {}),
+      ...(batch.failingChanged || kind === "release" ? { failing: this.failingAbove(floor) } : {}),
     });
     let outcome: WriteOutcome;
     try {
@@ -478,6 +472,16 @@ export class SlotOwner implements EventOwner {
       for (const delivery of batch.deliveries) this.drop(delivery);
     }
     return outcome;
+  }
+
+  /** What every record of this owner carries. */
+  private ownerFields(floor: number, write: number): OwnerFields {
+    return { member: this.member.memberId, token: this.token, consumer: this.consumer, floor, held: this.buffered, at: Date.now(), write };
+  }
+
+  /** The failing events above `floor`, as records carry them. */
+  private failingAbove(floor: number): FailingEntry[] {
+    return [...this.failingBySeq.values()].filter((f) => f[0] > floor);
   }
 
   private pendingNonEmpty(): boolean {
@@ -519,16 +523,10 @@ export class SlotOwner implements EventOwner {
     for (const keysByTime of chunks) {
       const outcome = await this.writer.write((write) => ({
         kind: "snapshot",
-        member: this.member.memberId,
-        token: this.token,
-        consumer: this.consumer,
-        floor,
-        held: this.buffered,
-        at: Date.now(),
-        write,
+        ...this.ownerFields(floor, write),
         keysByTime,
         dead: [...this.dead].filter((s) => s > floor),
-        failing: [...this.failingBySeq.values()].filter((f) => f[0] > floor),
+        failing: this.failingAbove(floor),
       }));
       if (outcome === "fenced") return this.fence();
       if (outcome !== "stored") return;
