@@ -167,10 +167,17 @@ export interface Effect {
 /** Reads the effects file that member processes append to (one JSON line per effect). */
 export function readEffects(file: string): Effect[] {
   if (!existsSync(file)) return [];
+  // a line a member is writing while this reads may be incomplete: it is read again next time
   return readFileSync(file, "utf8")
     .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Effect);
+    .filter((l) => l.startsWith("{") && l.endsWith("}"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Effect];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Configuration of a member process (test/reliability/fixtures/member.ts). */
