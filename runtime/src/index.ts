@@ -38,7 +38,7 @@ export {
 
 // Producer and handler contracts that generated code names (protoc-gen-chronicle)
 export type { EventInput, PublishOptions, PublishResult, CloseReport, Producer } from "./producer/types.js";
-export type { EventContext, EventHandler, ExhaustiveHandlers, PartialHandlers } from "./consumer/types.js";
+export type { EventContext, EventHandler, ExhaustiveHandlers, PartialHandlers } from "./groups/types.js";
 
 // Streams, producer, replay
 export { planStreams, applyStreams, ensureStream, type StreamPlan, type StreamAction, type FieldChange, type PlanOptions } from "./streams/provision.js";
@@ -49,8 +49,10 @@ export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";
 
 // Consumer groups, idempotency, retries, dead letters, rewind and lag (docs/consumer-groups.md, docs/delivery.md, docs/dead-letters.md)
-export { startConsumerGroup, type ConsumerGroupOptions, type ConsumerGroupMember } from "./consumer/consumer-group.js";
-export { NonRetryableError, isNonRetryable, DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from "./consumer/retry.js";
+export { startConsumerGroup, type ConsumerGroupMember } from "./groups/start-consumer-group.js";
+export type { ConsumerGroupOptions } from "./groups/group-options.js";
+export { DEFAULT_KEY_RETENTION, type KeyRetention } from "./groups/handled-keys.js";
+export { NonRetryableError, isNonRetryable, DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs, type RetryPolicy } from "./groups/retry.js";
 export type { StartPosition } from "./groups/names.js";
 export { assignSlots } from "./groups/assignment.js";
 export {

@@ -1,5 +1,4 @@
-// Issue #10, scenarios 1 and 7: a 3-node cluster, streams and KV buckets
-// with 3 replicas; the stream leader SIGKILLed under load, dead letters
+// A 3-node cluster, streams and KV buckets with 3 replicas; the stream leader SIGKILLed under load, dead letters
 // while members and leaders die, then every node SIGKILLed at once.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +12,21 @@ import { messageSet } from "../../registry/src/testing/schemas.js";
 import { fromBinary } from "@bufbuild/protobuf";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
-import { killMember, notes, noteStream, publishAll, readEffects, scaled, sleep, spawnMember, storedCounts, waitFor, provision } from "./helpers.js";
+import { checkGroupRun, describeVerdict } from "./group-check.js";
+import {
+  type Effect,
+  killMember,
+  notes,
+  noteStream,
+  publishAll,
+  readEffects,
+  scaled,
+  sleep,
+  spawnMember,
+  storedCounts,
+  waitFor,
+  provision,
+} from "./helpers.js";
 
 let cluster: LocalCluster;
 let conn: ChronicleConnection;
@@ -74,7 +87,7 @@ describe("3-node cluster, 3 replicas", () => {
       await untilOk(() => provision(conn, def));
       await untilOk(() => client.register("rel.v1.Order", messageSet("rel.v1.Order", [{ name: "id", number: 1 }])));
 
-      const effects: { m: string; v: string; at: number }[] = [];
+      const effects: Effect[] = [];
       const members = await Promise.all(
         ["a", "b"].map(async (id) => {
           const c = await connect({ servers: cluster.urls, name: `member-${id}` });
@@ -83,7 +96,7 @@ describe("3-node cluster, 3 replicas", () => {
               group: "g",
               memberId: id,
               onError: () => undefined,
-              handlers: { Note: async (e) => void effects.push({ m: id, v: e.value, at: Date.now() }) },
+              handlers: { Note: async (e, ctx) => void effects.push({ m: id, v: e.value, p: ctx.partition, s: ctx.sequence, at: Date.now() }) },
             }),
           );
           return { c, member };
@@ -183,6 +196,9 @@ describe("3-node cluster, 3 replicas", () => {
       const handled = () => new Set(effects.map((e) => e.v)).size;
       expect(await waitFor(() => handled() === EVENTS, 120_000, 200), `handled ${handled()} of ${EVENTS}`).toBe(true);
       const consumeResumed = effects.find((e) => e.at > killedAt + 50);
+      // per-key order of first handlings holds through the election
+      const verdict = checkGroupRun(effects, values);
+      expect(verdict.outOfOrder, describeVerdict(verdict)).toEqual([]);
       const repeated = effects.length - handled();
 
       // the killed node comes back and catches up
@@ -202,7 +218,7 @@ describe("3-node cluster, 3 replicas", () => {
       console.log(
         `leader kill: events=${EVENTS} killed=${node} newLeader=${newLeader.value} newLeaderSeenAfterMs=${newLeader.ms} producerStallMs=${pub.maxAckGapMs} ` +
           `lost=${lost.length} storedTwice=${twice.length} consumeResumedAfterMs=${consumeResumed ? consumeResumed.at - killedAt : -1} ` +
-          `redeliveredEffects=${repeated} registryReadMs=${read.ms} registryWriteMs=${write.ms} catchUpMs=${catchUpMs}`,
+          `redeliveredEffects=${repeated} outOfOrder=${verdict.outOfOrder.length} registryReadMs=${read.ms} registryWriteMs=${write.ms} catchUpMs=${catchUpMs}`,
       );
       for (const { c, member } of members) {
         await member.stop();

@@ -1,5 +1,5 @@
-// Issue #10, scenario 2 (and the SIGSTOP part of 1): consumer members
-// SIGKILLed between the side effect and the ack, many times at random points.
+// Consumer members SIGKILLed between the side effect and the record, many
+// times at random points.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

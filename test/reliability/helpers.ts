@@ -1,4 +1,4 @@
-// Shared helpers of the reliability suite (issue #10). Internal to the tests.
+// Shared helpers of the reliability suite. Internal to the tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -167,10 +167,17 @@ export interface Effect {
 /** Reads the effects file that member processes append to (one JSON line per effect). */
 export function readEffects(file: string): Effect[] {
   if (!existsSync(file)) return [];
+  // a line a member is writing while this reads may be incomplete: it is read again next time
   return readFileSync(file, "utf8")
     .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Effect);
+    .filter((l) => l.startsWith("{") && l.endsWith("}"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Effect];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Configuration of a member process (test/reliability/fixtures/member.ts). */
@@ -182,10 +189,13 @@ export interface MemberConfig {
   group: string;
   memberId: string;
   effectsFile: string;
-  store: "kv" | "sqlite";
+  /** `state`: the default (idempotency from the partition state); `kv`: the per-event KV store; `sqlite`: the SQL inbox. */
+  store: "state" | "kv" | "sqlite";
   sqlitePath?: string;
   failoverMs?: number;
   handlerDelayMs?: number;
+  /** CPU time each handler spends before its effect (a busy wait), ms. */
+  handlerSpinMs?: number;
   /** Probability of a SIGKILL of itself right after the effect (before the record). */
   crashAfterEffect?: number;
   /** Probability of a SIGKILL of itself after the record, before the ack. */

@@ -1,5 +1,4 @@
-// Issue #10, scenario 1 (SIGSTOP part): a member process frozen for longer
-// than the failover bound during a rebalance, then thawed.
+// A member process frozen for longer than the failover bound during a rebalance, then thawed.
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -125,7 +125,6 @@ if (mode === "writer") {
     await startConsumerGroup(conn, def, {
       group,
       failoverMs: 2000,
-      ackWaitMs: 2000,
       store: inbox.store(),
       onError: quiet,
       handlers: {
@@ -144,7 +143,6 @@ if (mode === "writer") {
     await startConsumerGroup(conn, def, {
       group,
       failoverMs: 2000,
-      ackWaitMs: 2000,
       store: inbox.store(),
       onError: quiet,
       handlers: {

@@ -96,7 +96,7 @@ export class Membership {
     await this.watch();
     await this.beat();
     await this.readMembers();
-    this.lastSeen.set(this.info.id, Date.now());
+    this.lastSeen.set(this.info.id, performance.now());
     this.joined = true;
     this.evaluate();
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
@@ -112,14 +112,14 @@ export class Membership {
 
   /** Starts a watch over the group's member entries (updates only) in place of the current one. */
   private async watch(): Promise<void> {
-    const w = await this.kv.watch({ key: `${groupKeyPrefix(this.stream, this.group)}.m.>`, include: "updates" });
+    const watch = await this.kv.watch({ key: `${groupKeyPrefix(this.stream, this.group)}.m.>`, include: "updates" });
     const previous = this.watcher;
-    this.watcher = w;
+    this.watcher = watch;
     previous?.stop();
     // heartbeats written before this watch started never come back through it
     this.unechoed = undefined;
-    if (this.closed) w.stop();
-    else void this.consumeWatch(w);
+    if (this.closed) watch.stop();
+    else void this.consumeWatch(watch);
   }
 
   /**
@@ -129,7 +129,7 @@ export class Membership {
    */
   private async readMembers(): Promise<void> {
     const prefix = groupKeyPrefix(this.stream, this.group);
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const present = new Set<string>();
     const keys = await this.kv.keys(`${prefix}.m.>`);
     for await (const k of keys) {
@@ -137,7 +137,8 @@ export class Membership {
       if (!e || e.operation !== "PUT") continue;
       const id = k.slice(prefix.length + 3);
       present.add(id);
-      const written = Math.min(Date.now(), e.created.getTime());
+      // the entry's age by the server's clock, placed on this member's monotonic clock
+      const written = performance.now() - Math.max(0, Date.now() - e.created.getTime());
       this.lastSeen.set(id, Math.max(this.lastSeen.get(id) ?? 0, written));
     }
     for (const [id, at] of this.lastSeen) {
@@ -145,14 +146,14 @@ export class Membership {
     }
   }
 
-  private async consumeWatch(w: QueuedIterator<KvWatchEntry>): Promise<void> {
+  private async consumeWatch(watch: QueuedIterator<KvWatchEntry>): Promise<void> {
     const prefix = groupKeyPrefix(this.stream, this.group);
     try {
-      for await (const e of w) {
-        if (w !== this.watcher) break;
+      for await (const e of watch) {
+        if (watch !== this.watcher) break;
         const id = e.key.slice(prefix.length + 3);
         if (e.operation === "PUT") {
-          this.lastSeen.set(id, Date.now());
+          this.lastSeen.set(id, performance.now());
           if (id === this.info.id) this.echoed(e.revision);
         } else if (id !== this.info.id) this.lastSeen.delete(id);
         this.evaluate();
@@ -169,7 +170,7 @@ export class Membership {
 
   private async beat(): Promise<void> {
     const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.info));
-    if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: Date.now() };
+    if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: performance.now() };
   }
 
   /** Re-creates the watch and re-reads the members; one at a time, a failure is retried by the next tick. */
@@ -193,16 +194,16 @@ export class Membership {
     if (this.closed) return;
     try {
       await this.beat();
-      this.lastSeen.set(this.info.id, Date.now());
+      this.lastSeen.set(this.info.id, performance.now());
     } catch {
       // a missed heartbeat; the next tick tries again
     }
-    if (this.unechoed && Date.now() - this.unechoed.at > this.echoTimeoutMs) void this.rewatch();
+    if (this.unechoed && performance.now() - this.unechoed.at > this.echoTimeoutMs) void this.rewatch();
     this.evaluate();
     // The first live member removes entries of members that died, so that
     // tools listing the group do not show them.
     if (this.live[0] === this.info.id) {
-      const now = Date.now();
+      const now = performance.now();
       for (const [id, at] of this.lastSeen) {
         if (now - at > this.sessionTimeoutMs * 3) {
           this.lastSeen.delete(id);
@@ -212,10 +213,21 @@ export class Membership {
     }
   }
 
+  /**
+   * Recomputes the live members. Silence is measured on this member's
+   * monotonic clock, and only while this member itself keeps heart-beating:
+   * a member whose own heartbeats have not completed for half a session
+   * (its event loop or its connection stalled) learns of joins but counts
+   * no one dead, since the heartbeats it missed may be waiting unread (a
+   * process stalled for seconds saw every other member "die" and come back).
+   */
   private evaluate(): void {
     if (this.closed || !this.joined) return;
-    const now = Date.now();
-    const live = [...this.lastSeen].filter(([id, at]) => id === this.info.id || now - at <= this.sessionTimeoutMs).map(([id]) => id);
+    const now = performance.now();
+    const selfStale = now - (this.lastSeen.get(this.info.id) ?? now) > this.sessionTimeoutMs / 2;
+    const live = [...this.lastSeen]
+      .filter(([id, at]) => id === this.info.id || now - at <= this.sessionTimeoutMs || (selfStale && this.live.includes(id)))
+      .map(([id]) => id);
     live.sort();
     if (live.join("\n") !== this.live.join("\n")) {
       this.live = live;

@@ -1,19 +1,11 @@
-import type { ConsumerConfig } from "@nats-io/jetstream";
 import { ChronicleError, ErrorCode } from "../errors.js";
+import { layout } from "../layout/subjects.js";
 
 /** KV bucket where members of every consumer group announce themselves. @private */
 export const GROUPS_BUCKET = "chronicle_groups";
-/** Priority group name of every partition consumer (pinned_client). @private */
-export const PIN_GROUP = "chronicle";
-/** Consumer metadata keys Chronicle sets on its consumers. @private */
-export const Meta = { Group: "chronicle.group", Partition: "chronicle.partition", Stream: "chronicle.stream", Kind: "chronicle.kind" } as const;
 
-/** The client the server pins a group consumer's {@link PIN_GROUP} to now, if any (`priority_groups` of its info, server 2.11+). @private */
-export function pinnedClient(info: unknown): string | undefined {
-  const groups = (info as { priority_groups?: { group?: string; pinned_client_id?: string }[] }).priority_groups;
-  const id = groups?.find((g) => g.group === PIN_GROUP)?.pinned_client_id;
-  return id ? id : undefined;
-}
+/** Consumer metadata keys Chronicle sets on the consumers of its groups. @private */
+export const Meta = { Group: "chronicle.group", Slot: "chronicle.slot", Stream: "chronicle.stream", Token: "chronicle.token" } as const;
 
 const GROUP_NAME = /^[A-Za-z0-9_-]{1,48}$/;
 
@@ -24,14 +16,58 @@ export function checkGroupName(group: string): void {
   }
 }
 
-/** Durable consumer of one partition of a group. @private */
-export function partitionConsumerName(group: string, partition: number): string {
-  return `chronicle_${group}_${partition}`;
+/**
+ * A unit of work a group hands to one member at a time: a partition of the
+ * stream (its number), or the group's queue of redriven dead letters.
+ * @private
+ */
+export type Slot = number | "redrive";
+
+/** The slots of a group: the stream's partitions, then the redrive queue when the stream has a dead-letter stream. @private */
+export function groupSlots(partitions: number, hasDeadLetters: boolean): Slot[] {
+  const slots: Slot[] = Array.from({ length: partitions }, (_, p) => p);
+  if (hasDeadLetters) slots.push("redrive");
+  return slots;
 }
 
-/** Durable consumer of a group's redrive queue on the dead-letter stream. @private */
-export function redriveConsumerName(group: string): string {
-  return `chronicle_${group}_redrive`;
+/** Where a slot's events are stored: stream and subject filter. @private */
+export function slotSource(stream: string, group: string, slot: Slot): { stream: string; filter: string } {
+  return slot === "redrive"
+    ? { stream: layout.dlqStream(stream), filter: `${layout.dlqStream(stream)}.${group}.redrive.>` }
+    : { stream, filter: layout.partitionFilter(stream, slot) };
+}
+
+/**
+ * Names of the JetStream stream that holds the state of every group of one
+ * stream (see docs/consumer-groups.md): one subject per (group, slot) with
+ * the slot's ownership and position records, one per group for the group's
+ * own record, and core subjects (not stored) where owners announce writes.
+ * @private
+ */
+export const stateNames = {
+  /** The state stream of `stream`'s groups. */
+  stream: (stream: string) => `chronicle_state_${stream}`,
+  /** What the state stream stores: `<state>.<group>.<slot>` and `<state>.<group>.group`. */
+  filter: (stream: string) => `chronicle_state_${stream}.*.*`,
+  /** Records of one slot of a group. */
+  slot: (stream: string, group: string, slot: Slot) => `chronicle_state_${stream}.${group}.${slot}`,
+  /** The group's own record: its start position and rewind epoch. */
+  group: (stream: string, group: string) => `chronicle_state_${stream}.${group}.group`,
+  /** Core subject (not stored) on which an owner announces a write to a slot: `<seq> <kind>`. */
+  pulse: (stream: string, group: string, slot: Slot) => `chronicle_state_${stream}.${group}.${slot}.pulse`,
+  /** Every pulse of a group. */
+  pulses: (stream: string, group: string) => `chronicle_state_${stream}.${group}.*.pulse`,
+} as const;
+
+/** The slot named by the last token of a state subject, or undefined for the group's own subject. @private */
+export function slotOfToken(token: string): Slot | undefined {
+  if (token === "redrive") return "redrive";
+  return /^\d+$/.test(token) ? Number(token) : undefined;
+}
+
+/** Name of the consumer an owner reads a slot through: one per claim (its token). @private */
+export function slotConsumerName(group: string, slot: Slot, token: string): string {
+  return `chronicle_${group}_${slot}_${token}`;
 }
 
 /** KV key prefix of a group's entries. @private */
@@ -44,66 +80,10 @@ export function memberKey(stream: string, group: string, memberId: string): stri
   return `${stream}.${group}.m.${memberId}`;
 }
 
-/** KV key of a group's rewind epoch. @private */
-export function epochKey(stream: string, group: string): string {
-  return `${stream}.${group}.epoch`;
-}
-
 /** Subject of redrive requests for a group: handled by that group only. @private */
 export function redriveSubject(stream: string, group: string, eventName: string, token: string): string {
   return `${stream}_dlq.${group}.redrive.${eventName}.${token}`;
 }
 
-/** Where a new group starts reading: the beginning, only new events, or a time. */
+/** Where a new group starts reading: the beginning, only new events, a time, or a stream sequence. */
 export type StartPosition = "beginning" | "now" | Date | { sequence: number };
-
-/** Settings of the durable pull consumers of a group. @private */
-export interface GroupConsumerSettings {
-  ackWaitMs: number;
-  maxAckPending: number;
-  pinTimeoutMs: number;
-}
-
-const ms = (n: number) => Math.round(n * 1_000_000);
-
-/** Consumer configuration of one partition (or of the redrive queue). @private */
-export function consumerConfig(
-  args: {
-    stream: string;
-    group: string;
-    name: string;
-    filter: string;
-    partition: number | "redrive";
-    start: StartPosition;
-    lastSeq: number;
-  } & GroupConsumerSettings,
-): Partial<ConsumerConfig> {
-  const start = args.start;
-  const deliver: Partial<ConsumerConfig> =
-    start === "beginning"
-      ? { deliver_policy: "all" }
-      : start === "now"
-        ? { deliver_policy: "by_start_sequence", opt_start_seq: args.lastSeq + 1 }
-        : start instanceof Date
-          ? { deliver_policy: "by_start_time", opt_start_time: start.toISOString() }
-          : { deliver_policy: "by_start_sequence", opt_start_seq: Math.max(1, start.sequence) };
-  return {
-    durable_name: args.name,
-    name: args.name,
-    filter_subject: args.filter,
-    ack_policy: "explicit",
-    ack_wait: ms(args.ackWaitMs),
-    max_ack_pending: args.maxAckPending,
-    max_deliver: -1,
-    ...deliver,
-    priority_groups: [PIN_GROUP],
-    priority_policy: "pinned_client",
-    priority_timeout: ms(args.pinTimeoutMs),
-    metadata: {
-      [Meta.Group]: args.group,
-      [Meta.Partition]: String(args.partition),
-      [Meta.Stream]: args.stream,
-      [Meta.Kind]: args.partition === "redrive" ? "redrive" : "partition",
-    },
-  } as Partial<ConsumerConfig>;
-}

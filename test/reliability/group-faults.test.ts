@@ -1,0 +1,124 @@
+// Consumer groups through faults: members SIGKILLed, frozen past their
+// session (SIGSTOP, then SIGCONT), and cut off from the server (every socket
+// closed, deliveries in flight lost). Per-key order holds in each; a handler
+// runs twice only for events the crashed, frozen or cut-off member had
+// handled and not yet stored, at most maxUnrecorded (1024) per fault.
+import type { ChildProcess } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { checkGroupRun, describeVerdict, type GroupVerdict } from "./group-check.js";
+import { drained, errorLines, groupSuite, publishWithSteps, stopMembers } from "./group-suite.js";
+import { killMember, notes, noteStream, provision, readEffects, scaled, type MemberConfig } from "./helpers.js";
+import { startTcpProxy } from "./tcp-proxy.js";
+
+const suite = groupSuite("faults");
+const EVENTS = scaled(12_000, 60_000);
+
+/** A stream of 8 partitions, its effects file and the members' settings (a lease of 0.4 × `failoverMs`). */
+async function schedule(
+  stream: string,
+  failoverMs: number,
+): Promise<{ def: ReturnType<typeof noteStream>; effectsFile: string; base: Omit<MemberConfig, "memberId"> }> {
+  const def = noteStream(stream, 8);
+  await provision(suite.conn, def);
+  const effectsFile = suite.file(`${stream}.log`);
+  return {
+    def,
+    effectsFile,
+    base: { servers: [suite.server.url], stream, partitions: 8, group: "g", effectsFile, store: "state", handlerSpinMs: 0.1, failoverMs },
+  };
+}
+
+/** Publishes while `steps` run, waits for every event, stops the members left and checks the run. */
+async function run(
+  def: ReturnType<typeof noteStream>,
+  effectsFile: string,
+  steps: readonly (() => unknown)[],
+  members: () => ChildProcess[],
+): Promise<GroupVerdict> {
+  const values = notes(EVENTS, 200);
+  const pub = await publishWithSteps(suite.conn, def, values, steps);
+  expect(pub.failed).toEqual([]);
+  const all = await drained(effectsFile, EVENTS, 120_000);
+  await stopMembers(members());
+  const verdict = checkGroupRun(readEffects(effectsFile), values);
+  expect(all, describeVerdict(verdict)).toBe(true);
+  return verdict;
+}
+
+/** Order must hold; repeats only of events first handled by `faulty` members, at most 1024 per fault. */
+function expectFaultBound(verdict: GroupVerdict, faulty: ReadonlySet<string>, faults: number, effectsFile: string): void {
+  expect(verdict.missing, describeVerdict(verdict)).toEqual([]);
+  expect(verdict.outOfOrder, describeVerdict(verdict)).toEqual([]);
+  for (const [v, m] of verdict.repeatedFirstBy)
+    expect(faulty.has(m), `${v} handled twice, first by ${m}, which had no fault; its errors:\n${errorLines(effectsFile, m).slice(0, 10).join("\n")}`).toBe(
+      true,
+    );
+  expect(verdict.repeated.length).toBeLessThanOrEqual(faults * 1024);
+}
+
+describe("consumer group members with faults while events flow", () => {
+  it(
+    `SIGKILL: ${EVENTS} events, two members killed and two started: per-key order holds, repeats only of what the killed ones had not stored`,
+    { timeout: scaled(180_000, 900_000) },
+    async () => {
+      const { def, effectsFile, base } = await schedule("kills", 2000);
+      const members = new Map<string, ChildProcess>();
+      const start = async (id: string) => void members.set(id, await suite.spawn({ ...base, memberId: id }));
+      const killed = new Set<string>();
+      const kill = async (id: string) => {
+        await killMember(members.get(id)!, "SIGKILL");
+        members.delete(id);
+        killed.add(id);
+      };
+      await Promise.all(["k1", "k2", "k3"].map(start));
+      const verdict = await run(def, effectsFile, [() => kill("k1"), () => start("k4"), () => kill("k2"), () => start("k5")], () => [...members.values()]);
+      console.log(`SIGKILL while events flow: ${EVENTS} events, 2 kills, ${describeVerdict(verdict)}`);
+      expectFaultBound(verdict, killed, killed.size, effectsFile);
+    },
+  );
+
+  it(
+    `SIGSTOP past the session, then SIGCONT: ${EVENTS} events, the frozen member starts nothing after it wakes and gives its partitions up`,
+    { timeout: scaled(180_000, 900_000) },
+    async () => {
+      // a lease of 1.6 s: long enough that the busy members it is not about keep theirs on a loaded machine
+      const { def, effectsFile, base } = await schedule("freezes", 4000);
+      const members = await Promise.all(["f1", "f2", "f3"].map((id) => suite.spawn({ ...base, memberId: id })));
+      const FREEZE_MS = 6000;
+      const freeze = async () => {
+        await killMember(members[0]!, "SIGSTOP");
+        setTimeout(() => members[0]!.kill("SIGCONT"), FREEZE_MS);
+      };
+      const verdict = await run(def, effectsFile, [freeze], () => members);
+      const fenced = errorLines(effectsFile, "f1").filter((l) => l.includes("lost slot"));
+      console.log(
+        `SIGSTOP ${FREEZE_MS} ms while events flow: ${EVENTS} events, ${describeVerdict(verdict)}, partitions the frozen member found taken: ${fenced.length}`,
+      );
+      expectFaultBound(verdict, new Set(["f1"]), 1, effectsFile);
+      expect(fenced.length, "the frozen member found its partitions taken when it woke").toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    `a member's connection cut three times (deliveries in flight lost): ${EVENTS} events, per-key order holds`,
+    { timeout: scaled(180_000, 900_000) },
+    async () => {
+      const { def, effectsFile, base } = await schedule("cuts", 5000);
+      const proxy = await startTcpProxy(suite.server.url);
+      try {
+        const members = [await suite.spawn({ ...base, servers: [proxy.url], memberId: "c1" }), await suite.spawn({ ...base, memberId: "c2" })];
+        let cuts = 0;
+        const cut = () => {
+          proxy.cut();
+          cuts++;
+        };
+        const verdict = await run(def, effectsFile, [cut, cut, cut], () => members);
+        console.log(`connection cut ${cuts} times while events flow: ${EVENTS} events, ${describeVerdict(verdict)}`);
+        expect(cuts).toBe(3);
+        expectFaultBound(verdict, new Set(["c1"]), cuts, effectsFile);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
+});
