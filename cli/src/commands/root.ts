@@ -12,6 +12,7 @@ import { dlqCommand } from "./dlq.js";
 import { lagCommand } from "./lag.js";
 import { schemaCommand } from "./schema.js";
 import { outboxCommand } from "./outbox.js";
+import { consoleCommand } from "./console.js";
 
 /** The `chronicle` command tree. Each command lives in its own file. */
 export const rootCommand: Command = {
@@ -32,5 +33,6 @@ export const rootCommand: Command = {
     dlqCommand,
     lagCommand,
     outboxCommand,
+    consoleCommand,
   ],
 };

@@ -65,14 +65,14 @@ export class GroupWatchHub {
   subscribe(stream: string, group: string, listener: Listener): { history: GroupSnapshot[]; error: string | undefined; unsubscribe: () => void } {
     const key = `${stream}\u0000${group}`;
     let w = this.watched.get(key);
+    const fresh = !w;
     if (!w) {
       w = { stream, group, listeners: new Set(), history: [], timer: undefined, lingerUntil: 0, previous: undefined, dlq: undefined, error: undefined, stopped: false };
       this.watched.set(key, w);
-      const ww = w;
-      void this.poll(key, ww);
     }
     w.listeners.add(listener);
     const ww = w;
+    if (fresh) void this.poll(key, ww);
     return {
       history: [...w.history],
       error: w.error,

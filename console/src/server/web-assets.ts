@@ -45,13 +45,13 @@ function newestMtime(dir: string): number {
  */
 export function ensureWebBuilt(log: (line: string) => void = () => {}): "built" | "up to date" | "packaged" {
   const src = join(PACKAGE_ROOT, "web");
-  if (!existsSync(join(src, "vite.config.ts"))) return "packaged";
+  if (!existsSync(join(src, "vite.config.mjs"))) return "packaged";
   const index = join(DEFAULT_WEB_DIR, "index.html");
   const sources = Math.max(newestMtime(src), newestMtime(join(PACKAGE_ROOT, "src", "gen")));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return "up to date";
   log("console: building the web UI (vite build, first run from source)...");
   const vite = join(createRequire(import.meta.url).resolve("vite/package.json"), "..", "bin", "vite.js");
-  const r = spawnSync(process.execPath, [vite, "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], { cwd: PACKAGE_ROOT, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [vite, "build", "--config", "web/vite.config.mjs", "--logLevel", "warn"], { cwd: PACKAGE_ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`building the console's web UI failed (vite build exited ${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
   return "built";
 }
