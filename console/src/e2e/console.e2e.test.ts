@@ -173,6 +173,8 @@ describe.skipIf("missing" in chromium)("the console in a real browser", () => {
       admin,
     );
     await admin.getByTestId("members").waitFor();
+    // a few seconds of history make the trend charts worth a picture
+    if (shots) await admin.waitForTimeout(4000);
     await shot(admin, "group");
     open();
     await until(async () => (await admin.getByTestId("group-lag").textContent()) === "0", 30_000, "the lag to fall to 0 in the page");

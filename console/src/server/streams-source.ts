@@ -17,8 +17,8 @@ export async function readSyncInterval(monitorUrl: string | undefined): Promise<
     const c = v.jetstream?.config;
     if (!c) return undefined;
     if (c.sync_always) return "always";
-    const ns = c.sync_interval ?? 0;
-    return ns ? `${Math.round(ns / 1e9)}s` : "2m0s (default)";
+    const seconds = Math.round((c.sync_interval ?? 120e9) / 1e9);
+    return seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
   } catch {
     return undefined;
   }

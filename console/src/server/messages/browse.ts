@@ -30,9 +30,12 @@ interface Plan {
   postFiltered: boolean;
 }
 
+/** Headers a direct get adds to say where the message is stored; not the event's own. */
+const DIRECT_GET_HEADERS = new Set(["nats-stream", "nats-sequence", "nats-time-stamp", "nats-subject", "nats-last-sequence", "nats-num-pending", "nats-upto-sequence"]);
+
 function headerRecord(m: StoredMsg): Record<string, string> {
   const out: Record<string, string> = {};
-  if (m.header) for (const k of m.header.keys()) out[k] = m.header.get(k);
+  if (m.header) for (const k of m.header.keys()) if (!DIRECT_GET_HEADERS.has(k.toLowerCase())) out[k] = m.header.get(k);
   return out;
 }
 

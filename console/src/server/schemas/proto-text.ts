@@ -1,4 +1,6 @@
+import { isFieldSet } from "@bufbuild/protobuf";
 import {
+  FieldDescriptorProtoSchema,
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
   type DescriptorProto,
@@ -115,7 +117,8 @@ function printMessage(p: Printer, m: DescriptorProto, scope: string, syntax: str
   const full = `${scope}.${m.name}`;
   p.open(`message ${m.name}`, full);
   const oneofOpen = new Set<number>();
-  const realOneof = (f: FieldDescriptorProto) => f.oneofIndex !== undefined && !f.proto3Optional;
+  // an unset proto2 optional reads as its default (0), so presence is asked explicitly
+  const realOneof = (f: FieldDescriptorProto) => isFieldSet(f, FieldDescriptorProtoSchema.field.oneofIndex) && !f.proto3Optional;
   for (let i = 0; i < m.field.length; i++) {
     const f = m.field[i]!;
     if (realOneof(f)) {
