@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { GroupSnapshotSchema, type GroupSnapshot } from "../gen/chronicle/console/v1/console_pb.js";
-import type { DeadLetterStamp, GroupsSource } from "./groups-source.js";
+import type { DeadLetterStamp, GroupView, GroupsSource } from "./groups-source.js";
 
 /** Options of {@link GroupWatchHub}. */
 export interface GroupWatchOptions {
@@ -13,6 +13,8 @@ export interface GroupWatchOptions {
   historyMs?: number;
   /** How long a group is still polled after its last watcher left, ms; default 30 s (a page switch keeps the history). */
   lingerMs?: number;
+  /** Time between reads of the members and the assignment, ms; default 5000 (lag is read every poll). */
+  membersIntervalMs?: number;
 }
 
 type Listener = (snapshot: GroupSnapshot | undefined, error: string | undefined) => void;
@@ -26,6 +28,7 @@ interface Watched {
   lingerUntil: number;
   previous: { at: number; lastSeq: number; lag: number; epoch: number; deadLetters: number } | undefined;
   dlq: { stamp: DeadLetterStamp | undefined; count: number } | undefined;
+  view: { at: number; value: GroupView } | undefined;
   error: string | undefined;
   stopped: boolean;
 }
@@ -34,8 +37,12 @@ interface Watched {
  * Polls the groups someone is watching and fans each snapshot out to every
  * watcher of that group: one poll per group per interval (at most one a
  * second) however many browsers watch it, and none for groups nobody
- * watches. Polls of a group never overlap: the next starts an interval
- * after the previous one ended. Each snapshot carries lag per partition and
+ * watches. Each poll reads the lag (one listing of the stream's consumers),
+ * the stream's last sequence and the dead-letter stream's size; members,
+ * assignment and positions are read every `membersIntervalMs`. Polls of a
+ * group never overlap: the next starts an interval
+ * after the previous one started, or as soon as it ended when it took
+ * longer, so a view updates once a second. Each snapshot carries lag per partition and
  * the rates since the one before (acknowledged events per second from the
  * stream's growth minus the change in lag; dead letters per second from
  * the group's count in the dead-letter stream, read again only when that
@@ -67,7 +74,19 @@ export class GroupWatchHub {
     let w = this.watched.get(key);
     const fresh = !w;
     if (!w) {
-      w = { stream, group, listeners: new Set(), history: [], timer: undefined, lingerUntil: 0, previous: undefined, dlq: undefined, error: undefined, stopped: false };
+      w = {
+        stream,
+        group,
+        listeners: new Set(),
+        history: [],
+        timer: undefined,
+        lingerUntil: 0,
+        previous: undefined,
+        dlq: undefined,
+        view: undefined,
+        error: undefined,
+        stopped: false,
+      };
       this.watched.set(key, w);
     }
     w.listeners.add(listener);
@@ -98,6 +117,7 @@ export class GroupWatchHub {
       this.watched.delete(key);
       return;
     }
+    const started = Date.now();
     let snapshot: GroupSnapshot | undefined;
     let error: string | undefined;
     try {
@@ -113,15 +133,23 @@ export class GroupWatchHub {
       while (w.history.length && Number(w.history[0]!.atMs) < cutoff) w.history.shift();
     }
     for (const l of w.listeners) l(snapshot, error);
-    w.timer = setTimeout(() => void this.poll(key, w), this.intervalMs);
+    // a fixed rate: the next poll starts an interval after this one started, or at once when this one took longer
+    w.timer = setTimeout(() => void this.poll(key, w), Math.max(0, this.intervalMs - (Date.now() - started)));
   }
 
   private async take(w: Watched): Promise<GroupSnapshot> {
-    const [view, lastSeq, stamp] = await Promise.all([
-      this.options.groups.describe(w.stream, w.group),
+    const membersDue = !w.view || Date.now() - w.view.at >= (this.options.membersIntervalMs ?? 5000);
+    const [described, lagNow, lastSeq, stamp] = await Promise.all([
+      membersDue ? this.options.groups.describe(w.stream, w.group) : undefined,
+      membersDue ? undefined : this.options.groups.lag(w.stream, w.group),
       this.options.lastSequence(w.stream),
       this.options.groups.deadLetterStamp(w.stream),
     ]);
+    if (described) w.view = { at: Date.now(), value: described };
+    const base = w.view!.value;
+    const view: GroupView = lagNow
+      ? { ...base, lag: lagNow.lag, partitions: base.partitions.map((p) => ({ ...p, lag: lagNow.partitions[p.partition] ?? p.lag })) }
+      : base;
     const changed = !w.dlq || w.dlq.stamp?.lastSequence !== stamp?.lastSequence || w.dlq.stamp?.messages !== stamp?.messages;
     const deadLetters = !stamp ? 0 : changed ? await this.options.groups.deadLetterCount(w.stream, w.group) : w.dlq!.count;
     w.dlq = { stamp, count: deadLetters };

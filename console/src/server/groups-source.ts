@@ -1,7 +1,7 @@
 // The one module of the console that reads consumer groups and dead
 // letters. Everything goes through @chronicle/runtime's public admin
 // functions (listGroups, describeGroup, rewindGroup, listDeadLetters,
-// getDeadLetter, redriveDeadLetter, purgeDeadLetters); the groups' KV
+// getDeadLetter, redriveDeadLetter, purgeDeadLetters, lag); the groups' KV
 // bucket and their consumers are never read here or anywhere else in the
 // console, so a change of how groups keep their state stays inside the
 // runtime and, at most, this file.
@@ -9,6 +9,7 @@ import {
   describeGroup,
   getDeadLetter,
   layout,
+  lag,
   listDeadLetters,
   listGroups,
   purgeDeadLetters,
@@ -60,6 +61,8 @@ export interface DeadLetterStamp {
 export interface GroupsSource {
   list(stream?: string): Promise<GroupSummary[]>;
   describe(stream: string, group: string): Promise<GroupView>;
+  /** Lag of one group, in all and per partition: cheaper than {@link GroupsSource.describe} (no members). */
+  lag(stream: string, group: string): Promise<{ lag: number; partitions: Record<number, number> }>;
   rewind(stream: string, group: string, to: RewindTarget): Promise<{ epoch: number; partitions: number }>;
   deadLetters(stream: string, options?: { group?: string; limit?: number }): Promise<DeadLetter[]>;
   deadLetter(stream: string, dlqSequence: number): Promise<DeadLetter>;
@@ -103,6 +106,10 @@ export function createGroupsSource(conn: ChronicleConnection): GroupsSource {
           details: Object.fromEntries(Object.entries(p).filter(([k, v]) => !SHOWN.has(k) && v !== undefined).map(([k, v]) => [k, String(v)])),
         })),
       };
+    },
+    async lag(stream, group) {
+      const [g] = await lag(conn, stream, group);
+      return g ? { lag: g.lag, partitions: g.partitions } : { lag: 0, partitions: {} };
     },
     rewind: (stream, group, to) => rewindGroup(conn, stream, group, { to }),
     deadLetters: (stream, options = {}) => listDeadLetters(conn, stream, options),

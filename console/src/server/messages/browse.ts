@@ -9,11 +9,11 @@ import type { SchemaDecoder } from "./schema-decoder.js";
 export interface ScanBudget {
   /** Stored events read at most; default 20,000. */
   maxScanned: number;
-  /** Time spent at most, ms; default 400. */
+  /** Time spent at most, ms; default 300. */
   maxMs: number;
 }
 
-const DEFAULT_BUDGET: ScanBudget = { maxScanned: 20_000, maxMs: 400 };
+const DEFAULT_BUDGET: ScanBudget = { maxScanned: 20_000, maxMs: 300 };
 /** Events asked of the server at once. */
 const BATCH = 1000;
 const EVENT_NAME = /^[A-Za-z0-9_]+$/;
