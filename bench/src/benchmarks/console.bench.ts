@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createInterface } from "node:readline";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -6,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { consoleApi, DEFAULT_WEB_DIR, ensureWebBuilt, startConsoleServer } from "@chronicle/console";
+import { consoleApi, DEFAULT_WEB_DIR, ensureWebBuilt } from "@chronicle/console";
 import { createRegistryClient, startRegistryServer } from "@chronicle/registry";
 import { connect, createProducer, defineStream, ensureStream, startConsumerGroup, type ChronicleConnection, type StreamDefinition } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
@@ -41,6 +43,26 @@ async function fill(conn: ChronicleConnection, def: StreamDefinition, count: num
   await p.close();
 }
 
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/**
+ * Starts `chronicle console` as users run it: its own process (the compiled
+ * CLI, or the sources under --from-source), read-only for anyone on
+ * loopback. Resolves with its URL and the process.
+ */
+async function startConsoleProcess(nats: string, registry: string): Promise<{ url: string; child: ChildProcess }> {
+  const entry = process.env["CHRONICLE_BENCH_FROM_SOURCE"] ? ["--import", "tsx", "--conditions=@chronicle/source", "cli/src/bin.ts"] : ["cli/dist/bin.js"];
+  const child = spawn(process.execPath, [...entry, "console", "--servers", nats, "--registry", registry, "--anonymous-read", "--port", "0", "--json"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`chronicle console exited with ${code}`)));
+  });
+  return { url: (JSON.parse(line) as { console: string }).console, child };
+}
+
 /** Milliseconds of each call, `n` times one after the other. */
 async function timeCalls(n: number, call: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -71,7 +93,9 @@ const bench: Benchmark = {
     using registry = createRegistryClient({ baseUrl: registryServer.url });
     const schemaId = (await registry.register(ORDER_PLACED, orderPlacedV1)).id;
     await using conn = await connect({ servers: nats.url });
-    await using server = await startConsoleServer({ connection: conn, registry: { url: registryServer.url }, auth: { tokens: [], anonymousAdmin: true } });
+    const { url: consoleUrl, child } = await startConsoleProcess(nats.url, registryServer.url);
+    await using _stop = { [Symbol.asyncDispose]: async () => void child.kill("SIGINT") };
+    const server = { url: consoleUrl };
     const api = createClient(consoleApi.OperationsService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true }));
 
     // first page load, cold cache: a fresh browser profile each time, until the schema list is on screen
@@ -89,12 +113,10 @@ const bench: Benchmark = {
         ] as const) {
           await using browser = await launchBrowser(chromium.path);
           const page = await browser.newPage();
-          // the browser's own start is not the page's: a blank tab first, then the timed navigation with an empty cache
-          await page.goto("about:blank");
-          const t = performance.now();
+          // the browser's own start is not the page's: time from the navigation's start (the page's time origin) to the content shown, cache empty
           await page.goto(url);
           await page.locator(selector).waitFor();
-          into.push(performance.now() - t);
+          into.push(await page.evaluate(() => performance.now()));
         }
       }
       blank.close();
@@ -104,7 +126,7 @@ const bench: Benchmark = {
         unit: "ms",
         lowerIsBetter: true,
         baseline: { name: "a one-line HTML page from a bare node:http server, same browser", value: round(median(blanks)) },
-        note: "target < 1000 ms; median of fresh profiles",
+        note: "target < 1000 ms; from navigation start, median of fresh profiles",
       });
     } else ctx.log(`page load skipped: ${chromium.missing}`);
 

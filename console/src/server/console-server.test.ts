@@ -150,6 +150,11 @@ describe("the console's API", () => {
   it("filters by key, partition, type, header and time on the server", async () => {
     const byKey = await admin.browseMessages({ stream: "orders", key: "o-7", limit: 500 });
     expect(byKey.events.map((e) => e.key)).toEqual(Array(5).fill("o-7"));
+    // the newest end of a sparse key, and the page before it
+    const newest = await admin.browseMessages({ stream: "orders", key: "o-7", newest: true, limit: 3 });
+    expect(newest.events.map((e) => e.sequence)).toEqual(byKey.events.slice(2).map((e) => e.sequence));
+    const older = await admin.browseMessages({ stream: "orders", key: "o-7", beforeSequence: newest.previousBefore, limit: 3 });
+    expect(older.events.map((e) => e.sequence)).toEqual(byKey.events.slice(0, 2).map((e) => e.sequence));
     const partition = byKey.events[0]!.partition;
     const byPartition = await admin.browseMessages({ stream: "orders", partition, limit: 500 });
     expect(byPartition.events.every((e) => e.partition === partition)).toBe(true);

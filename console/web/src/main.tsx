@@ -1,6 +1,7 @@
 import { StrictMode, useState } from "react";
 import { createRoot } from "react-dom/client";
-import type { Dependency, GetSessionResponse } from "../../src/gen/chronicle/console/v1/console_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { GetSessionResponseSchema, type Dependency, type GetSessionResponse } from "../../src/gen/chronicle/console/v1/console_pb.js";
 import { ops, setToken } from "./api.js";
 import { useLoad, useRoute, useStream } from "./hooks.js";
 import { AuditPage } from "./pages/audit.js";
@@ -87,6 +88,9 @@ function Page({ session }: { session: GetSessionResponse }) {
   }
 }
 
+/** Until the session answers: read-only, so no button of a stronger role shows too early. */
+const PROVISIONAL = create(GetSessionResponseSchema, { principal: "", role: "read" });
+
 function App() {
   const [session, reload] = useLoad((signal) => ops.getSession({}, { signal }), []);
   const { parts } = useRoute();
@@ -120,7 +124,8 @@ function App() {
       </header>
       <StatusBanner />
       <main>
-        {session.state === "loading" && <div className="state loading">Loading…</div>}
+        {/* the page asks for its data while the session loads (one round trip less); buttons follow the role once it is known */}
+        {session.state === "loading" && <Page session={PROVISIONAL} />}
         {session.state === "error" && (
           <div className="state error" role="alert">
             {session.error}

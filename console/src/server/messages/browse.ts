@@ -149,6 +149,35 @@ async function scanForward(
   }
 }
 
+/**
+ * The newest matches of a key filter, newest first: a key is sparse (a few
+ * events among millions), so instead of scanning back window by window the
+ * server is asked for the last message of each matching subject up to a
+ * sequence (`multi_last` with `up_to_seq`); the newest of those is certainly
+ * the next one, and the next ask stops just before it. One request per
+ * event, however far apart the key's events are.
+ */
+async function newestOfKey(conn: ChronicleConnection, plan: Plan, upTo: number, firstSeq: number, limit: number, deadline: number): Promise<ScanResult> {
+  const matches: StoredMsg[] = [];
+  let hi = upTo;
+  let scanned = 0;
+  while (matches.length < limit && hi >= firstSeq) {
+    if (Date.now() > deadline) return { matches, cursor: hi, scanned, ended: false, partial: true };
+    let newest: StoredMsg | undefined;
+    try {
+      const batch = await conn.jsm.direct.getLastMessagesFor(plan.stream, { multi_last: [plan.subject!], up_to_seq: hi });
+      for await (const m of batch) if (!newest || m.seq > newest.seq) newest = m;
+    } catch (err) {
+      if (!/404|no message|not found/i.test((err as Error).message)) throw err;
+    }
+    if (!newest || newest.seq < firstSeq) break;
+    scanned++;
+    if (plan.accept(newest, headerRecord(newest)) && (!newest.timestamp || Date.parse(newest.timestamp) * 1e6 <= plan.untilNs)) matches.push(newest);
+    hi = newest.seq - 1;
+  }
+  return { matches, cursor: hi, scanned, ended: true, partial: false };
+}
+
 /** A stored event before decoding: where it is, its headers and payload. */
 export interface RawEvent {
   sequence: number;
@@ -214,7 +243,15 @@ export async function browseMessages(
   let scanned = 0;
   let partial = false;
   let next = 0;
-  if (req.newest || req.beforeSequence > 0n) {
+  if ((req.newest || req.beforeSequence > 0n) && req.key !== "") {
+    const upTo = req.beforeSequence > 0n ? Number(req.beforeSequence) - 1 : lastSeq;
+    const r = await newestOfKey(conn, plan, Math.min(upTo, lastSeq), firstSeq, plan.limit, deadline);
+    matches = r.matches.reverse();
+    scanned = r.scanned;
+    partial = r.partial;
+    const lastShown = matches[matches.length - 1]?.seq ?? upTo;
+    next = lastShown < lastSeq ? lastShown + 1 : 0;
+  } else if (req.newest || req.beforeSequence > 0n) {
     // the newest page (before `before_sequence`): windows back from the end, each read forward, growing until the page fills
     const upTo = req.beforeSequence > 0n ? Number(req.beforeSequence) - 1 : lastSeq;
     let hi = Math.min(upTo, lastSeq);
