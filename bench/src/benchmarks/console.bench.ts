@@ -10,10 +10,10 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { consoleApi, DEFAULT_WEB_DIR, ensureWebBuilt } from "@chronicle/console";
 import { createRegistryClient, startRegistryServer } from "@chronicle/registry";
-import { connect, createProducer, defineStream, ensureStream, startConsumerGroup, type ChronicleConnection, type StreamDefinition } from "@chronicle/runtime";
+import { connect, createProducer, ensureStream, startConsumerGroup, type ChronicleConnection, type StreamDefinition } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
 import { ensureChromium, launchBrowser } from "../../../console/src/testing/browser.js";
-import { ORDER_PLACED, orderPlacedDesc, orderPlacedV1 } from "../../../console/src/testing/shop-schema.js";
+import { ORDER_PLACED, orderPlacedDesc, orderPlacedV1, orderStream } from "../../../console/src/testing/shop-schema.js";
 import { percentile, perSecond, type Benchmark, type Measurement } from "../harness.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,10 +21,7 @@ const median = (xs: number[]) => percentile(xs, 50);
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 function ordersDef(name: string, partitions: number, schemaId: string): StreamDefinition {
-  return defineStream(
-    { name, partitions },
-    { OrderPlaced: { schema: orderPlacedDesc(orderPlacedV1), name: "OrderPlaced", type: ORDER_PLACED, keyPath: "order_id", key: (e) => (e as unknown as { orderId: string }).orderId, schemaId } },
-  );
+  return orderStream(name, partitions, schemaId);
 }
 
 async function fill(conn: ChronicleConnection, def: StreamDefinition, count: number, keys: number): Promise<void> {
@@ -86,7 +83,12 @@ const bench: Benchmark = {
     const files = readdirSync(join(DEFAULT_WEB_DIR, "assets")).map((f) => join(DEFAULT_WEB_DIR, "assets", f));
     const raw = files.reduce((a, f) => a + statSync(f).size, 0);
     const gz = files.reduce((a, f) => a + gzipSync(readFileSync(f), { level: 9 }).length, 0);
-    out.push({ name: "web UI bundle (JS + CSS), gzip as served", value: Math.round(gz / 1024), unit: "KiB", note: `${Math.round(raw / 1024)} KiB before compression; React 19, connect-web, protobuf-es` });
+    out.push({
+      name: "web UI bundle (JS + CSS), gzip as served",
+      value: Math.round(gz / 1024),
+      unit: "KiB",
+      note: `${Math.round(raw / 1024)} KiB before compression; React 19, connect-web, protobuf-es`,
+    });
 
     await using nats = await startLocalServer();
     await using registryServer = await startRegistryServer({ nats: nats.url, auth: { tokens: [], anonymousAdmin: true } });
@@ -101,7 +103,9 @@ const bench: Benchmark = {
     // first page load, cold cache: a fresh browser profile each time, until the schema list is on screen
     const chromium = ensureChromium();
     if ("path" in chromium) {
-      const blank = http.createServer((_, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>x</title><p id=ready>ready</p>"));
+      const blank = http.createServer((_, res) =>
+        res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>x</title><p id=ready>ready</p>"),
+      );
       await new Promise<void>((r) => blank.listen(0, "127.0.0.1", r));
       const blankUrl = `http://127.0.0.1:${(blank.address() as AddressInfo).port}/`;
       const loads: number[] = [];
@@ -172,13 +176,23 @@ const bench: Benchmark = {
           for await (const s of conn.jsm.streams.list()) void s;
         },
       ],
-      ["ListGroups", () => api.listGroups({}), "jsm.streams.names()", async () => {
-        for await (const s of conn.jsm.streams.names()) void s;
-      }],
+      [
+        "ListGroups",
+        () => api.listGroups({}),
+        "jsm.streams.names()",
+        async () => {
+          for await (const s of conn.jsm.streams.names()) void s;
+        },
+      ],
       ["ListSchemaSubjects", () => api.listSchemaSubjects({}), "registry listSubjects", () => registry.listSubjects()],
-      ["ListAudit", () => api.listAudit({}), "jsm.streams.names()", async () => {
-        for await (const s of conn.jsm.streams.names()) void s;
-      }],
+      [
+        "ListAudit",
+        () => api.listAudit({}),
+        "jsm.streams.names()",
+        async () => {
+          for await (const s of conn.jsm.streams.names()) void s;
+        },
+      ],
     ];
     for (const [name, call, baseName, base] of lists) {
       const samples = await timeCalls(n, call);
@@ -216,7 +230,8 @@ const bench: Benchmark = {
       const watching = watch
         ? (async () => {
             try {
-              for await (const m of api.watchGroup({ stream: "bench_lag", group }, { signal: ac.signal })) if (m.snapshots.length) stamps.push(performance.now());
+              for await (const m of api.watchGroup({ stream: "bench_lag", group }, { signal: ac.signal }))
+                if (m.snapshots.length) stamps.push(performance.now());
             } catch {
               // aborted
             }
@@ -258,7 +273,8 @@ const bench: Benchmark = {
     const stamps: number[] = [];
     const watching = (async () => {
       try {
-        for await (const m of api.watchGroup({ stream: "bench_steady", group: "steady" }, { signal: ac.signal })) if (m.snapshots.length) stamps.push(performance.now());
+        for await (const m of api.watchGroup({ stream: "bench_steady", group: "steady" }, { signal: ac.signal }))
+          if (m.snapshots.length) stamps.push(performance.now());
       } catch {
         // aborted
       }

@@ -37,7 +37,8 @@ export const compileWithBuf: ProtoCompiler = async (files) => {
     }
     writeFileSync(join(dir, "buf.yaml"), `version: v2\nmodules:\n${modules.map((m) => `  - path: ${m}\n`).join("")}`);
     const built = await runBuf(["build", ".", "-o", "-#format=binpb"], { cwd: dir });
-    if (built.code !== 0) throw new ConnectError(`the .proto files do not compile:\n${built.stderr.trim().split(dir).join("").replace(/src\//g, "")}`, Code.InvalidArgument);
+    if (built.code !== 0)
+      throw new ConnectError(`the .proto files do not compile:\n${built.stderr.trim().split(dir).join("").replace(/src\//g, "")}`, Code.InvalidArgument);
     return fromBinary(FileDescriptorSetSchema, built.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -127,10 +128,12 @@ export const consoleCommand: Command = {
     const key = str(ctx, "https-key");
     if ((cert === undefined) !== (key === undefined)) throw new UsageError("--https-cert and --https-key go together");
     const registryUrl = str(ctx, "registry") ?? process.env["CHRONICLE_REGISTRY_URL"];
-    if (registryUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(registryUrl)) throw new UsageError(`--registry must be an http:// or https:// URL, got ${JSON.stringify(registryUrl)}`);
+    if (registryUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(registryUrl))
+      throw new UsageError(`--registry must be an http:// or https:// URL, got ${JSON.stringify(registryUrl)}`);
     const tokens = readTokens(str(ctx, "tokens"), process.env[CONSOLE_TOKENS_ENV]);
     const anonymousRead = ctx.values["anonymous-read"] === true;
-    if (tokens.length === 0 && !anonymousRead) throw new UsageError(`no console tokens: pass --tokens FILE or set $${CONSOLE_TOKENS_ENV} (or --anonymous-read for a read-only console)`);
+    if (tokens.length === 0 && !anonymousRead)
+      throw new UsageError(`no console tokens: pass --tokens FILE or set $${CONSOLE_TOKENS_ENV} (or --anonymous-read for a read-only console)`);
     const natsServers = redactUrl(natsConnectOptionsOf(ctx, "chronicle-console").servers.toString());
     const conn = await connectFromCli(ctx, "chronicle-console");
     try {

@@ -21,7 +21,11 @@ export const devCommand: Command = {
       valueName: "PORT",
       description: "Schema registry port (open to anyone on loopback), 0 for any free port (default: 8081, or 0 with --port 0)",
     },
-    "console-port": { type: "string", valueName: "PORT", description: "Console port (open to anyone on loopback), 0 for any free port (default: 8090, or 0 with --port 0)" },
+    "console-port": {
+      type: "string",
+      valueName: "PORT",
+      description: "Console port (open to anyone on loopback), 0 for any free port (default: 8090, or 0 with --port 0)",
+    },
   },
   examples: ["chronicle dev", "chronicle dev --port 0 --data /tmp/chronicle --json"],
   async run(ctx) {
@@ -43,7 +47,17 @@ export const devCommand: Command = {
     // the console of a development setup: loopback only, anyone may do anything (as with the registry)
     const conn = await connect({ servers: server.url, name: "chronicle-console" });
     const consolePort = intOption(ctx.values["console-port"], "console-port", 0, 65535) ?? (port === 0 ? 0 : 8090);
-    const web = await startConsoleFromCli({ conn, natsServers: server.url, registryUrl: registry.url, registryToken: undefined, auth: { tokens: [], anonymousAdmin: true }, port: consolePort, host: "127.0.0.1", natsMonitorUrl: server.monitorUrl, log: (l) => ctx.warn(l) });
+    const web = await startConsoleFromCli({
+      conn,
+      natsServers: server.url,
+      registryUrl: registry.url,
+      registryToken: undefined,
+      auth: { tokens: [], anonymousAdmin: true },
+      port: consolePort,
+      host: "127.0.0.1",
+      natsMonitorUrl: server.monitorUrl,
+      log: (l) => ctx.warn(l),
+    });
     if (ctx.values["json"]) {
       ctx.print(JSON.stringify({ nats: server.url, monitor: server.monitorUrl, registry: registry.url, console: web.url, data: dataDir }));
     } else {

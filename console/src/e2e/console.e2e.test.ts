@@ -12,7 +12,6 @@ import { createRegistryClient, startRegistryServer, type RegistryClient, type Re
 import {
   connect,
   createProducer,
-  defineStream,
   ensureStream,
   listDeadLetters,
   NonRetryableError,
@@ -26,7 +25,7 @@ import { OperationsService } from "../gen/chronicle/console/v1/console_pb.js";
 import { startConsoleServer, type ConsoleServer } from "../server/console-server.js";
 import { ensureWebBuilt } from "../server/web-assets.js";
 import { ensureChromium, launchBrowser } from "../testing/browser.js";
-import { ORDER_PLACED, orderPlacedDesc, orderPlacedV1, orderPlacedV2 } from "../testing/shop-schema.js";
+import { ORDER_PLACED, orderPlacedDesc, orderPlacedV1, orderPlacedV2, orderStream } from "../testing/shop-schema.js";
 
 const ADMIN = "admin-token-0123456789";
 const READER = "reader-token-0123456789";
@@ -37,7 +36,8 @@ if ("missing" in chromium) console.warn(`console e2e tests skipped: ${chromium.m
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, page?: Page): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${page ? `; the page shows: ${await page.locator("main").textContent()}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${page ? `; the page shows: ${await page.locator("main").textContent()}` : ""}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -56,16 +56,17 @@ describe.skipIf("missing" in chromium)("the console in a real browser", () => {
   let fixed = false;
   const handled = new Set<string>();
 
-  const shop = () =>
-    defineStream(
-      { name: "shop", partitions: 4 },
-      { OrderPlaced: { schema: orderPlacedDesc(orderPlacedV2), name: "OrderPlaced", type: ORDER_PLACED, keyPath: "order_id", key: (e) => (e as unknown as { orderId: string }).orderId, schemaId: v2Id } },
-    );
+  const shop = () => orderStream("shop", 4, v2Id, orderPlacedV2);
   let v2Id = "";
 
   async function publish(keys: string[]): Promise<void> {
     const p = createProducer(conn, shop());
-    await p.publishBatch(keys.map((k, i) => ({ name: "OrderPlaced" as const, event: create(orderPlacedDesc(orderPlacedV2), { orderId: k, totalCents: String(100 + i), currency: "EUR" }) })));
+    await p.publishBatch(
+      keys.map((k, i) => ({
+        name: "OrderPlaced" as const,
+        event: create(orderPlacedDesc(orderPlacedV2), { orderId: k, totalCents: String(100 + i), currency: "EUR" }),
+      })),
+    );
     await p.close();
   }
 
@@ -167,7 +168,15 @@ describe.skipIf("missing" in chromium)("the console in a real browser", () => {
     });
     await admin.goto(`${server.url}/#/groups/shop/billing`);
     await until(
-      async () => Number((await admin.getByTestId("group-lag").textContent({ timeout: 1000 }).catch(() => "0"))?.replace(/,/g, "")) >= 250,
+      async () =>
+        Number(
+          (
+            await admin
+              .getByTestId("group-lag")
+              .textContent({ timeout: 1000 })
+              .catch(() => "0")
+          )?.replace(/,/g, ""),
+        ) >= 250,
       30_000,
       "the lag to show the held events",
       admin,
@@ -213,7 +222,11 @@ describe.skipIf("missing" in chromium)("the console in a real browser", () => {
     // and the API refuses the token whatever the page shows
     const client = createClient(
       OperationsService,
-      createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${READER}`), next(req))] }),
+      createConnectTransport({
+        baseUrl: server.url,
+        httpVersion: "1.1",
+        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${READER}`), next(req))],
+      }),
     );
     const [d] = await listDeadLetters(conn, "shop");
     const err = await (async () => {

@@ -77,6 +77,9 @@ export function callerOf(ctx: HandlerContext): Caller {
 /** Throws `invalid_argument` unless the user typed exactly `expected` to confirm a destructive action. */
 export function requireConfirmation(confirm: string, expected: string): void {
   if (confirm !== expected) {
-    throw new ConnectError(`this action must be confirmed: send confirm ${JSON.stringify(expected)}${confirm ? `, got ${JSON.stringify(confirm)}` : ""}`, Code.InvalidArgument);
+    throw new ConnectError(
+      `this action must be confirmed: send confirm ${JSON.stringify(expected)}${confirm ? `, got ${JSON.stringify(confirm)}` : ""}`,
+      Code.InvalidArgument,
+    );
   }
 }

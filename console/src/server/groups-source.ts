@@ -103,7 +103,11 @@ export function createGroupsSource(conn: ChronicleConnection): GroupsSource {
           partition: p.partition,
           owner: p.owner ?? "",
           lag: p.lag,
-          details: Object.fromEntries(Object.entries(p).filter(([k, v]) => !SHOWN.has(k) && v !== undefined).map(([k, v]) => [k, String(v)])),
+          details: Object.fromEntries(
+            Object.entries(p)
+              .filter(([k, v]) => !SHOWN.has(k) && v !== undefined)
+              .map(([k, v]) => [k, String(v)]),
+          ),
         })),
       };
     },

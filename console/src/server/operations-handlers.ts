@@ -48,7 +48,8 @@ function matches(d: DeadLetter, f: DeadLetterFilter | undefined): boolean {
 }
 
 function checkStream(stream: string): void {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream) || stream.endsWith("_dlq")) throw invalidArgument("stream", `not a Chronicle stream name: ${JSON.stringify(stream)}`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream) || stream.endsWith("_dlq"))
+    throw invalidArgument("stream", `not a Chronicle stream name: ${JSON.stringify(stream)}`);
 }
 
 /**
@@ -63,7 +64,13 @@ export function operationsService(deps: ConsoleDeps): Impl {
   const deadLetterEntry = async (d: DeadLetter) => {
     const stored = Date.parse(d.lastFailure);
     const event = await browsedEvent(
-      { sequence: d.origin.sequence || 0, subject: d.origin.subject || d.subject, headers: d.headers, data: d.data, storedAt: new Date(Number.isNaN(stored) ? 0 : stored) },
+      {
+        sequence: d.origin.sequence || 0,
+        subject: d.origin.subject || d.subject,
+        headers: d.headers,
+        data: d.data,
+        storedAt: new Date(Number.isNaN(stored) ? 0 : stored),
+      },
       decoder,
     );
     return create(DeadLetterEntrySchema, {
@@ -136,7 +143,9 @@ export function operationsService(deps: ConsoleDeps): Impl {
     async *watchGroup(req, ctx) {
       checkStream(req.stream);
       const queue = liveQueue<{ snapshots: Awaited<ReturnType<typeof deps.groupWatch.subscribe>>["history"]; error: string }>(ctx.signal);
-      const sub = deps.groupWatch.subscribe(req.stream, req.group, (snapshot, error) => queue.push({ snapshots: snapshot ? [snapshot] : [], error: error ?? "" }));
+      const sub = deps.groupWatch.subscribe(req.stream, req.group, (snapshot, error) =>
+        queue.push({ snapshots: snapshot ? [snapshot] : [], error: error ?? "" }),
+      );
       try {
         yield { snapshots: sub.history, error: sub.error ?? "" };
         for await (const item of queue) yield item;
@@ -164,13 +173,15 @@ export function operationsService(deps: ConsoleDeps): Impl {
       checkStream(req.stream);
       const target = rewindTarget(req.to);
       requireConfirmation(req.confirm, `${req.stream}/${req.group}`);
-      return audit.run(
-        callerOf(ctx),
-        "rewind",
-        `${req.stream}/${req.group} to ${target.label}`,
-        () => translated(`rewinding ${req.stream}/${req.group}`, () => groups.rewind(req.stream, req.group, target.runtime)),
-        (r) => `epoch ${r.epoch}, ${r.partitions} partition(s)`,
-      ).then((r) => ({ epoch: BigInt(r.epoch), partitions: r.partitions }));
+      return audit
+        .run(
+          callerOf(ctx),
+          "rewind",
+          `${req.stream}/${req.group} to ${target.label}`,
+          () => translated(`rewinding ${req.stream}/${req.group}`, () => groups.rewind(req.stream, req.group, target.runtime)),
+          (r) => `epoch ${r.epoch}, ${r.partitions} partition(s)`,
+        )
+        .then((r) => ({ epoch: BigInt(r.epoch), partitions: r.partitions }));
     },
 
     listDeadLetters: (req) =>
@@ -198,7 +209,13 @@ export function operationsService(deps: ConsoleDeps): Impl {
       }
       const total = sequences.length;
       const caller = callerOf(ctx);
-      const progress = { total, done: 0, failed: 0, results: [] as { dlqSequence: bigint; ok: boolean; redriveSequence: bigint; error: string }[], finished: false };
+      const progress = {
+        total,
+        done: 0,
+        failed: 0,
+        results: [] as { dlqSequence: bigint; ok: boolean; redriveSequence: bigint; error: string }[],
+        finished: false,
+      };
       const queue = liveQueue<typeof progress>(ctx.signal, 1_000_000);
       const work = audit.run(
         caller,
@@ -268,4 +285,3 @@ export function operationsService(deps: ConsoleDeps): Impl {
       })),
   };
 }
-

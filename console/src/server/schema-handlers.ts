@@ -58,7 +58,11 @@ export function schemaHandlers(deps: ConsoleDeps): Handlers {
       const registry = registryOf(deps);
       if (req.fromVersion < 1 || req.toVersion < 1) throw invalidArgument("from_version/to_version", "both versions are required (1 or more)");
       const [older, newer] = req.fromVersion <= req.toVersion ? [req.fromVersion, req.toVersion] : [req.toVersion, req.fromVersion];
-      const [config, before, next] = await Promise.all([registry.getConfig(req.subject), history(registry, req.subject, older), registry.getVersion(req.subject, newer)]);
+      const [config, before, next] = await Promise.all([
+        registry.getConfig(req.subject),
+        history(registry, req.subject, older),
+        registry.getVersion(req.subject, newer),
+      ]);
       if (before[before.length - 1]?.version !== older) throw new ConnectError(`subject ${req.subject} has no live version ${older}`, Code.NotFound);
       const c = compareSchemas(req.subject, before, decodeSet(next.schema, `version ${newer}`), config.mode, config.category);
       return {
@@ -76,8 +80,10 @@ export function schemaHandlers(deps: ConsoleDeps): Handlers {
       if (!req.subject) throw invalidArgument("subject", "the subject (the event's full name) is required");
       let set: FileDescriptorSet;
       if (req.files.length > 0) {
-        if (!deps.compileProto) throw new ConnectError("this console cannot compile .proto files; upload a descriptor set (buf build -o set.binpb)", Code.Unimplemented);
-        for (const f of req.files) if (!/^[\w./-]+\.proto$/.test(f.name) || f.name.includes("..")) throw invalidArgument("files", `not a .proto path: ${JSON.stringify(f.name)}`);
+        if (!deps.compileProto)
+          throw new ConnectError("this console cannot compile .proto files; upload a descriptor set (buf build -o set.binpb)", Code.Unimplemented);
+        for (const f of req.files)
+          if (!/^[\w./-]+\.proto$/.test(f.name) || f.name.includes("..")) throw invalidArgument("files", `not a .proto path: ${JSON.stringify(f.name)}`);
         set = await deps.compileProto(req.files.map((f) => ({ name: f.name, content: f.content })));
       } else if (req.descriptorSet.length > 0) set = decodeSet(req.descriptorSet, "descriptor_set");
       else throw invalidArgument("files/descriptor_set", "paste .proto files or upload a descriptor set");
@@ -89,11 +95,14 @@ export function schemaHandlers(deps: ConsoleDeps): Handlers {
         throw err;
       }
       const id = schemaId(subjectSchema);
-      const [config, versions] = await Promise.all([registry.getConfig(req.subject), history(registry, req.subject).catch((err: unknown) => {
+      const [config, versions] = await Promise.all([
+        registry.getConfig(req.subject),
+        history(registry, req.subject).catch((err: unknown) => {
           // a new subject has no history yet
           if (ConnectError.from(err).code === Code.NotFound) return [];
           throw err;
-        })]);
+        }),
+      ]);
       const c = compareSchemas(req.subject, versions, subjectSchema, config.mode, config.category);
       return {
         id,

@@ -113,7 +113,9 @@ export class StreamsSource {
     const n = partitionsOf(info);
     const avg = info.state.messages ? info.state.bytes / info.state.messages : 0;
     const counts = await Promise.all(Array.from({ length: n }, (_, p) => this.count(info.config.name, layout.partitionFilter(info.config.name, p), from)));
-    return counts.map((messages, partition) => create(PartitionStateSchema, { partition, messages: BigInt(messages), bytesEstimate: BigInt(Math.round(messages * avg)) }));
+    return counts.map((messages, partition) =>
+      create(PartitionStateSchema, { partition, messages: BigInt(messages), bytesEstimate: BigInt(Math.round(messages * avg)) }),
+    );
   }
 
   /** Stored events matching `filter` from `from` on. */

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { extname, join, relative } from "node:path";
@@ -37,23 +37,59 @@ function newestMtime(dir: string): number {
   return Math.max(0, ...files(dir).map((f) => statSync(f).mtimeMs));
 }
 
+/** Blocks the thread for `ms` (the build runs before the server starts, synchronously). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function upToDate(src: string): boolean {
+  const index = join(DEFAULT_WEB_DIR, "index.html");
+  const sources = Math.max(newestMtime(src), newestMtime(join(PACKAGE_ROOT, "src", "gen")));
+  return existsSync(index) && statSync(index).mtimeMs >= sources;
+}
+
 /**
  * Builds the web UI with Vite when the console runs from a source checkout
  * (its `web/` folder is there) and the built files are missing or older
  * than a source file; a packed package ships `dist/web` built and has no
- * `web/`, so nothing happens there. Returns what was done, for the log.
+ * `web/`, so nothing happens there. Processes that start together (test
+ * workers) build once: a lock folder makes the others wait, and the build
+ * goes to a temporary folder swapped in whole, so a server never reads a
+ * half-written `dist/web`. Returns what was done, for the log.
  */
 export function ensureWebBuilt(log: (line: string) => void = () => {}): "built" | "up to date" | "packaged" {
   const src = join(PACKAGE_ROOT, "web");
   if (!existsSync(join(src, "vite.config.mjs"))) return "packaged";
-  const index = join(DEFAULT_WEB_DIR, "index.html");
-  const sources = Math.max(newestMtime(src), newestMtime(join(PACKAGE_ROOT, "src", "gen")));
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return "up to date";
-  log("console: building the web UI (vite build, first run from source)...");
-  const vite = join(createRequire(import.meta.url).resolve("vite/package.json"), "..", "bin", "vite.js");
-  const r = spawnSync(process.execPath, [vite, "build", "--config", "web/vite.config.mjs", "--logLevel", "warn"], { cwd: PACKAGE_ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`building the console's web UI failed (vite build exited ${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
-  return "built";
+  if (upToDate(src)) return "up to date";
+  const lock = join(PACKAGE_ROOT, "dist", ".web-build.lock");
+  mkdirSync(join(PACKAGE_ROOT, "dist"), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // another process builds: wait for it; a lock older than 3 minutes was left by a process that died
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      else sleepSync(200);
+    }
+  }
+  try {
+    if (upToDate(src)) return "up to date";
+    log("console: building the web UI (vite build, first run from source)...");
+    const out = join(PACKAGE_ROOT, "dist", `.web-${process.pid}`);
+    const vite = join(createRequire(import.meta.url).resolve("vite/package.json"), "..", "bin", "vite.js");
+    const r = spawnSync(process.execPath, [vite, "build", "--config", "web/vite.config.mjs", "--logLevel", "warn", "--outDir", out], {
+      cwd: PACKAGE_ROOT,
+      encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`building the console's web UI failed (vite build exited ${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
+    rmSync(DEFAULT_WEB_DIR, { recursive: true, force: true });
+    renameSync(out, DEFAULT_WEB_DIR);
+    return "built";
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 interface Asset {

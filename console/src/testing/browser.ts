@@ -22,7 +22,8 @@ export function ensureChromium(): { path: string } | { missing: string } {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update", "-qq"], { encoding: "utf8", env });
   const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { encoding: "utf8", env }) : update;
-  if (install.status !== 0 || !existsSync(CHROMIUM)) return { missing: `apt-get install chromium failed: ${(install.stderr || install.stdout).slice(-500)}; ${INSTALL_HINT}` };
+  if (install.status !== 0 || !existsSync(CHROMIUM))
+    return { missing: `apt-get install chromium failed: ${(install.stderr || install.stdout).slice(-500)}; ${INSTALL_HINT}` };
   return { path: CHROMIUM };
 }
 

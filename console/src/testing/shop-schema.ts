@@ -1,6 +1,7 @@
 // Test support: an `acme.shop.v1.OrderPlaced` event in two versions, built
 // as descriptors (what buf would compile), for the console's tests and bench.
 import { create, createFileRegistry, type DescMessage } from "@bufbuild/protobuf";
+import { defineStream, type StreamDefinition } from "@chronicle/runtime";
 import {
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
@@ -23,7 +24,11 @@ function orderSet(fields: Field[], reserved: number[] = []): FileDescriptorSet {
         messageType: [
           {
             name: "OrderPlaced",
-            field: fields.map((f) => ({ ...f, label: FieldDescriptorProto_Label.OPTIONAL, jsonName: f.name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) })),
+            field: fields.map((f) => ({
+              ...f,
+              label: FieldDescriptorProto_Label.OPTIONAL,
+              jsonName: f.name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+            })),
             reservedRange: reserved.map((n) => ({ start: n, end: n + 1 })),
           },
         ],
@@ -49,4 +54,21 @@ export const orderPlacedV2 = orderSet([
 /** The message descriptor of a version. */
 export function orderPlacedDesc(set: FileDescriptorSet): DescMessage {
   return createFileRegistry(set).getMessage(ORDER_PLACED)!;
+}
+
+/** A stream of `OrderPlaced` events of schema `set` (default version 1), keyed by order id, carrying `schemaId` in `ce-dataschema`. */
+export function orderStream(name: string, partitions: number, schemaId: string, set: FileDescriptorSet = orderPlacedV1): StreamDefinition {
+  return defineStream(
+    { name, partitions },
+    {
+      OrderPlaced: {
+        schema: orderPlacedDesc(set),
+        name: "OrderPlaced",
+        type: ORDER_PLACED,
+        keyPath: "order_id",
+        key: (e) => (e as unknown as { orderId: string }).orderId,
+        schemaId,
+      },
+    },
+  );
 }

@@ -90,7 +90,8 @@ function Republish({ event, stream, origin }: { event: BrowsedEvent; stream: str
           }}
         >
           <p>
-            The edited event is checked against {event.type}'s schema and published as a new event (new id) with key {JSON.stringify(key)}. Every group of {stream} will handle it.
+            The edited event is checked against {event.type}'s schema and published as a new event (new id) with key {JSON.stringify(key)}. Every group of{" "}
+            {stream} will handle it.
           </p>
         </Confirm>
       )}

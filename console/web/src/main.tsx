@@ -24,7 +24,11 @@ const PAGES = [
 /** The banner naming what is unreachable; nothing while everything answers. */
 function StatusBanner() {
   const [deps, setDeps] = useState<Dependency[]>([]);
-  const error = useStream((signal) => ops.watchStatus({}, { signal }), (m) => setDeps(m.dependencies), []);
+  const error = useStream(
+    (signal) => ops.watchStatus({}, { signal }),
+    (m) => setDeps(m.dependencies),
+    [],
+  );
   const down = deps.filter((d) => !d.reachable);
   if (error)
     return (

@@ -2,7 +2,17 @@ import { useState, type ReactNode } from "react";
 import type { Loaded } from "./hooks.js";
 
 /** Shows a view's loading, error and empty states, or its content. */
-export function StateView<T>({ value, empty, isEmpty, children }: { value: Loaded<T>; empty: string; isEmpty?: (d: T) => boolean; children: (d: T) => ReactNode }) {
+export function StateView<T>({
+  value,
+  empty,
+  isEmpty,
+  children,
+}: {
+  value: Loaded<T>;
+  empty: string;
+  isEmpty?: (d: T) => boolean;
+  children: (d: T) => ReactNode;
+}) {
   if (value.state === "loading")
     return (
       <div className="state loading" data-testid="loading">
@@ -113,5 +123,10 @@ export function fmtBytes(n: number | bigint): string {
 export function fmtTime(iso: string): string {
   if (!iso) return "—";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
 }

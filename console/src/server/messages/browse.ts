@@ -31,7 +31,15 @@ interface Plan {
 }
 
 /** Headers a direct get adds to say where the message is stored; not the event's own. */
-const DIRECT_GET_HEADERS = new Set(["nats-stream", "nats-sequence", "nats-time-stamp", "nats-subject", "nats-last-sequence", "nats-num-pending", "nats-upto-sequence"]);
+const DIRECT_GET_HEADERS = new Set([
+  "nats-stream",
+  "nats-sequence",
+  "nats-time-stamp",
+  "nats-subject",
+  "nats-last-sequence",
+  "nats-num-pending",
+  "nats-upto-sequence",
+]);
 
 function headerRecord(m: StoredMsg): Record<string, string> {
   const out: Record<string, string> = {};
@@ -237,7 +245,15 @@ export async function browseMessages(
   const info = await conn.jsm.streams.info(plan.stream);
   const { first_seq: firstSeq, last_seq: lastSeq, messages } = info.state;
   const deadline = Date.now() + budget.maxMs;
-  const empty = { events: [], nextSequence: 0n, previousBefore: 0n, scanned: 0n, partial: false, firstSequence: BigInt(firstSeq), lastSequence: BigInt(lastSeq) };
+  const empty = {
+    events: [],
+    nextSequence: 0n,
+    previousBefore: 0n,
+    scanned: 0n,
+    partial: false,
+    firstSequence: BigInt(firstSeq),
+    lastSequence: BigInt(lastSeq),
+  };
   if (messages === 0) return empty;
   let matches: StoredMsg[];
   let scanned = 0;
@@ -275,7 +291,9 @@ export async function browseMessages(
     const lastShown = matches[matches.length - 1]?.seq ?? upTo;
     next = lastShown < lastSeq ? lastShown + 1 : 0;
   } else {
-    const from = req.fromTime ? { time: new Date(timeNs(req.fromTime, "from_time") / 1e6).toISOString() } : { seq: Math.max(Number(req.fromSequence), firstSeq) };
+    const from = req.fromTime
+      ? { time: new Date(timeNs(req.fromTime, "from_time") / 1e6).toISOString() }
+      : { seq: Math.max(Number(req.fromSequence), firstSeq) };
     const r = await scanForward(conn, plan, from, lastSeq, plan.limit, deadline, budget.maxScanned);
     matches = r.matches;
     scanned = r.scanned;

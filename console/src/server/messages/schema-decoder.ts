@@ -121,7 +121,12 @@ export class SchemaDecoder {
     }
     try {
       const message = fromBinary(resolved.desc, data);
-      return { schemaId: resolved.id, schemaVersion: resolved.version, json: JSON.stringify(toJson(resolved.desc, message, { registry: resolved.registry }), null, 2), error: "" };
+      return {
+        schemaId: resolved.id,
+        schemaVersion: resolved.version,
+        json: JSON.stringify(toJson(resolved.desc, message, { registry: resolved.registry }), null, 2),
+        error: "",
+      };
     } catch (err) {
       return {
         schemaId: resolved.id,

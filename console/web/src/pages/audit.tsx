@@ -9,7 +9,9 @@ export function AuditPage() {
       <h1>
         Audit log <button onClick={reload}>Refresh</button>
       </h1>
-      <p className="muted">Every destructive action taken through the console: who, what, when, and how it ended. Kept in the JetStream stream chronicle_console_audit.</p>
+      <p className="muted">
+        Every destructive action taken through the console: who, what, when, and how it ended. Kept in the JetStream stream chronicle_console_audit.
+      </p>
       <StateView value={list} empty="No destructive action has been taken through the console." isEmpty={(d) => d.entries.length === 0}>
         {(d) => (
           <table data-testid="audit">

@@ -58,7 +58,8 @@ export function DeadLettersPage({ query, session }: { query: URLSearchParams; se
         </label>
         {(["group", "event", "key", "text"] as const).map((f) => (
           <label key={f}>
-            {f === "text" ? "reason/error" : f} <input value={form[f]} onChange={(e) => setForm({ ...form, [f]: e.target.value })} size={14} data-testid={`dlq-filter-${f}`} />
+            {f === "text" ? "reason/error" : f}{" "}
+            <input value={form[f]} onChange={(e) => setForm({ ...form, [f]: e.target.value })} size={14} data-testid={`dlq-filter-${f}`} />
           </label>
         ))}
         <button type="submit" disabled={!stream}>
@@ -200,8 +201,8 @@ export function DeadLettersPage({ query, session }: { query: URLSearchParams; se
           }}
         >
           <p>
-            {pending.kind === "selected" ? pending.sequences.length : pending.count} dead letter(s) go back to group {pending.group} only; it handles them like new events. Other groups do not
-            see them.
+            {pending.kind === "selected" ? pending.sequences.length : pending.count} dead letter(s) go back to group {pending.group} only; it handles them like
+            new events. Other groups do not see them.
           </p>
         </Confirm>
       )}
@@ -222,7 +223,10 @@ export function DeadLettersPage({ query, session }: { query: URLSearchParams; se
             );
           }}
         >
-          <p>Every dead letter of {filter.group ? `group ${filter.group} in ` : ""}{stream}_dlq is deleted for good. Redrive requests in progress are kept.</p>
+          <p>
+            Every dead letter of {filter.group ? `group ${filter.group} in ` : ""}
+            {stream}_dlq is deleted for good. Redrive requests in progress are kept.
+          </p>
         </Confirm>
       )}
     </section>

@@ -88,8 +88,7 @@ function GroupView({ stream, group, session }: { stream: string; group: string; 
             </div>
             <div>
               <span className="big">{rate(last.deadLetteredPerSec)}</span>
-              dead-lettered ({fmtNumber(last.deadLetters)} waiting){" "}
-              {last.deadLetters > 0n && <a href={href(["dead-letters"], { stream, group })}>open</a>}
+              dead-lettered ({fmtNumber(last.deadLetters)} waiting) {last.deadLetters > 0n && <a href={href(["dead-letters"], { stream, group })}>open</a>}
             </div>
             <div>
               epoch <span className="big">{String(last.epoch)}</span>
@@ -142,7 +141,12 @@ function GroupView({ stream, group, session }: { stream: string; group: string; 
                   <td>{p.owner || "—"}</td>
                   <td data-testid={`lag-${p.partition}`}>{fmtNumber(p.lag)}</td>
                   <td>
-                    <Sparkline values={history.map((s) => Number(s.partitions.find((x) => x.partition === p.partition)?.lag ?? 0))} width={120} height={20} label={`lag of partition ${p.partition}`} />
+                    <Sparkline
+                      values={history.map((s) => Number(s.partitions.find((x) => x.partition === p.partition)?.lag ?? 0))}
+                      width={120}
+                      height={20}
+                      label={`lag of partition ${p.partition}`}
+                    />
                   </td>
                   <td className="muted">
                     {Object.entries(p.details)

@@ -82,7 +82,8 @@ export function MessagesPage({ query, session }: { query: URLSearchParams; sessi
           {(d) => (
             <>
               <p className="muted" data-testid="page-info">
-                {d!.events.length} event(s), #{fmtNumber(d!.events[0]?.sequence ?? 0n)}–#{fmtNumber(d!.events[d!.events.length - 1]?.sequence ?? 0n)} of #{fmtNumber(d!.firstSequence)}–#
+                {d!.events.length} event(s), #{fmtNumber(d!.events[0]?.sequence ?? 0n)}–#{fmtNumber(d!.events[d!.events.length - 1]?.sequence ?? 0n)} of #
+                {fmtNumber(d!.firstSequence)}–#
                 {fmtNumber(d!.lastSequence)}; {fmtNumber(d!.scanned)} read{d!.partial ? "; the scan stopped at its budget: continue with Newer" : ""}.{" "}
                 <button disabled={!d!.previousBefore} onClick={() => go({ before: String(d!.previousBefore), newest: 1 })}>
                   ← Older

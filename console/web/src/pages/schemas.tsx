@@ -1,6 +1,13 @@
 import { useState } from "react";
 import { CompatibilityMode, RuleCategory } from "@chronicle/registry/gen/chronicle/registry/v1/registry_pb.js";
-import { DiffOp, type DiffRow, type DryRunResponse, type GetSessionResponse, type ModeVerdict, type ProtoText } from "../../../src/gen/chronicle/console/v1/console_pb.js";
+import {
+  DiffOp,
+  type DiffRow,
+  type DryRunResponse,
+  type GetSessionResponse,
+  type ModeVerdict,
+  type ProtoText,
+} from "../../../src/gen/chronicle/console/v1/console_pb.js";
 import { describeError, ops, registry } from "../api.js";
 import { href, useLoad } from "../hooks.js";
 import { Confirm, ErrorLine, StateView, fmtTime } from "../ui.js";
@@ -92,7 +99,14 @@ function SubjectView({ subject, session }: { subject: string; session: GetSessio
       <StateView value={info} empty="This subject has no live versions." isEmpty={(d) => d.versions.length === 0}>
         {(d) => (
           <>
-            <Settings subject={subject} mode={d.config.mode} category={d.config.category} inherited={d.config.inherited} admin={canAdmin(session)} onSaved={reload} />
+            <Settings
+              subject={subject}
+              mode={d.config.mode}
+              category={d.config.category}
+              inherited={d.config.inherited}
+              admin={canAdmin(session)}
+              onSaved={reload}
+            />
             <VersionDiff subject={subject} versions={d.versions} />
             <DryRun subject={subject} write={canWrite(session)} onRegistered={reload} />
           </>
@@ -183,14 +197,30 @@ function VersionDiff({ subject, versions }: { subject: string; versions: number[
         Versions: compare {pick(from, setFrom, "from-version")} with {pick(to, setTo, "to-version")}
       </h2>
       <StateView value={diff} empty="">
-        {(d) => <Diff left={d.left} right={d.right} rows={d.rows} verdicts={d.verdicts} leftTitle={`v${Math.min(from, to)}`} rightTitle={`v${Math.max(from, to)}`} />}
+        {(d) => (
+          <Diff left={d.left} right={d.right} rows={d.rows} verdicts={d.verdicts} leftTitle={`v${Math.min(from, to)}`} rightTitle={`v${Math.max(from, to)}`} />
+        )}
       </StateView>
     </div>
   );
 }
 
 /** Side-by-side .proto text with changed lines marked and each mode's violations on their lines. */
-function Diff({ left, right, rows, verdicts, leftTitle, rightTitle }: { left: ProtoText | undefined; right: ProtoText | undefined; rows: DiffRow[]; verdicts: ModeVerdict[]; leftTitle: string; rightTitle: string }) {
+function Diff({
+  left,
+  right,
+  rows,
+  verdicts,
+  leftTitle,
+  rightTitle,
+}: {
+  left: ProtoText | undefined;
+  right: ProtoText | undefined;
+  rows: DiffRow[];
+  verdicts: ModeVerdict[];
+  leftTitle: string;
+  rightTitle: string;
+}) {
   const [modeIndex, setModeIndex] = useState(0);
   const verdict = verdicts[modeIndex];
   const byRight = new Map<number, ModeVerdict["violations"]>();
@@ -204,7 +234,12 @@ function Diff({ left, right, rows, verdicts, leftTitle, rightTitle }: { left: Pr
     <>
       <div className="verdicts" data-testid="verdicts">
         {verdicts.map((v, i) => (
-          <button key={v.mode} className={`verdict ${v.compatible ? "ok" : "bad"} ${i === modeIndex ? "active" : ""}`} onClick={() => setModeIndex(i)} data-testid={`verdict-${modeName(v.mode)}`}>
+          <button
+            key={v.mode}
+            className={`verdict ${v.compatible ? "ok" : "bad"} ${i === modeIndex ? "active" : ""}`}
+            onClick={() => setModeIndex(i)}
+            data-testid={`verdict-${modeName(v.mode)}`}
+          >
             {modeName(v.mode)}
             {i === 0 && " (subject)"}: {v.compatible ? "compatible" : `${v.violations.length} violation(s)`}
           </button>
@@ -219,7 +254,11 @@ function Diff({ left, right, rows, verdicts, leftTitle, rightTitle }: { left: Pr
         </thead>
         <tbody>
           {rows.map((r, i) => {
-            const notes = [...(byRight.get(r.right) ?? []), ...(r.right ? [] : (byLeft.get(r.left) ?? [])), ...(r.left && r.right ? (byLeft.get(r.left) ?? []) : [])];
+            const notes = [
+              ...(byRight.get(r.right) ?? []),
+              ...(r.right ? [] : (byLeft.get(r.left) ?? [])),
+              ...(r.left && r.right ? (byLeft.get(r.left) ?? []) : []),
+            ];
             const cls = DiffOp[r.op]?.toLowerCase() ?? "";
             return [
               <tr key={i} className={`row-${cls}`}>
@@ -286,7 +325,10 @@ function DryRun({ subject, write, onRegistered }: { subject: string; write: bool
   return (
     <div className="card">
       <h2>Dry run a new version</h2>
-      <p className="muted">Paste a .proto file (it may import chronicle/v1/options.proto and the well-known types) or upload a descriptor set (buf build -o set.binpb). Nothing is registered until you say so.</p>
+      <p className="muted">
+        Paste a .proto file (it may import chronicle/v1/options.proto and the well-known types) or upload a descriptor set (buf build -o set.binpb). Nothing is
+        registered until you say so.
+      </p>
       <label>
         file name <input value={name} onChange={(e) => setName(e.target.value)} size={50} data-testid="dry-run-name" />
       </label>
@@ -310,8 +352,9 @@ function DryRun({ subject, write, onRegistered }: { subject: string; write: bool
       {result && (
         <div data-testid="dry-run-result">
           <p>
-            Would be {result.existingVersion ? `version ${result.existingVersion} again (already registered)` : `version ${result.latestVersion + 1}`} with id <code>{result.id.slice(0, 19)}…</code>. Under the subject's mode (
-            {modeName(result.subjectMode)}): <strong>{result.verdicts[0]?.compatible ? "compatible" : "refused"}</strong>.
+            Would be {result.existingVersion ? `version ${result.existingVersion} again (already registered)` : `version ${result.latestVersion + 1}`} with id{" "}
+            <code>{result.id.slice(0, 19)}…</code>. Under the subject's mode ({modeName(result.subjectMode)}):{" "}
+            <strong>{result.verdicts[0]?.compatible ? "compatible" : "refused"}</strong>.
           </p>
           {write && result.verdicts[0]?.compatible && !result.existingVersion && (
             <button onClick={() => setConfirming(true)} data-testid="register">
@@ -319,7 +362,14 @@ function DryRun({ subject, write, onRegistered }: { subject: string; write: bool
             </button>
           )}
           {registered && <p data-testid="registered">{registered}</p>}
-          <Diff left={result.left} right={result.right} rows={result.rows} verdicts={result.verdicts} leftTitle={result.latestVersion ? `v${result.latestVersion}` : "(none)"} rightTitle="candidate" />
+          <Diff
+            left={result.left}
+            right={result.right}
+            rows={result.rows}
+            verdicts={result.verdicts}
+            leftTitle={result.latestVersion ? `v${result.latestVersion}` : "(none)"}
+            rightTitle="candidate"
+          />
         </div>
       )}
       {confirming && result && (
@@ -339,7 +389,9 @@ function DryRun({ subject, write, onRegistered }: { subject: string; write: bool
             );
           }}
         >
-          <p>Producers and consumers will see version {result.latestVersion + 1} of {subject}.</p>
+          <p>
+            Producers and consumers will see version {result.latestVersion + 1} of {subject}.
+          </p>
         </Confirm>
       )}
     </div>
