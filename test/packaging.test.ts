@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = new URL("..", import.meta.url).pathname;
-const packages = ["runtime", "testing", "registry", "codegen", "outbox", "cli"];
+const packages = ["runtime", "testing", "registry", "codegen", "outbox", "console", "cli"];
 const work = mkdtempSync(join(tmpdir(), "chronicle-pack-"));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -42,6 +42,18 @@ describe("packed packages", () => {
     );
     expect(noDriver.status).not.toBe(0);
     expect(noDriver.stderr).toContain('needs the "better-sqlite3" package: npm install better-sqlite3@12');
+
+    // the console's web UI ships built: nothing to build at install, and none is attempted
+    const web = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const c = await import("@chronicle/console"); const fs = await import("node:fs"); console.log(c.ensureWebBuilt(), fs.existsSync(c.DEFAULT_WEB_DIR + "/index.html"));`,
+      ],
+      { cwd: app, encoding: "utf8" },
+    );
+    expect(web.stdout.trim()).toBe("packaged true");
 
     const help = spawnSync("npx", ["--no-install", "chronicle", "--help"], { cwd: app, encoding: "utf8" });
     expect(help.status).toBe(0);
