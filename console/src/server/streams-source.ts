@@ -24,7 +24,8 @@ export async function readSyncInterval(monitorUrl: string | undefined): Promise<
   }
 }
 
-function partitionsOf(info: StreamInfo): number {
+/** The partition count of a Chronicle stream, from its subject transform; 0 for another stream. */
+export function partitionsOf(info: StreamInfo): number {
   const m = /\{\{\s*partition\(\s*(\d+)\s*,/i.exec(info.config.subject_transform?.dest ?? "");
   return m ? Number(m[1]) : 0;
 }

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import type { StoredMsg } from "@nats-io/jetstream";
-import { Headers, keyFromToken, keyToken, layout, readPartitionKey, type ChronicleConnection } from "@chronicle/runtime";
+import { Headers, keyFromToken, keyToken, layout, partitionOf, readPartitionKey, type ChronicleConnection } from "@chronicle/runtime";
 import { BrowsedEventSchema, type BrowsedEvent, type BrowseMessagesRequest, type BrowseMessagesResponse } from "../../gen/chronicle/console/v1/console_pb.js";
 import { invalidArgument } from "../connect-errors.js";
+import { partitionsOf } from "../streams-source.js";
 import type { SchemaDecoder } from "./schema-decoder.js";
 
 /** Limits of one page's scan: when the filters the server cannot apply drop most events, a page stops here and says so. */
@@ -58,12 +59,18 @@ function keyOf(subject: string, headers: Record<string, string>): string {
   return readPartitionKey(headers) ?? (parsed ? keyFromToken(parsed.keyToken) : undefined) ?? parsed?.keyToken ?? "";
 }
 
-/** Checks a request and plans its reads. */
-export function planBrowse(req: BrowseMessagesRequest): Plan {
+/**
+ * Checks a request and plans its reads. `partitions` is the stream's
+ * partition count: a key's partition is a function of the key, so a key
+ * filter names its partition and the server looks in one branch of its
+ * subject index instead of matching every partition's subjects.
+ */
+export function planBrowse(req: BrowseMessagesRequest, partitions = 0): Plan {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.stream)) throw invalidArgument("stream", `not a stream name: ${JSON.stringify(req.stream)}`);
   const limit = req.limit === 0 ? 100 : req.limit;
   if (limit < 1 || limit > 500) throw invalidArgument("limit", `must be 1..500, got ${req.limit}`);
-  const partition = req.partition === undefined || req.partition < 0 ? undefined : req.partition;
+  const asked = req.partition === undefined || req.partition < 0 ? undefined : req.partition;
+  const partition = asked ?? (req.key !== "" && partitions > 0 ? partitionOf(req.key, partitions) : undefined);
   const byName = req.event !== "" && EVENT_NAME.test(req.event);
   const byType = req.event !== "" && !byName;
   const untilNs = req.untilTime ? timeNs(req.untilTime, "until_time") : Infinity;
@@ -241,8 +248,9 @@ export async function browseMessages(
   req: BrowseMessagesRequest,
   budget: ScanBudget = DEFAULT_BUDGET,
 ): Promise<Omit<BrowseMessagesResponse, "$typeName" | "$unknown">> {
-  const plan = planBrowse(req);
-  const info = await conn.jsm.streams.info(plan.stream);
+  planBrowse(req);
+  const info = await conn.jsm.streams.info(req.stream);
+  const plan = planBrowse(req, partitionsOf(info));
   const { first_seq: firstSeq, last_seq: lastSeq, messages } = info.state;
   const deadline = Date.now() + budget.maxMs;
   const empty = {
