@@ -4,7 +4,7 @@ import importX from "eslint-plugin-import-x";
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "**/dist/**", "**/gen/**", "**/*.mjs", "**/*.js", "examples/*/src/gen/**"] },
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     extends: [tseslint.configs.base],
     plugins: { "import-x": importX },
     languageOptions: {
@@ -23,8 +23,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/registry", "@chronicle/registry/*"],
-              message: "runtime, codegen must not import the registry (DESIGN.md: one-way dependencies)",
+              group: ["@chronicle/registry", "@chronicle/registry/*", "@chronicle/console"],
+              message: "runtime, codegen must not import the registry or the console (DESIGN.md: one-way dependencies)",
             },
           ],
         },
@@ -40,7 +40,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/runtime", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              group: ["@chronicle/runtime", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing", "@chronicle/console"],
               message: "the registry never imports the runtime, codegen, cli or testing helpers",
             },
           ],
@@ -56,7 +56,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing", "@chronicle/console"],
               message: "the runtime never imports the registry, codegen, cli or testing helpers",
             },
           ],
@@ -72,7 +72,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/cli", "@chronicle/runtime", "@chronicle/testing"],
+              group: ["@chronicle/cli", "@chronicle/runtime", "@chronicle/testing", "@chronicle/console"],
               message: "codegen never imports the cli or the runtime (generated code does)",
             },
           ],
@@ -88,7 +88,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing"],
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/testing", "@chronicle/console"],
               message: "the outbox uses only the runtime (its test helpers may use @chronicle/testing)",
             },
           ],
@@ -104,8 +104,25 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/outbox"],
+              group: ["@chronicle/registry", "@chronicle/cli", "@chronicle/codegen", "@chronicle/outbox", "@chronicle/console"],
               message: "the testing helpers use only the runtime",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // the console uses the runtime and the registry; only the CLI imports the console
+    files: ["console/src/**/*.ts", "console/web/src/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["@chronicle/cli", "@chronicle/codegen", "@chronicle/outbox", "@chronicle/testing"],
+              message: "the console uses only the runtime and the registry (its tests may use @chronicle/testing)",
             },
           ],
         },
@@ -122,6 +139,7 @@ export default tseslint.config(
       "*.ts",
       "**/*.test.ts",
       "test/**/*.ts",
+      "console/src/testing/**/*.ts",
     ],
     rules: { "no-restricted-imports": "off" },
   },

@@ -9,12 +9,13 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|cli)$/, replacement: `${root}$1/src/index.ts` },
+      { find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|console|cli)$/, replacement: `${root}$1/src/index.ts` },
       { find: /^@chronicle\/registry\/compat$/, replacement: `${root}registry/src/compat/index.ts` },
+      { find: /^@chronicle\/registry\/gen\/(.*)\.js$/, replacement: `${root}registry/src/gen/$1.ts` },
     ],
   },
   test: {
-    include: ["{runtime,testing,registry,codegen,outbox,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["{runtime,testing,registry,codegen,outbox,console,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     testTimeout: 60_000,

@@ -38,6 +38,13 @@ const steps = [
     },
   },
   {
+    what: "console/src/gen: protobuf-es schemas of chronicle/console/v1/console.proto (protoc-gen-es; registry messages imported from @chronicle/registry)",
+    run() {
+      rmSync(join(root, "console/src/gen"), { recursive: true, force: true });
+      buf("generate", "--template", "console/buf.gen.yaml", "--path", "schemas/chronicle/console");
+    },
+  },
+  {
     what: "codegen/testdata/gen: protoc-gen-chronicle's golden output for the sample (protoc-gen-es + protoc-gen-chronicle)",
     run() {
       rmSync(join(root, "codegen/testdata/gen"), { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dest = resolve(process.argv[2] ?? "packages");
 // dependencies first: each build reads the declarations of those before it
-const PACKAGES = ["runtime", "testing", "registry", "codegen", "outbox", "cli"];
+const PACKAGES = ["runtime", "testing", "registry", "codegen", "outbox", "console", "cli"];
 const workspaces = PACKAGES.flatMap((p) => ["--workspace", p]);
 
 function npm(args, stdout) {

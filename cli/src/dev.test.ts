@@ -22,9 +22,17 @@ describe("chronicle dev", () => {
         });
         child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
       });
-      const info = JSON.parse(line) as { nats: string; data: string };
+      const info = JSON.parse(line) as { nats: string; data: string; console: string };
       expect(info.nats).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
       expect(info.data).toBe(dir);
+      // the console, open to anyone on loopback
+      expect(await (await fetch(`${info.console}/`)).text()).toContain("<title>Chronicle Console</title>");
+      const session = await fetch(`${info.console}/chronicle.console.v1.OperationsService/GetSession`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(await session.json()).toMatchObject({ principal: "anonymous", role: "admin" });
       const nc = await connect({ servers: info.nats });
       await nc.close();
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));

@@ -112,8 +112,8 @@ describe.sequential("the packed packages", () => {
   const tarballs = () => readdirSync(join(project, "vendor/chronicle")).map((f) => join(project, "vendor/chronicle", f));
 
   it("import in the project, and its chronicle bin runs, executable", { timeout: 300_000 }, () => {
-    expect(tarballs()).toHaveLength(6);
-    for (const p of ["runtime", "testing", "registry", "codegen", "outbox", "cli"]) {
+    expect(tarballs()).toHaveLength(7);
+    for (const p of ["runtime", "testing", "registry", "codegen", "outbox", "console", "cli"]) {
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", `const m = await import("@chronicle/${p}"); console.log(Object.keys(m).length);`], {
         cwd: project,
         encoding: "utf8",
@@ -129,6 +129,17 @@ describe.sequential("the packed packages", () => {
     );
     expect(noDriver.status).not.toBe(0);
     expect(noDriver.stderr).toContain('needs the "better-sqlite3" package: npm install better-sqlite3@12');
+    // the console's web UI ships built: nothing to build at install, and none is attempted
+    const web = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const c = await import("@chronicle/console"); const fs = await import("node:fs"); console.log(c.ensureWebBuilt(), fs.existsSync(c.DEFAULT_WEB_DIR + "/index.html"));`,
+      ],
+      { cwd: project, encoding: "utf8" },
+    );
+    expect(web.stdout.trim()).toBe("packaged true");
     expect(statSync(join(project, "node_modules/@chronicle/cli/bin/chronicle.mjs")).mode & 0o111).not.toBe(0);
     const help = sh("npx --no-install chronicle --help", project);
     expect(help.status).toBe(0);

@@ -1,5 +1,6 @@
 import { defineCommand } from "../framework/command.js";
 import { devCommand } from "./dev/spec.js";
+import { consoleCommand } from "./console/spec.js";
 import { dlqCommand } from "./dlq/spec.js";
 import { generateCommand } from "./generate/spec.js";
 import { groupsCommand } from "./groups/spec.js";
@@ -37,5 +38,6 @@ export const rootCommand = defineCommand({
     dlqCommand,
     lagCommand,
     outboxCommand,
+    consoleCommand,
   ],
 });

@@ -11,6 +11,7 @@ export const CHRONICLE_PACKAGES = [
   "@chronicle/registry",
   "@chronicle/codegen",
   "@chronicle/outbox",
+  "@chronicle/console",
   "@chronicle/cli",
 ] as const;
 

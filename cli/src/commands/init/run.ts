@@ -27,7 +27,11 @@ function chronicleVersions(mode: string, dir: string, warn: (line: string) => vo
       "@chronicle/codegen": spec("@chronicle/codegen"),
       "@chronicle/testing": spec("@chronicle/testing"),
     },
-    overrides: { "@chronicle/registry": spec("@chronicle/registry"), "@chronicle/outbox": spec("@chronicle/outbox") },
+    overrides: {
+      "@chronicle/registry": spec("@chronicle/registry"),
+      "@chronicle/outbox": spec("@chronicle/outbox"),
+      "@chronicle/console": spec("@chronicle/console"),
+    },
   };
 }
 

@@ -1,20 +1,9 @@
 import { ConnectError } from "@connectrpc/connect";
-import { loadTokensFile, parseTokens, startRegistryServer, type TokenEntry } from "@chronicle/registry";
+import { startRegistryServer } from "@chronicle/registry";
 import { ExitCode, UsageError } from "../../framework/command.js";
 import { connectFromCli, natsConnectOptionsOf, redactUrl } from "../../framework/nats-connection.js";
+import { readTokens } from "../../framework/read-tokens.js";
 import type { RegistryServeContext } from "./spec.js";
-
-/** Reads the tokens of `--tokens FILE` and `$CHRONICLE_REGISTRY_TOKENS`. Never prints a token. */
-function readTokens(file: string | undefined, env: string | undefined): TokenEntry[] {
-  const tokens: TokenEntry[] = [];
-  try {
-    if (file) tokens.push(...loadTokensFile(file));
-    if (env) tokens.push(...parseTokens(env));
-  } catch (err) {
-    throw new UsageError(`cannot read registry tokens: ${(err as Error).message}`);
-  }
-  return tokens;
-}
 
 /** Runs `chronicle registry serve` until Ctrl-C. */
 export async function runRegistryServe(ctx: RegistryServeContext): Promise<number> {
@@ -22,7 +11,7 @@ export async function runRegistryServe(ctx: RegistryServeContext): Promise<numbe
   const cert = v["https-cert"];
   const key = v["https-key"];
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--https-cert and --https-key go together");
-  const tokens = readTokens(v.tokens, process.env["CHRONICLE_REGISTRY_TOKENS"]);
+  const tokens = readTokens("registry", v.tokens, process.env["CHRONICLE_REGISTRY_TOKENS"]);
   const anonymousRead = v["anonymous-read"];
   if (tokens.length === 0) ctx.warn(`registry: no tokens configured: writes are refused${anonymousRead ? "" : " and so are reads (pass --anonymous-read)"}`);
   const nats = redactUrl(natsConnectOptionsOf(v, ctx.cwd, "chronicle-registry").servers.toString());
