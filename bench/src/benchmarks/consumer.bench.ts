@@ -11,6 +11,7 @@ import {
   type ConsumerGroupMember,
   type ConsumerGroupOptions,
   type StreamDefinition,
+  type WireKind,
 } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
 import { percentile, perSecond, type Benchmark, type Measurement } from "../harness.js";
@@ -72,6 +73,7 @@ async function groupThroughput(
   members: number,
   count: number,
   options: Partial<ConsumerGroupOptions<Notes>> = {},
+  wire: WireKind = "internal",
 ): Promise<{ rate: number; startMs: number; stallMs: number }> {
   let handled = 0;
   let first = 0;
@@ -79,7 +81,7 @@ async function groupThroughput(
   let settledAt = Infinity;
   let lastAt = 0;
   let stallMs = 0;
-  const conns = await Promise.all(Array.from({ length: members }, () => connect({ servers: url })));
+  const conns = await Promise.all(Array.from({ length: members }, () => connect({ servers: url, wire })));
   const t0 = performance.now();
   const started: ConsumerGroupMember[] = await Promise.all(
     conns.map(async (c) =>
@@ -237,6 +239,9 @@ const bench: Benchmark = {
       const kv = await groupThroughput(server.url, def1, `kv${r}`, 1, count, { store: await createKvIdempotencyStore(conn, { stream: "bench_c1" }) });
       keep("kv", kv);
       line.push(`1 member with the per-event KV store ${kv.rate}/s`);
+      const pub = await groupThroughput(server.url, def1, `pub${r}`, 1, count, {}, "public");
+      keep("public", pub);
+      line.push(`1 member on the public wire ${pub.rate}/s`);
       ctx.log(line.join(", "));
     }
     const one = best.get("1")!;
@@ -261,6 +266,12 @@ const bench: Benchmark = {
       unit: "ms",
       lowerIsBetter: true,
       note: "target < 250 ms",
+    });
+    out.push({
+      name: "group throughput, 1 member, 16 partitions, default store, public wire",
+      value: best.get("public")!.rate,
+      unit: "events/s",
+      baseline: { name: "the same group on the internal wire", value: one.rate },
     });
     out.push({
       name: "group throughput, 1 member, 16 partitions, per-event KV store (option)",

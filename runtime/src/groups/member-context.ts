@@ -7,6 +7,7 @@ import type { RetryPolicy } from "./retry.js";
 import type { LeaseTiming } from "./slot-writer.js";
 import type { StateLog } from "./state-log.js";
 import type { EventContext, EventHandler } from "./types.js";
+import type { Wire } from "../wire/types.js";
 
 /**
  * A counting semaphore. Taking a free permit is synchronous; a waiter is a
@@ -80,13 +81,15 @@ export interface MemberTiming extends LeaseTiming {
 }
 
 /**
- * What every slot owner of one member shares: the connection, the stream's
+ * What every slot owner of one member shares: the connection and its wire, the stream's
  * definition and handlers, the idempotency store when the user gave one,
  * the bounds on work in flight, and where errors go.
  * @private
  */
 export interface MemberContext {
   conn: ChronicleConnection;
+  /** The connection's wire: reads each delivery's headers. */
+  wire: Wire;
   /** JetStream API prefix of the connection (`$JS.API`, or a domain's). */
   apiPrefix: string;
   definition: StreamDefinition;

@@ -7,7 +7,7 @@ import { safeStoreKey } from "../idempotency/types.js";
 import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
-import { headersOf, type DeliveryHeaders } from "./delivery-headers.js";
+import type { HeaderText } from "../wire/header-text.js";
 import type { DeliveryInfo } from "./delivery-info.js";
 import type { MemberContext } from "./member-context.js";
 import type { EventContext } from "./types.js";
@@ -23,7 +23,7 @@ export interface Origin {
 }
 
 /** Reads where a delivered message comes from (`redrive`: a redrive request, whose headers name the original). @private */
-export function originOf(m: Msg, headers: DeliveryHeaders, redrive: boolean, stream: string, sequence: number): Origin {
+export function originOf(m: Msg, headers: HeaderText, redrive: boolean, stream: string, sequence: number): Origin {
   if (redrive) {
     const subject = headers.get(DeadLetterHeaders.Subject) ?? "";
     const parsed = layout.parseStored(subject);
@@ -99,7 +99,7 @@ export interface Delivery {
   def: EventDefinition | undefined;
   event: unknown;
   decodeError: ChronicleError | undefined;
-  headers: DeliveryHeaders;
+  headers: HeaderText;
   /** The partition key: lane of the event. */
   key: string;
   id: string;
@@ -126,7 +126,7 @@ export interface Delivery {
  * @private
  */
 export function readDelivery(member: MemberContext, msg: Msg, info: DeliveryInfo, redrive: boolean): Delivery {
-  const headers = headersOf(msg);
+  const headers = member.wire.headers(msg);
   const origin = originOf(msg, headers, redrive, member.stream, info.streamSequence);
   const def = member.definition.events[origin.eventName] as EventDefinition | undefined;
   const delivery: Delivery = {

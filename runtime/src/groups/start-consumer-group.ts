@@ -14,6 +14,7 @@ import { Membership, openGroupsBucket } from "./membership.js";
 import { checkGroupName, groupSlots } from "./names.js";
 import { SlotManager } from "./slot-manager.js";
 import { StateLog } from "./state-log.js";
+import { wireOf } from "../wire/select-wire.js";
 
 /** How long one event-loop turn may run events before timers and I/O get their turn, ms. */
 const TURN_BUDGET_MS = 10;
@@ -97,6 +98,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const abort = new AbortController();
   const context: MemberContext = {
     conn,
+    wire: wireOf(conn),
     apiPrefix: conn.js.getOptions().apiPrefix ?? "$JS.API",
     definition: definition as unknown as StreamDefinition,
     stream,

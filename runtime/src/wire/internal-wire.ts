@@ -1,33 +1,14 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { ClosedConnectionError, DrainingConnectionError, InvalidArgumentError, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import { parseAckSubject } from "./ack-subject.js";
 import { frameHeadRoom, writeFrameHead } from "./frame-head.js";
 import { HeaderText } from "./header-text.js";
 import { tokenFromBytes, tokenFromSubject, WildcardInbox } from "./inbox.js";
-import {
-  ackedFlagOf,
-  coreMsgOf,
-  decodedHeadersOf,
-  hasRawReply,
-  inboxPrefixOf,
-  rawBytesOf,
-  rawSubjectOf,
-  replyOf,
-  sendTextFrames,
-  setAckedFlag,
-  setDecodedHeaders,
-  subscriptionOf,
-  utf8Slice,
-  type ProtocolHandler,
-} from "./nats-internals.js";
+import { decodedHeadersOf, inboxPrefixOf, rawBytesOf, rawSubjectOf, sendTextFrames, utf8Slice, type ProtocolHandler } from "./nats-internals.js";
 import { PublicWire } from "./public-wire.js";
-import type { DeliveryInfo, HeadedMessage, InboxHandler, PublishTarget, ReplyInbox, TextMessage, Wire } from "./types.js";
+import type { HeadedMessage, InboxHandler, PublishTarget, ReplyInbox, TextMessage, Wire } from "./types.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const CRLF = new Uint8Array([13, 10]);
-/** The payload of an ack, `+ACK`. */
-const ACK_BYTES = 4;
 
 /** A target whose frames start with `HPUB <subject> `, encoded once. */
 class FrameTarget implements PublishTarget {
@@ -52,30 +33,6 @@ class FrameInbox extends WildcardInbox {
 /** The text of the first `length` bytes of `bytes` (UTF-8). */
 function textOf(bytes: Uint8Array, length: number): string {
   return utf8Slice ? utf8Slice.call(bytes, 0, length) : decoder.decode(bytes.subarray(0, length));
-}
-
-/**
- * The message being dispatched by a subscription whose headers
- * {@link InternalWire.readDeliveryHeadersOnce} read, and their text: dispatch
- * is synchronous, so one message at a time.
- */
-let dispatching: Msg | undefined;
-let dispatchingText = "";
-
-/**
- * Stands in for nats.js's decoded headers of a delivery while its pinned
- * consumer reads `Nats-Pin-Id`, once: the read takes it out again, so that
- * anything else gets nats.js's own full headers.
- */
-class PinReader {
-  constructor(
-    private readonly msg: Msg,
-    private readonly text: HeaderText,
-  ) {}
-  get(name: string): string {
-    setDecodedHeaders(this.msg, undefined);
-    return this.text.get(name) ?? "";
-  }
 }
 
 /**
@@ -182,69 +139,10 @@ export class InternalWire implements Wire {
     return !this.nc.isClosed() && !this.protocol.noMorePublishing && this.protocol.info !== undefined;
   }
 
-  /** `PUB <reply> 4\r\n+ACK\r\n` frames, one buffer; each message marked acknowledged as its own `ack()` would mark it. */
-  ackAll(messages: readonly JsMsg[]): void {
-    const open = this.canSendFrames();
-    let frames = "";
-    let marked = 0;
-    for (const m of messages) {
-      const acked = ackedFlagOf(m);
-      const reply = replyOf(m);
-      if (open && acked === false && reply !== undefined) {
-        frames += `PUB ${reply} 4\r\n+ACK\r\n`;
-        setAckedFlag(m, true);
-        marked++;
-      } else if (acked !== true) m.ack(); // nats.js says why it cannot (closed, draining)
-    }
-    if (marked > 0) sendTextFrames(this.nc, this.protocol, frames, marked, ACK_BYTES * marked);
-  }
-
-  deliveryInfo(m: JsMsg): DeliveryInfo | undefined {
-    const reply = replyOf(m);
-    return reply === undefined ? this.fallback.deliveryInfo(m) : parseAckSubject(reply);
-  }
-
-  deliveryHeaders(m: JsMsg): HeaderText {
-    const core = coreMsgOf(m);
-    if (core === undefined) return this.fallback.deliveryHeaders(m);
-    if (core === dispatching) return new HeaderText(dispatchingText);
-    const raw = rawBytesOf(core);
-    // headers nats.js decoded already (someone read m.headers) cost nothing more to read through its API
-    if (raw === undefined || decodedHeadersOf(core) !== undefined) return this.fallback.deliveryHeaders(m);
+  headers(msg: Msg): HeaderText {
+    const raw = rawBytesOf(msg);
+    // headers nats.js decoded already (someone read msg.headers) cost nothing more to read through its API
+    if (raw === undefined || decodedHeadersOf(msg) !== undefined) return this.fallback.headers(msg);
     return raw.headerLength === 0 ? HeaderText.of({}) : new HeaderText(textOf(raw.bytes, raw.headerLength));
-  }
-
-  /**
-   * Wraps the subscription callback of a callback `consume()`: a delivery's
-   * header block is read as text once, before nats.js sees the message;
-   * nats.js's pin check reads its pin from that text (once: after it, or
-   * once the callback returns, `m.headers` decodes in full as usual), and
-   * {@link deliveryHeaders} answers from it while the message is dispatched.
-   * Status messages (heartbeats, ends of pulls) carry no reply and pass
-   * through untouched.
-   */
-  readDeliveryHeadersOnce(messages: ConsumerMessages): boolean {
-    const sub = subscriptionOf(messages);
-    if (sub === undefined) return false;
-    const next = sub.callback;
-    sub.callback = (err: unknown, msg: Msg) => {
-      const raw = err ? undefined : rawBytesOf(msg);
-      if (raw === undefined || raw.headerLength === 0 || decodedHeadersOf(msg) !== undefined || !hasRawReply(msg)) {
-        next(err, msg);
-        return;
-      }
-      const text = textOf(raw.bytes, raw.headerLength);
-      dispatching = msg;
-      dispatchingText = text;
-      setDecodedHeaders(msg, new PinReader(msg, new HeaderText(text)));
-      try {
-        next(err, msg);
-      } finally {
-        setDecodedHeaders(msg, undefined);
-        dispatching = undefined;
-        dispatchingText = "";
-      }
-    };
-    return true;
   }
 }

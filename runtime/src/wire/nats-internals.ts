@@ -6,7 +6,6 @@
  * names them; nats-internals.test.ts pins each against the installed
  * nats.js, so an upgrade that moves one fails there.
  */
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
 
 /** The nats.js version these internals were read from; the contract test fails on any other. */
@@ -65,7 +64,7 @@ export function inboxPrefixOf(nc: NatsConnection): string | undefined {
 
 /** The parts of `MsgImpl` read: the parsed protocol line (`_msg`), the header block and payload bytes (`_rdata`), the decoded headers (`_headers`). */
 interface MsgImpl {
-  _msg?: { subject?: unknown; hdr?: unknown; reply?: unknown };
+  _msg?: { subject?: unknown; hdr?: unknown };
   _rdata?: unknown;
   _headers?: unknown;
 }
@@ -85,69 +84,12 @@ export function rawBytesOf(msg: Msg): { bytes: Uint8Array; headerLength: number 
   return { bytes, headerLength: hdr > 0 ? hdr : 0 };
 }
 
-/** True when a core message carries a reply subject (`MsgImpl._msg.reply`, bytes), without decoding it. */
-export function hasRawReply(msg: Msg): boolean {
-  const reply = (msg as unknown as MsgImpl)._msg?.reply;
-  return reply instanceof Uint8Array && reply.length > 0;
-}
-
 /**
  * `MsgImpl._headers`: what `msg.headers` returns once decoded (and decodes
  * into when unset). Reading it never decodes.
  */
 export function decodedHeadersOf(msg: Msg): unknown {
   return (msg as unknown as MsgImpl)._headers;
-}
-
-/** Sets `MsgImpl._headers`: `msg.headers` returns `headers` until it is set to undefined again (then it decodes as usual). */
-export function setDecodedHeaders(msg: Msg, headers: unknown): void {
-  (msg as unknown as MsgImpl)._headers = headers;
-}
-
-/** The parts of `JsMsgImpl` used: its core message, its reply subject, and the flag that makes every ack but a progress ack final. */
-interface JsMsgImpl {
-  msg?: unknown;
-  reply?: unknown;
-  didAck?: unknown;
-}
-
-/** The core message a JetStream message wraps (`JsMsgImpl.msg`). */
-export function coreMsgOf(m: JsMsg): Msg | undefined {
-  const inner = (m as unknown as JsMsgImpl).msg;
-  return typeof inner === "object" && inner !== null ? (inner as Msg) : undefined;
-}
-
-/** A JetStream delivery's reply (ack) subject (`JsMsgImpl.reply`). */
-export function replyOf(m: JsMsg): string | undefined {
-  const reply = (m as unknown as JsMsgImpl).reply;
-  return typeof reply === "string" && reply.length > 0 ? reply : undefined;
-}
-
-/**
- * Whether a JetStream message was acknowledged, naked or terminated
- * (`JsMsgImpl.didAck`; nats.js then sends no further ack), or undefined
- * when the flag is not there.
- */
-export function ackedFlagOf(m: JsMsg): boolean | undefined {
-  const flag = (m as unknown as JsMsgImpl).didAck;
-  return typeof flag === "boolean" ? flag : undefined;
-}
-
-/** Sets `JsMsgImpl.didAck`, as nats.js's own `ack()` does when it sends an ack. */
-export function setAckedFlag(m: JsMsg, acked: boolean): void {
-  (m as unknown as JsMsgImpl).didAck = acked;
-}
-
-/** A core subscription's callback (`SubscriptionImpl.callback`, an own, writable property). */
-export interface SubscriptionCallback {
-  callback: (err: unknown, msg: Msg) => void;
-}
-
-/** The subscription behind a callback `consume()` (`PullConsumerMessagesImpl.sub`), when its callback can be replaced. */
-export function subscriptionOf(messages: ConsumerMessages): SubscriptionCallback | undefined {
-  const sub = (messages as unknown as { sub?: { callback?: unknown } }).sub;
-  if (!sub || typeof sub.callback !== "function" || !Object.prototype.hasOwnProperty.call(sub, "callback")) return undefined;
-  return sub as SubscriptionCallback;
 }
 
 /**

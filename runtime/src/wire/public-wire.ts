@@ -1,8 +1,7 @@
-import type { JsMsg } from "@nats-io/jetstream";
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { HeaderText } from "./header-text.js";
 import { tokenFromSubject, WildcardInbox } from "./inbox.js";
-import type { DeliveryInfo, HeadedMessage, InboxHandler, PublishTarget, ReplyInbox, TextMessage, Wire } from "./types.js";
+import type { HeadedMessage, InboxHandler, PublishTarget, ReplyInbox, TextMessage, Wire } from "./types.js";
 
 const decoder = new TextDecoder();
 
@@ -31,7 +30,7 @@ function firstValues(h: MsgHdrs | undefined): Record<string, string> {
 
 /**
  * The {@link Wire} made of nats.js's public API alone: `nc.publish` with
- * `MsgHdrs`, `msg.subject`, `msg.headers`, `m.info`, `m.ack()`.
+ * `MsgHdrs`, `msg.subject`, `msg.headers`.
  */
 export class PublicWire implements Wire {
   readonly kind = "public" as const;
@@ -72,24 +71,7 @@ export class PublicWire implements Wire {
     }
   }
 
-  ackAll(messages: readonly JsMsg[]): void {
-    for (const m of messages) m.ack();
-  }
-
-  deliveryInfo(m: JsMsg): DeliveryInfo | undefined {
-    try {
-      const info = m.info;
-      return { deliveryCount: info.deliveryCount, streamSequence: info.streamSequence, pending: info.pending, timestampNanos: info.timestampNanos };
-    } catch {
-      return undefined; // not a JetStream delivery: nats.js cannot parse its reply subject
-    }
-  }
-
-  deliveryHeaders(m: JsMsg): HeaderText {
-    return HeaderText.of(firstValues(m.headers));
-  }
-
-  readDeliveryHeadersOnce(): boolean {
-    return false;
+  headers(msg: Msg): HeaderText {
+    return HeaderText.of(firstValues(msg.headers));
   }
 }

@@ -1,4 +1,3 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Msg } from "@nats-io/transport-node";
 import type { HeaderText } from "./header-text.js";
 
@@ -67,18 +66,8 @@ export interface TextMessage {
   readonly payload: string;
 }
 
-/** What a JetStream delivery's ack subject says about it. */
-export interface DeliveryInfo {
-  /** 1 for a first delivery. */
-  deliveryCount: number;
-  streamSequence: number;
-  /** Messages of the consumer not yet delivered. */
-  pending: number;
-  timestampNanos: number;
-}
-
 /**
- * Everything Chronicle's producer, consumer, idempotency store and
+ * Everything Chronicle's producer, consumer groups, idempotency store and
  * dead-letter publisher do with NATS below nats.js's request and JetStream
  * APIs: the hot path of sending and reading messages. Two implementations
  * ({@link WireKind}) behave the same, operation by operation (the wire's
@@ -114,21 +103,10 @@ export interface Wire {
    */
   publishText(messages: readonly TextMessage[], failed: (index: number, error: unknown) => void): void;
 
-  /** Acknowledges every message (`+ACK`), together; a message acknowledged (or naked, or terminated) before is skipped, as its own `ack()` would. */
-  ackAll(messages: readonly JsMsg[]): void;
-
-  /** What a delivery's ack subject says about it; undefined when the message is not a JetStream delivery. */
-  deliveryInfo(m: JsMsg): DeliveryInfo | undefined;
-
-  /** The headers of a delivery (first value of each name, names as sent), read lazily. */
-  deliveryHeaders(m: JsMsg): HeaderText;
-
   /**
-   * Makes the deliveries of a pinned `consume()` (callback form) cheaper:
-   * nats.js reads `Nats-Pin-Id` from each, which decodes all its headers;
-   * this reads the header block once, for nats.js and for
-   * {@link deliveryHeaders}. Returns false when the implementation does not
-   * (the public one never does).
+   * The headers of a received message (first value of each name, names as
+   * sent), read lazily from its header block's text where the
+   * implementation can, without nats.js decoding every header.
    */
-  readDeliveryHeadersOnce(messages: ConsumerMessages): boolean;
+  headers(msg: Msg): HeaderText;
 }
