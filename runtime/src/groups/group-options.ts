@@ -2,6 +2,7 @@ import type { EventSchemas } from "../definition.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import type { IdempotencyStore } from "../idempotency/types.js";
 import type { MeterLike } from "../metrics/consumer-metrics.js";
+import type { ProducerRelation } from "../telemetry/process-span.js";
 import { DEFAULT_KEY_RETENTION, type KeyRetention } from "./handled-keys.js";
 import type { MemberTiming } from "./member-context.js";
 import type { StartPosition } from "./names.js";
@@ -45,6 +46,19 @@ export interface ConsumerGroupOptions<E extends EventSchemas> {
   memberId?: string;
   /** OpenTelemetry meter (`metrics.getMeter(...)` of `@opentelemetry/api`); without one, metrics are only in `metrics()`. */
   meter?: MeterLike;
+  /**
+   * Record an OpenTelemetry `process` span around each handler run (when
+   * `@opentelemetry/api` is installed and a tracer provider records), with
+   * the messaging attributes of the delivery. @default true
+   */
+  tracing?: boolean;
+  /**
+   * How a process span relates to the publish span whose context its event
+   * carries: `"parent"`, one trace from publish to handling; `"link"`, a
+   * span of the handler's active trace linked to the publish span (for
+   * batch-like consumers whose traces should not grow with the log). @default "parent"
+   */
+  traceRelation?: ProducerRelation;
   /** Called with handler failures and background errors; default prints to stderr. */
   onError?: (err: unknown, ctx: Partial<EventContext>) => void;
   /** Called when the partitions this member owns change, with the new list. */
@@ -59,6 +73,8 @@ export interface ResolvedOptions {
   maxUnrecorded: number;
   timing: MemberTiming;
   startAt: StartPosition;
+  /** How process spans relate to publish spans; undefined: no process spans. */
+  tracing: ProducerRelation | undefined;
 }
 
 const invalid = (option: string, message: string) => new ChronicleError(ErrorCode.InvalidArgument, message, { context: { option } });
@@ -72,6 +88,8 @@ export function resolveGroupOptions<E extends EventSchemas>(options: ConsumerGro
     const v = options[option];
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw invalid(option, `${option} must be a whole number of at least 1, got ${v}`);
   }
+  if (options.traceRelation !== undefined && options.traceRelation !== "parent" && options.traceRelation !== "link")
+    throw invalid("traceRelation", `traceRelation must be "parent" or "link", got ${JSON.stringify(options.traceRelation)}`);
   const retention = { ...DEFAULT_KEY_RETENTION, ...options.retainKeys };
   if (!(retention.ttlMs > 0)) throw invalid("retainKeys.ttlMs", `retainKeys.ttlMs must be above 0, got ${retention.ttlMs}`);
   if (!(Number.isInteger(retention.perPartition) && retention.perPartition >= 1))
@@ -88,5 +106,6 @@ export function resolveGroupOptions<E extends EventSchemas>(options: ConsumerGro
     maxUnrecorded: options.maxUnrecorded ?? 1024,
     timing: { heartbeatMs, sessionTimeoutMs, leaseMs: sessionTimeoutMs, marginMs: heartbeatMs, writeTimeoutMs: Math.max(1000, heartbeatMs) },
     startAt: options.startAt ?? "beginning",
+    tracing: options.tracing === false ? undefined : (options.traceRelation ?? "parent"),
   };
 }

@@ -2,6 +2,7 @@ import type { ChronicleConnection } from "../connection.js";
 import type { StreamDefinition } from "../definition.js";
 import type { StoreOps } from "../idempotency/store-ops.js";
 import type { ConsumerMetrics } from "../metrics/consumer-metrics.js";
+import type { ProducerRelation } from "../telemetry/process-span.js";
 import type { KeyRetention } from "./handled-keys.js";
 import type { RetryPolicy } from "./retry.js";
 import type { LeaseTiming } from "./slot-writer.js";
@@ -106,6 +107,8 @@ export interface MemberContext {
   timing: MemberTiming;
   log: StateLog;
   metrics: ConsumerMetrics;
+  /** How handler runs' process spans relate to their publish spans; undefined: no spans. */
+  tracing: ProducerRelation | undefined;
   /** Aborted when the member stops. */
   signal: AbortSignal;
   /** Handlers running at once (`maxConcurrency`). */

@@ -5,6 +5,7 @@ import type { MemberContext } from "./member-context.js";
 import { startLookup, type Delivery, type Lookup } from "./read-delivery.js";
 import { isNonRetryable, retryDelayMs } from "./retry.js";
 import type { EventHandler } from "./types.js";
+import { startProcessSpan, type ProcessedDelivery } from "../telemetry/process-span.js";
 
 /** How an event's turn ended without a handled result to store. @private */
 export type SettleKind = "duplicate" | "skipped" | "dead" | "left";
@@ -126,23 +127,47 @@ export function startHandler(member: MemberContext, owner: EventOwner, delivery:
   const ctx = new HandlerContext(delivery, member.signal);
   delivery.ctx = ctx;
   delivery.phase = "running";
+  const span = member.tracing ? startProcessSpan(processedDelivery(member, delivery), member.tracing) : undefined;
   const started = performance.now();
   // typed as returning a promise; a plain JavaScript handler may return nothing
   let running: { then?: unknown } | null | undefined;
   try {
-    running = handler(delivery.event, ctx) as { then?: unknown } | null | undefined;
+    const run = () => handler(delivery.event, ctx) as { then?: unknown } | null | undefined;
+    running = span ? span.run(run) : run();
   } catch (err) {
+    span?.end(err);
     failed(member, owner, delivery, err);
     return;
   }
   if (running !== null && running !== undefined && typeof running.then === "function") {
     (running as Promise<void>).then(
-      () => succeeded(member, owner, delivery, started),
-      (err: unknown) => failed(member, owner, delivery, err),
+      () => {
+        span?.end();
+        succeeded(member, owner, delivery, started);
+      },
+      (err: unknown) => {
+        span?.end(err);
+        failed(member, owner, delivery, err);
+      },
     );
   } else {
+    span?.end();
     succeeded(member, owner, delivery, started);
   }
+}
+
+/** What the process span of a delivery's handler run records. */
+function processedDelivery(member: MemberContext, delivery: Delivery): ProcessedDelivery {
+  return {
+    stream: delivery.origin.stream,
+    group: member.group,
+    partition: delivery.origin.partition,
+    type: delivery.def?.type ?? delivery.origin.eventName,
+    id: delivery.id,
+    deliveryCount: delivery.attempt,
+    bodySize: delivery.msg.data.length,
+    headers: delivery.headers,
+  };
 }
 
 function succeeded(member: MemberContext, owner: EventOwner, delivery: Delivery, started: number): void {

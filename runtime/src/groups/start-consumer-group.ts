@@ -112,6 +112,7 @@ export async function startConsumerGroup<E extends EventSchemas>(
     timing: resolved.timing,
     log,
     metrics: new ConsumerMetrics(stream, group, options.meter),
+    tracing: resolved.tracing,
     signal: abort.signal,
     handlerPermits: new Semaphore(resolved.maxConcurrency),
     unrecordedPermits: new Semaphore(resolved.maxUnrecorded),
