@@ -3,7 +3,7 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { createRegistryClient, registryApi, startRegistryServer, type RegistryServer } from "@chronicle/registry";
-import { connect, createProducer, ensureStream, Headers, type ChronicleConnection } from "@chronicle/runtime";
+import { connect, createProducer, ensureStream, Headers, startConsumerGroup, type ChronicleConnection } from "@chronicle/runtime";
 import { startLocalServer, type LocalServer } from "@chronicle/testing";
 import type { StreamInfo } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -198,7 +198,7 @@ describe("the console's API", () => {
     expect(await codeOf(clientFor(server.url, READER).republish({ ...base, json: "{}" }))).toBe(Code.PermissionDenied);
     const r = await writer.republish({ ...base, json: '{"orderId": "o-1", "totalCents": "42"}' });
     const stored = await conn.jsm.streams.getMessage("orders", { seq: Number(r.sequence) });
-    expect(stored!.header.get(Headers.DataSchema)).toBe(schemaId);
+    expect(stored!.header.get(Headers.DataSchema)).toBe(`chronicle:schema:${schemaId}`);
     expect(stored!.header.get("chronicle-republished-from")).toBe("orders#2");
     expect(stored!.subject).toBe(`orders.${r.partition}.OrderPlaced.o-1`);
     const audit = await admin.listAudit({});
@@ -222,11 +222,9 @@ describe("the console's API", () => {
       describe: (s: string, g: string) => (polls++, describes++, groups.describe(s, g)),
       lag: (s: string, g: string) => (polls++, groups.lag(s, g)),
     };
-    await conn.jsm.consumers.add("orders", {
-      durable_name: "x",
-      metadata: { "chronicle.group": "g1", "chronicle.partition": "0" },
-      ack_policy: "explicit",
-    } as never);
+    // a group that exists (its record in the state log), with no member running
+    const member = await startConsumerGroup(conn, def(), { group: "g1", handlers: {}, onError: () => undefined });
+    await member.stop();
     const hub = new GroupWatchHub({ groups: counted, lastSequence: async () => 0, intervalMs: 1000 });
     const seen: number[] = [0, 0, 0];
     const subs = [0, 1, 2].map((i) => hub.subscribe("orders", "g1", () => seen[i]!++));
