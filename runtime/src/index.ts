@@ -66,7 +66,7 @@ export {
   type PartitionPosition,
   type RewindTarget,
 } from "./groups/admin.js";
-export type { MemberInfo } from "./groups/membership.js";
+export type { MemberCounts, MemberInfo } from "./groups/membership.js";
 export type { IdempotencyStore } from "./idempotency/types.js";
 export { createMemoryIdempotencyStore, type MemoryIdempotencyStoreOptions } from "./idempotency/memory-store.js";
 export { createKvIdempotencyStore, DEFAULT_IDEMPOTENCY_TTL_MS, type KvIdempotencyStoreOptions } from "./idempotency/kv-store.js";

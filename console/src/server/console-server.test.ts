@@ -213,6 +213,35 @@ describe("the console's API", () => {
     expect(audit.entries[0]).toMatchObject({ who: "ops", action: "purge", target: "orders_dlq", outcome: "ok", detail: "0 dead letter(s) deleted" });
   });
 
+  it("shows a group's handler failures per second from the counters its members write into their heartbeats", async () => {
+    // a member whose handler always fails, retried quickly: 1,000 stored events keep it failing
+    const member = await startConsumerGroup(conn, def(), {
+      group: "failing",
+      failoverMs: 1000,
+      retry: { maxAttempts: 1000, initialDelayMs: 20, maxDelayMs: 50, jitter: 0 },
+      handlers: {
+        OrderPlaced: async () => {
+          throw new Error("poison");
+        },
+      },
+      onError: () => undefined,
+    });
+    const groups = createGroupsSource(conn);
+    const hub = new GroupWatchHub({ groups, lastSequence: async () => 0, intervalMs: 1000, membersIntervalMs: 1000 });
+    const rates: number[] = [];
+    const sub = hub.subscribe("orders", "failing", (snapshot) => void (snapshot && rates.push(snapshot.failedPerSec)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!rates.some((r) => r > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(rates[0]).toBe(-1); // one read of the counters is not a rate yet
+      expect(rates.some((r) => r > 0), `failed per second: ${rates.join(", ")}`).toBe(true);
+    } finally {
+      sub.unsubscribe();
+      hub.close();
+      await member.stop();
+    }
+  });
+
   it("polls a watched group once per interval however many watch it", async () => {
     const groups = createGroupsSource(conn);
     let describes = 0;

@@ -29,6 +29,8 @@ interface Watched {
   previous: { at: number; lastSeq: number; lag: number; epoch: number; deadLetters: number } | undefined;
   dlq: { stamp: DeadLetterStamp | undefined; count: number } | undefined;
   view: { at: number; value: GroupView } | undefined;
+  /** Handler failures per second between the last two reads of the members' counters; -1 when no member reports them. */
+  failedPerSec: number;
   error: string | undefined;
   stopped: boolean;
 }
@@ -46,7 +48,9 @@ interface Watched {
  * the rates since the one before (acknowledged events per second from the
  * stream's growth minus the change in lag; dead letters per second from
  * the group's count in the dead-letter stream, read again only when that
- * stream changed). The last minutes of snapshots are kept for trend charts.
+ * stream changed; handler failures per second from the counters members
+ * write into their heartbeats, between two reads of the members). The last
+ * minutes of snapshots are kept for trend charts.
  */
 export class GroupWatchHub {
   private readonly watched = new Map<string, Watched>();
@@ -84,6 +88,7 @@ export class GroupWatchHub {
         previous: undefined,
         dlq: undefined,
         view: undefined,
+        failedPerSec: -1,
         error: undefined,
         stopped: false,
       };
@@ -145,7 +150,10 @@ export class GroupWatchHub {
       this.options.lastSequence(w.stream),
       this.options.groups.deadLetterStamp(w.stream),
     ]);
-    if (described) w.view = { at: Date.now(), value: described };
+    if (described) {
+      if (w.view) w.failedPerSec = failuresPerSecond(w.view, { at: Date.now(), value: described });
+      w.view = { at: Date.now(), value: described };
+    }
     const base = w.view!.value;
     const view: GroupView = lagNow
       ? { ...base, lag: lagNow.lag, partitions: base.partitions.map((p) => ({ ...p, lag: lagNow.partitions[p.partition] ?? p.lag })) }
@@ -167,14 +175,34 @@ export class GroupWatchHub {
       stream: w.stream,
       group: w.group,
       atMs: BigInt(at),
-      members: view.members.map((m) => ({ ...m, heartbeatAgeMs: BigInt(m.heartbeatAgeMs) })),
+      members: view.members.map(({ counts: _counts, ...m }) => ({ ...m, heartbeatAgeMs: BigInt(m.heartbeatAgeMs) })),
       partitions: view.partitions.map((p) => ({ partition: p.partition, owner: p.owner, lag: BigInt(p.lag), details: p.details })),
       lag: BigInt(view.lag),
       epoch: BigInt(view.epoch),
       handledPerSec: handled,
       deadLetteredPerSec: deadLettered,
-      failedPerSec: -1,
+      failedPerSec: w.failedPerSec,
       deadLetters: BigInt(deadLetters),
     });
   }
+}
+
+/**
+ * Handler failures per second between two reads of a group's members: the
+ * growth of each member's `failed` counter, summed over the members seen in
+ * both (a member that restarted counts from 0 again: its growth is taken
+ * as 0). -1 when no member reports counters.
+ */
+function failuresPerSecond(before: { at: number; value: GroupView }, after: { at: number; value: GroupView }): number {
+  const seconds = (after.at - before.at) / 1000;
+  const earlier = new Map(before.value.members.map((m) => [m.id, m.counts]));
+  let reported = false;
+  let failed = 0;
+  for (const m of after.value.members) {
+    if (!m.counts) continue;
+    reported = true;
+    const was = earlier.get(m.id);
+    if (was) failed += Math.max(0, m.counts.failed - was.failed);
+  }
+  return !reported || seconds <= 0 ? -1 : failed / seconds;
 }

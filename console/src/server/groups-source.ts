@@ -18,6 +18,7 @@ import {
   type ChronicleConnection,
   type DeadLetter,
   type GroupSummary,
+  type MemberCounts,
   type RewindTarget,
 } from "@chronicle/runtime";
 
@@ -30,6 +31,8 @@ export interface MemberView {
   heartbeatAgeMs: number;
   live: boolean;
   partitions: number[];
+  /** The member's counters since it started, as of its last heartbeat; undefined when its runtime does not report them. */
+  counts: MemberCounts | undefined;
 }
 
 /** A partition of a group: its owner, its lag, and whatever else the runtime reports about its position. */
@@ -98,6 +101,7 @@ export function createGroupsSource(conn: ChronicleConnection): GroupsSource {
           heartbeatAgeMs: m.heartbeatAgeMs,
           live: m.live,
           partitions: owned.get(m.id) ?? [],
+          counts: m.counts,
         })),
         partitions: d.partitions.map((p) => ({
           partition: p.partition,

@@ -11,6 +11,19 @@ export interface MemberInfo {
   startedAt: string;
   /** The member's session timeout: tools count it dead when its heartbeat is older. */
   sessionTimeoutMs: number;
+  /**
+   * The member's counters since it started, as of this heartbeat, so that
+   * tools (the console, `chronicle groups describe`) can show a group's
+   * handled, failed and dead-lettered rates without reaching its process.
+   */
+  counts?: MemberCounts;
+}
+
+/** Events a member handled, handler runs that failed, and events it dead-lettered, since it started. */
+export interface MemberCounts {
+  handled: number;
+  failed: number;
+  deadLettered: number;
 }
 
 /** Opens (creating when missing) the KV bucket of group memberships. @private */
@@ -77,6 +90,8 @@ export class Membership {
     private readonly heartbeatMs: number,
     private readonly sessionTimeoutMs: number,
     private readonly onChange: (members: string[]) => void,
+    /** Read at each heartbeat: the counters it carries. */
+    private readonly counts?: () => MemberCounts,
   ) {
     this.echoTimeoutMs = Math.max(2 * heartbeatMs, Math.floor(sessionTimeoutMs / 2));
   }
@@ -169,7 +184,7 @@ export class Membership {
   }
 
   private async beat(): Promise<void> {
-    const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.info));
+    const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.counts ? { ...this.info, counts: this.counts() } : this.info));
     if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: performance.now() };
   }
 

@@ -127,7 +127,8 @@ export async function startConsumerGroup<E extends EventSchemas>(
   const slots = new SlotManager(context, groupSlots(definition.settings.partitions, hasDeadLetters), groupRecord.floor, options.onAssignment);
   const { heartbeatMs, sessionTimeoutMs } = resolved.timing;
   const memberInfo = { id: memberId, host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), sessionTimeoutMs };
-  const membership = new Membership(kv, stream, group, memberInfo, heartbeatMs, sessionTimeoutMs, (live) => slots.onMembers(live));
+  const counts = () => context.metrics.totals();
+  const membership = new Membership(kv, stream, group, memberInfo, heartbeatMs, sessionTimeoutMs, (live) => slots.onMembers(live), counts);
   await membership.join();
   let stopped = false;
   watchConnection(context, slots, () => stopped);

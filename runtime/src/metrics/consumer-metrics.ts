@@ -94,6 +94,11 @@ export class ConsumerMetrics {
     this.duration?.record(ms / 1000, this.attributes);
   }
 
+  /** The counters a member's heartbeat carries: handled, failed and dead-lettered since it started. */
+  totals(): { handled: number; failed: number; deadLettered: number } {
+    return { handled: this.counts.handled, failed: this.counts.failed, deadLettered: this.counts.deadLettered };
+  }
+
   /** The counters now, and handler latency percentiles over the last 2,048 runs. */
   snapshot(): ConsumerMetricsSnapshot {
     const n = Math.min(this.sampleCount, LATENCY_WINDOW);

@@ -84,7 +84,7 @@ function GroupView({ stream, group, session }: { stream: string; group: string; 
             </div>
             <div>
               <span className="big">{last.failedPerSec < 0 ? "—" : rate(last.failedPerSec)}</span>
-              failed{last.failedPerSec < 0 && <span className="muted"> (not reported by the runtime)</span>}
+              failed{last.failedPerSec < 0 && <span className="muted"> (not known yet: from the members' heartbeats)</span>}
             </div>
             <div>
               <span className="big">{rate(last.deadLetteredPerSec)}</span>
