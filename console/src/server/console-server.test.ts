@@ -234,7 +234,10 @@ describe("the console's API", () => {
       const deadline = Date.now() + 30_000;
       while (!rates.some((r) => r > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(rates[0]).toBe(-1); // one read of the counters is not a rate yet
-      expect(rates.some((r) => r > 0), `failed per second: ${rates.join(", ")}`).toBe(true);
+      expect(
+        rates.some((r) => r > 0),
+        `failed per second: ${rates.join(", ")}`,
+      ).toBe(true);
     } finally {
       sub.unsubscribe();
       hub.close();

@@ -164,7 +164,9 @@ export function operationsService(deps: ConsoleDeps): Impl {
         return {
           redeliver: redeliver.map((p) => create(PartitionStateSchema, p)),
           total,
-          liveMembers: view.members.filter((m) => m.live).map(({ counts: _counts, ...m }) => create(GroupMemberSchema, { ...m, heartbeatAgeMs: BigInt(m.heartbeatAgeMs) })),
+          liveMembers: view.members
+            .filter((m) => m.live)
+            .map(({ counts: _counts, ...m }) => create(GroupMemberSchema, { ...m, heartbeatAgeMs: BigInt(m.heartbeatAgeMs) })),
           firstSequence: BigInt("sequence" in target.count ? Math.max(target.count.sequence, info.state.first_seq) : info.state.first_seq),
         };
       }),
