@@ -32,7 +32,10 @@ export async function runGroupsDescribe(ctx: GroupsDescribeContext): Promise<num
   }
   ctx.print(`group ${d.group} of ${d.stream}: epoch ${d.epoch}, lag ${d.lag}`);
   ctx.print(`members (${d.members.filter((m) => m.live).length} live):`);
-  for (const m of d.members) ctx.print(`  ${m.id}\t${m.host} pid ${m.pid}\theartbeat ${m.heartbeatAgeMs} ms ago${m.live ? "" : " (dead)"}`);
+  for (const m of d.members) {
+    const counts = m.counts ? `\thandled ${m.counts.handled}, failed ${m.counts.failed}, dead-lettered ${m.counts.deadLettered}` : "";
+    ctx.print(`  ${m.id}\t${m.host} pid ${m.pid}\theartbeat ${m.heartbeatAgeMs} ms ago${m.live ? "" : " (dead)"}${counts}`);
+  }
   ctx.print("partition\towner\tfloor\tin flight\tpending\tlag");
   for (const p of d.partitions) ctx.print(`${p.partition}\t${p.owner ?? "-"}\t${p.floor}\t${p.inFlight}\t${p.pending}\t${p.lag}`);
   return ExitCode.Ok;

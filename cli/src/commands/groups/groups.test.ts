@@ -2,8 +2,8 @@ import { StringValueSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { connect, createProducer, defineStream, ensureStream, startConsumerGroup } from "@chronicle/runtime";
 import { startLocalServer } from "@chronicle/testing";
-import { rootCommand } from "./root.js";
-import { runCli } from "../framework/run-cli.js";
+import { rootCommand } from "../root.js";
+import { runCli } from "../../framework/run-cli.js";
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -33,6 +33,13 @@ describe("chronicle groups and lag", () => {
     const deadline = Date.now() + 15_000;
     while (handled < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(handled).toBe(20);
+
+    // a live member's line carries the counters of its last heartbeat
+    let live = "";
+    for (const until = Date.now() + 10_000; !live.includes("handled 20,") && Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      live = (await run("groups", "describe", "cligroups", "billing", "--servers", server.url)).out;
+    }
+    expect(live).toMatch(/^ {2}m1\t.+ pid \d+\theartbeat \d+ ms ago\thandled 20, failed 0, dead-lettered 0$/m);
 
     const refused = await run("groups", "rewind", "cligroups", "billing", "--to", "start", "--servers", server.url);
     expect(refused.code).not.toBe(0);
