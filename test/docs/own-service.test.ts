@@ -101,7 +101,7 @@ describe.sequential("README: use Chronicle in your own service", () => {
     expect(git.out).toMatch(/^proto\/shop\/orders\/v1\/orders\.proto:25:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: Field "total_cents"/m);
     const registry = sh(againstRegistry!, project, { CHRONICLE_REGISTRY_URL: registryUrl });
     expect(registry.status).toBe(1);
-    expect(registry.out).toMatch(/^proto\/shop\/orders\/v1\/orders\.proto:25:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*\(against registry v1\)$/m);
+    expect(registry.out).toMatch(/^proto\/shop\/orders\/v1\/orders\.proto:25:3: FIELD_WIRE_JSON_COMPATIBLE_TYPE: .*against registry v1\)$/m);
     const push = sh(readmeBlock("check")[2]!, project, { CHRONICLE_REGISTRY_URL: registryUrl });
     expect(push.status).toBe(1);
     expect(push.err).toContain("nothing was registered");
