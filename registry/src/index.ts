@@ -58,3 +58,4 @@ export {
   type CompatibilityCheck,
 } from "./client/registry-client.js";
 export * as registryApi from "./gen/chronicle/registry/v1/registry_pb.js";
+export { REGISTRY_REQUIRED_ROLES } from "./server/connect/interceptors.js";

@@ -1,5 +1,5 @@
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
-import { createAuthenticator, type AuthOptions, type Role } from "@chronicle/registry";
+import { createAuthenticator, REGISTRY_REQUIRED_ROLES, type AuthOptions, type Role } from "@chronicle/registry";
 
 /** Who made a request, with the role the console grants it. */
 export interface Caller {
@@ -39,18 +39,8 @@ export const REQUIRED_ROLE: Readonly<Record<string, Role>> = {
   PurgeDeadLetters: "admin",
   Republish: "write",
   ListAudit: "read",
-  // chronicle.registry.v1.RegistryService, as the console serves it
-  Register: "write",
-  GetSchema: "read",
-  GetVersion: "read",
-  GetLatestVersion: "read",
-  ListSubjects: "read",
-  ListVersions: "read",
-  CheckCompatibility: "read",
-  GetConfig: "read",
-  SetConfig: "admin",
-  DeleteVersion: "admin",
-  DeleteSubject: "admin",
+  // chronicle.registry.v1.RegistryService, as the console serves it: the registry's own roles
+  ...REGISTRY_REQUIRED_ROLES,
 };
 
 /**

@@ -5,8 +5,12 @@ import type { Authenticator, Role } from "../../auth/tokens.js";
 import type { Registry } from "../../service/registry.js";
 import { immutableContentHeaders, STALENESS_HEADER } from "../response-headers.js";
 
-/** The role each RPC of chronicle.registry.v1.RegistryService needs; an RPC missing here needs admin. */
-const requiredRoles: Readonly<Record<string, Role>> = {
+/**
+ * The role each RPC of chronicle.registry.v1.RegistryService needs, by
+ * method name; an RPC missing here needs admin. Servers that forward the
+ * registry's API (the console) check the same roles.
+ */
+export const REGISTRY_REQUIRED_ROLES: Readonly<Record<string, Role>> = {
   Register: "write",
   GetSchema: "read",
   GetVersion: "read",
@@ -23,7 +27,7 @@ const requiredRoles: Readonly<Record<string, Role>> = {
 /** Refuses a request whose bearer token lacks the role its RPC needs (`unauthenticated`, `permission_denied`). @private */
 export function authorizeByRole(auth: Authenticator): Interceptor {
   return (next) => async (req) => {
-    auth.authorize(req.header.get("authorization"), requiredRoles[req.method.name] ?? "admin");
+    auth.authorize(req.header.get("authorization"), REGISTRY_REQUIRED_ROLES[req.method.name] ?? "admin");
     return next(req);
   };
 }
