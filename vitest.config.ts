@@ -10,6 +10,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@chronicle\/(runtime|testing|registry|codegen|outbox|console|cli)$/, replacement: `${root}$1/src/index.ts` },
+      { find: /^@chronicle\/runtime\/errors$/, replacement: `${root}runtime/src/errors.ts` },
+      { find: /^@chronicle\/codegen\/model$/, replacement: `${root}codegen/src/model.ts` },
       { find: /^@chronicle\/registry\/compat$/, replacement: `${root}registry/src/compat/index.ts` },
       { find: /^@chronicle\/registry\/gen\/(.*)\.js$/, replacement: `${root}registry/src/gen/$1.ts` },
     ],

@@ -106,7 +106,7 @@ async function reportError(err: unknown, path: string[], io: CliIo): Promise<num
     return ExitCode.UsageError;
   }
   // loaded only now: a command that threw a ChronicleError has loaded the runtime already
-  const { isChronicleError } = await import("@chronicle/runtime");
+  const { isChronicleError } = await import("@chronicle/runtime/errors");
   if (isChronicleError(err) && err.code !== "internal") {
     // an input or environment the command could not work with: the message says which
     io.stderr(`chronicle: ${err.message}`);

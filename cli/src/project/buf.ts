@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { arch, endianness } from "node:os";
-import { ChronicleError, ErrorCode } from "@chronicle/runtime";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime/errors";
 
 /** How to start the buf CLI: a command and the arguments that precede buf's own. */
 export interface BufCommand {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
-import { buildEventModel, formatDiagnostic, type Diagnostic, type StreamModel } from "@chronicle/codegen";
-import { ChronicleError, ErrorCode } from "@chronicle/runtime";
+import { buildEventModel, formatDiagnostic, type Diagnostic, type StreamModel } from "@chronicle/codegen/model";
+import { ChronicleError, ErrorCode } from "@chronicle/runtime/errors";
 import { runBuf } from "./buf.js";
 
 /** A compiled Chronicle project: its streams, a registry of its descriptors, and the image buf built. */

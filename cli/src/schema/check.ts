@@ -15,7 +15,7 @@ import {
   type SchemaVersion,
   type SubjectSchemas,
   type Violation,
-} from "@chronicle/registry";
+} from "@chronicle/registry/compat";
 import { UsageError } from "../framework/command.js";
 import type { SchemaCheckConfig } from "./config.js";
 import { locateElement } from "./locate.js";

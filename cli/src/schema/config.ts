@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CATEGORY_NAMES, MODE_NAMES, type CompatibilityMode, type RuleCategory } from "@chronicle/registry";
+import { CATEGORY_NAMES, MODE_NAMES, type CompatibilityMode, type RuleCategory } from "@chronicle/registry/compat";
 import { UsageError } from "../framework/command.js";
 
 /** How a local check (git ref, image) compares schemas. */
@@ -9,7 +9,7 @@ export interface SchemaCheckConfig {
   rules: RuleCategory;
 }
 
-/** The registry's defaults (DESIGN decision 10). */
+/** The registry's defaults (docs/decisions 0010). */
 export const DEFAULT_SCHEMA_CHECK_CONFIG: SchemaCheckConfig = { mode: "FULL_TRANSITIVE", rules: "WIRE_JSON" };
 
 /** Parses a mode name, case-insensitive, or throws a {@link UsageError} naming where it came from. */

@@ -1,4 +1,4 @@
-import { extractSubjectSchema } from "@chronicle/registry";
+import { extractSubjectSchema } from "@chronicle/registry/compat";
 import { reportViolations } from "./check.js";
 import type { RegistryAccess } from "./registry-access.js";
 import type { CheckReport, SchemaSide } from "./types.js";

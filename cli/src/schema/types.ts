@@ -1,6 +1,6 @@
 import type { FileRegistry } from "@bufbuild/protobuf";
 import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
-import type { CompatibilityMode, RuleCategory } from "@chronicle/registry";
+import type { CompatibilityMode, RuleCategory } from "@chronicle/registry/compat";
 
 /**
  * One side of a schema comparison: a compiled image and the events it

@@ -6,3 +6,6 @@ export { checkModule, type ModuleCheckRequest, type ModuleCheckResult, type Modu
 export { normalizeSchema, schemaId, validateSchemaSet, extractSubjectSchema, subjectSchemas, type SubjectSchemas } from "./schema-set.js";
 export { SchemaValidationError, type SchemaValidationReason } from "./errors.js";
 export { ruleCatalog, type RuleInfo } from "./rule-catalog.js";
+
+// the names of the compatibility modes and rule categories, as configs and command lines spell them
+export { MODE_NAMES, CATEGORY_NAMES, DEFAULT_MODE, DEFAULT_CATEGORY } from "../service/modes.js";

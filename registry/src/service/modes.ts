@@ -1,7 +1,7 @@
 import type { CompatibilityMode as ModeName, RuleCategory as CategoryName } from "../compat/types.js";
 import { CompatibilityMode, RuleCategory } from "../gen/chronicle/registry/v1/registry_pb.js";
 
-/** Default compatibility mode (DESIGN decision 10): a replayable log needs both directions, transitively. */
+/** Default compatibility mode (docs/decisions 0010): a replayable log needs both directions, transitively. */
 export const DEFAULT_MODE: ModeName = "FULL_TRANSITIVE";
 /** Default rule category. */
 export const DEFAULT_CATEGORY: CategoryName = "WIRE_JSON";

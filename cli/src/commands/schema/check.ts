@@ -29,7 +29,7 @@ export async function runSchemaCheck(ctx: SchemaCheckContext): Promise<number> {
   const current = await workingTreeSide(dir);
   let report: CheckReport;
   if (sources[0] === "registry") {
-    using registry = registryOf(v);
+    using registry = await registryOf(v);
     report = await checkAgainstRegistry(current, registry, overrides, selection);
   } else {
     const config = { ...readSchemaConfig(dir), ...overrides };

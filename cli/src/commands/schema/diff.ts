@@ -25,7 +25,7 @@ export async function runSchemaDiff(ctx: SchemaDiffContext): Promise<number> {
     to = { label: current.label, schema: current.registry.getMessage(subject) ? current.image : undefined };
     if (!from.schema && !to.schema) throw new UsageError(`${subject} is declared neither in the working tree nor at ${ref}`);
   } else {
-    using registry = registryOf(v);
+    using registry = await registryOf(v);
     const versions = await registry.listVersions(subject);
     if (versions.length === 0) throw new UsageError(`subject ${subject} is not registered at ${registry.url}`);
     const last = versions[versions.length - 1]!;

@@ -12,7 +12,7 @@ export async function runSchemaPush(ctx: SchemaPushContext): Promise<number> {
   const format = formatOf(v.format);
   const selection = { allMessages: v["all-messages"] };
   const noun = selection.allMessages ? "message" : "event";
-  using registry = registryOf(v);
+  using registry = await registryOf(v);
   const current = await workingTreeSide(resolve(ctx.cwd, v.dir));
   const report = await checkAgainstRegistry(current, registry, {}, selection);
   if (!report.compatible) {

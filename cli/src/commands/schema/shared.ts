@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { UsageError } from "../../framework/command.js";
 import { OUTPUT_FORMATS, formatGithub, formatJson, formatText, type OutputFormat } from "../../schema/format.js";
-import { openRegistry, type RegistryAccess } from "../../schema/registry-access.js";
+import type { RegistryAccess } from "../../schema/registry-access.js";
 import { reportBase } from "../../schema/report-base.js";
 import type { CheckReport } from "../../schema/types.js";
 import { REGISTRY_TOKEN_ENV } from "../../framework/common-options.js";
@@ -17,11 +17,16 @@ export function formatOf(value: string, allowed: readonly OutputFormat[] = OUTPU
   return value as OutputFormat;
 }
 
-/** Opens the registry of `--registry` with `--token` (or `$CHRONICLE_REGISTRY_TOKEN`). */
-export function registryOf(values: { registry: string | undefined; token: string | undefined }): RegistryAccess {
+/**
+ * Opens the registry of `--registry` with `--token` (or `$CHRONICLE_REGISTRY_TOKEN`).
+ * The registry client (connect-node and its transports) is loaded here, so
+ * checks against git or an image never load it.
+ */
+export async function registryOf(values: { registry: string | undefined; token: string | undefined }): Promise<RegistryAccess> {
   const url = given(values.registry);
   if (!url) throw new UsageError("--registry URL is required (or, for diff, --against-git REF)");
   const token = given(values.token) ?? given(process.env[REGISTRY_TOKEN_ENV]);
+  const { openRegistry } = await import("../../schema/registry-access.js");
   return openRegistry({ url, ...(token ? { token } : {}) });
 }
 
