@@ -8,7 +8,7 @@ import { AWAITING_STREAM_CHECK, type PendingPublish, type SendTime } from "./pen
 import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { PublishResult } from "./types.js";
 
-/** After a reconnect, "no responders" is taken for a stream still recovering, for this long. */
+/** After a reconnect or a leader election, "no responders" is taken for a stream still recovering, for this long. */
 const RECOVERY_GRACE_MS = 30_000;
 /** Wait before sending again after a retryable refusal. */
 const RETRY_BACKOFF_MS = 250;
@@ -40,7 +40,8 @@ export class AckTracker {
   private lastToken = 0;
   /** The token of the last send before the latest disconnect: publishes up to it may have lost their message or ack. */
   private lastTokenBeforeDisconnect = 0;
-  private lastReconnectAt = 0;
+  /** When the stream may last have been settling (a reconnect, a leader election): "no responders" soon after is retried. */
+  private settlingSince = 0;
   private streamCheck: Promise<boolean> | undefined;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private statusEvents: { stop?: () => void } | undefined;
@@ -117,7 +118,7 @@ export class AckTracker {
       for await (const s of events) {
         if (s.type === "disconnect") this.lastTokenBeforeDisconnect = this.lastToken;
         else if (s.type === "reconnect") {
-          this.lastReconnectAt = performance.now();
+          this.settlingSince = performance.now();
           this.resendLost();
         } else if (s.type === "error" && s.error instanceof PermissionViolationError && s.error.operation === "publish") {
           this.failRefused(s.error.subject, s.error.message);
@@ -150,12 +151,15 @@ export class AckTracker {
 
   /**
    * The stream has a new leader: every publish awaiting its ack may have
-   * gone to the old one, so each is sent again at once with its dedup key
-   * (one the old leader stored is answered as a duplicate, not stored
-   * twice). Publishes backing off keep their turn.
+   * gone to the old one, and every one backing off was refused while there
+   * was none (no responders, 10158), so each is sent again at once with its
+   * dedup key (one the old leader stored is answered as a duplicate, not
+   * stored twice). "No responders" right after is taken for a stream still
+   * settling, as after a reconnect.
    */
   private resendInFlight(): void {
-    this.resend([...this.awaiting.values()].filter((p) => p.retryAt === undefined));
+    this.settlingSince = performance.now();
+    this.resend([...this.awaiting.values()]);
   }
 
   private resend(publishes: readonly PendingPublish[]): void {
@@ -215,7 +219,7 @@ export class AckTracker {
       `nobody stores events published to ${p.subject}: no stream ${stream} (run ensureStream or "chronicle streams apply")`,
       { context: { stream, subject: p.subject } },
     );
-    if (performance.now() - this.lastReconnectAt < RECOVERY_GRACE_MS) {
+    if (performance.now() - this.settlingSince < RECOVERY_GRACE_MS) {
       this.retryOrFail(p, noResponders, true);
       return;
     }
@@ -227,8 +231,10 @@ export class AckTracker {
       .then(() => true)
       .catch((err: unknown) => translateNatsError(err, "stream info").code !== ErrorCode.NotFound)
       .finally(() => setTimeout(() => (this.streamCheck = undefined), STREAM_CHECK_REUSE_MS).unref?.());
+    const token = p.token;
     void this.streamCheck.then((exists) => {
-      if (!this.awaiting.has(p.token)) return;
+      // settled, or sent again meanwhile (a leader election)
+      if (p.token !== token || !this.awaiting.has(token)) return;
       if (exists) this.retryOrFail(p, noResponders, true);
       else
         this.settle(
