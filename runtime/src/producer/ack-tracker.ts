@@ -15,7 +15,7 @@ const RETRY_BACKOFF_MS = 250;
 /** How long the answer to "does the stream exist?" is reused. */
 const STREAM_CHECK_REUSE_MS = 1000;
 /** Where JetStream announces that a stream has a new leader. */
-export const leaderElectedSubject = (stream: string): string => `$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${stream}`;
+const leaderElectedSubject = (stream: string): string => `$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${stream}`;
 /** The sweep runs every quarter of the ack timeout, within these bounds (ms). */
 const MIN_SWEEP_MS = 20;
 const MAX_SWEEP_MS = 250;
@@ -41,7 +41,7 @@ export class AckTracker {
   /** The token of the last send before the latest disconnect: publishes up to it may have lost their message or ack. */
   private lastTokenBeforeDisconnect = 0;
   /** When the stream may last have been settling (a reconnect, a leader election): "no responders" soon after is retried. */
-  private settlingSince = 0;
+  private settlingSince = -Infinity;
   private streamCheck: Promise<boolean> | undefined;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private statusEvents: { stop?: () => void } | undefined;
@@ -130,12 +130,13 @@ export class AckTracker {
   }
 
   /**
-   * Listens for the stream's leader elections. Messages sent to a stream
-   * while it has no leader (its leader died, was frozen or cut off) are
-   * dropped without an answer; without this the producer would find out at
-   * its next ack timeout, up to `ackTimeoutMs` after the election. A
-   * connection not allowed to subscribe to the advisory (permissions) falls
-   * back to the ack timeout.
+   * Listens for the stream's leader elections. Publishes on their way to a
+   * leader that died, froze or was cut off get no answer at all (those sent
+   * while there is no leader are answered "no responders" and retried);
+   * without this the producer would send them again only at their next ack
+   * timeout, up to `ackTimeoutMs` after the election. A connection not
+   * allowed to subscribe to the advisory (permissions) falls back to the
+   * ack timeout.
    */
   private watchLeader(): Subscription | undefined {
     try {
