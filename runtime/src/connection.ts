@@ -28,6 +28,25 @@ export interface ConnectOptions {
   /** Timeout of JetStream API requests and publish acks in ms; default 5000. */
   timeoutMs?: number;
   /**
+   * How often the client pings its server, ms; default 10,000. A server
+   * that stops answering without closing the connection (a black-hole
+   * partition, a frozen host, a dead switch) is noticed only by pings: after
+   * `maxPingsOut` unanswered ones the client drops the connection and
+   * reconnects to another server, within about `(maxPingsOut + 1) ×
+   * pingIntervalMs` of the cut (about 30 s by default). Publishes and
+   * requests meanwhile wait or time out. nats.js's own default (2 minutes)
+   * leaves such a client writing into a dead connection for 4-6 minutes.
+   */
+  pingIntervalMs?: number;
+  /** Unanswered pings after which the connection is taken for dead (see `pingIntervalMs`); default 2. */
+  maxPingsOut?: number;
+  /**
+   * How long connecting to one server may take before the next is tried,
+   * ms; default 20,000 (nats.js's). A server behind a black hole accepts
+   * nothing and refuses nothing, so each attempt to it lasts this long.
+   */
+  connectTimeoutMs?: number;
+  /**
    * Prefix of the reply subjects of requests and of producers' and stores'
    * inboxes (for permissions that allow only some); default `_INBOX`.
    */
@@ -58,11 +77,30 @@ export interface ChronicleConnection extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Default of {@link ConnectOptions.pingIntervalMs}. */
+const DEFAULT_PING_INTERVAL_MS = 10_000;
+/** Default of {@link ConnectOptions.maxPingsOut}. */
+const DEFAULT_MAX_PINGS_OUT = 2;
+/** Default of {@link ConnectOptions.connectTimeoutMs}. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+
+/** A positive integer option, or its default; throws `invalid_argument` naming the option. */
+function positiveInteger(options: ConnectOptions, option: "pingIntervalMs" | "maxPingsOut" | "connectTimeoutMs", fallback: number): number {
+  const value = options[option] ?? fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new ChronicleError(ErrorCode.InvalidArgument, `${option} must be a positive integer, got ${String(value)}`, { context: { option } });
+  }
+  return value;
+}
+
 function natsOptions(options: ConnectOptions): NodeConnectionOptions {
   const o: NodeConnectionOptions = {
     servers: options.servers,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    pingInterval: positiveInteger(options, "pingIntervalMs", DEFAULT_PING_INTERVAL_MS),
+    maxPingOut: positiveInteger(options, "maxPingsOut", DEFAULT_MAX_PINGS_OUT),
+    timeout: positiveInteger(options, "connectTimeoutMs", DEFAULT_CONNECT_TIMEOUT_MS),
     ...(options.name !== undefined ? { name: options.name } : {}),
     ...(options.user !== undefined ? { user: options.user } : {}),
     ...(options.pass !== undefined ? { pass: options.pass } : {}),
@@ -113,15 +151,18 @@ export async function wrapConnection(
 }
 
 /**
- * Connects to NATS (reconnecting forever on loss) and checks that JetStream
- * is enabled. Throws a {@link ChronicleError}: `unavailable` when no server
- * answers, `permission_denied` for rejected credentials.
+ * Connects to NATS (reconnecting forever on loss, noticing a server that
+ * stopped answering by its pings: see `pingIntervalMs`) and checks that
+ * JetStream is enabled. Throws a {@link ChronicleError}: `unavailable` when
+ * no server answers, `permission_denied` for rejected credentials,
+ * `invalid_argument` for a bad option (before connecting).
  */
 export async function connect(options: ConnectOptions): Promise<ChronicleConnection> {
   const wire = resolveWireKind(options.wire);
+  const natsOpts = natsOptions(options);
   let nc: NatsConnection;
   try {
-    nc = await natsConnect(natsOptions(options));
+    nc = await natsConnect(natsOpts);
   } catch (err) {
     const denied = translateNatsError(err, "connect").code === ErrorCode.PermissionDenied;
     throw new ChronicleError(

@@ -69,6 +69,8 @@ export interface PublishLoad {
   readonly sent: number;
   /** Age of the oldest publish not settled yet, ms by the monotonic clock (0: none in flight). */
   oldestInFlightMs(): number;
+  /** Longest time from a publish's call to its acknowledgement so far, ms by the monotonic clock. */
+  readonly longestLatencyMs: number;
   /** The last `n` values acknowledged before time `t` (ms since the epoch). */
   ackedBefore(t: number, n: number): string[];
   /**
@@ -133,7 +135,10 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   const startedMono = performance.now();
 
   const ackValues: string[] = [];
+  let longestLatencyMs = 0;
   const ack = (value: string, r: PublishResult) => {
+    const calledAt = pending.get(value);
+    if (calledAt !== undefined) longestLatencyMs = Math.max(longestLatencyMs, performance.now() - calledAt);
     acked.set(value, r);
     ackTimes.push(Date.now());
     ackValues.push(value);
@@ -195,6 +200,9 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
     failed,
     get sent() {
       return sent;
+    },
+    get longestLatencyMs() {
+      return Math.round(longestLatencyMs);
     },
     ackedBefore(t, n) {
       let end = ackTimes.length;

@@ -5,7 +5,7 @@ import type { ChronicleConnection } from "@chronicle/runtime";
 import type { FaultyCluster, ReplicaState } from "@chronicle/testing";
 import { noteStream, publishAll } from "../reliability/helpers.js";
 import { leaderOf, provisionWhenReady, replicasAgree, waitFor } from "./helpers.js";
-import { producerWorkload, type Workload, type WorkloadReport } from "./workload.js";
+import { producerWorkload, type ProducerWorkloadOptions, type Workload, type WorkloadReport } from "./workload.js";
 
 /** The leader and followers of the scenario's stream when the fault starts. */
 export interface FaultTargets {
@@ -20,6 +20,8 @@ export interface ScenarioOptions {
   startAt?: "leader" | "follower";
   /** Publishes per second of the producer; default 1000. */
   ratePerSec?: number;
+  /** The producer's ack timeout, ms; default 1000 (the runtime's own default is 5000). */
+  ackTimeoutMs?: number;
   /** Extra workloads beside the producer (a consumer group, a client stuck with one node), given the targets. */
   workloads?: (targets: FaultTargets) => Workload[];
   /**
@@ -65,7 +67,12 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   await provisionWhenReady(conn, def);
   const leader = await leaderOf(cluster, options.stream);
   const followers = cluster.servers.map((s) => s.name).filter((n) => n !== leader);
-  const producer = producerWorkload({ startAt: options.startAt === "follower" ? followers[0]! : leader, ratePerSec: options.ratePerSec ?? 1000 });
+  const producerOptions: ProducerWorkloadOptions = {
+    startAt: options.startAt === "follower" ? followers[0]! : leader,
+    ratePerSec: options.ratePerSec ?? 1000,
+    ...(options.ackTimeoutMs !== undefined ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+  };
+  const producer = producerWorkload(producerOptions);
   const ctx = { cluster, conn, def };
   const all = [producer, ...(options.workloads?.({ leader, followers }) ?? [])];
   for (const w of all) await w.start(ctx);

@@ -110,6 +110,7 @@ export function producerWorkload(options: ProducerWorkloadOptions = {}): Workloa
           stored,
           staleReads,
           longestAckGapMs: l.longestGap(),
+          longestPublishMs: l.longestLatencyMs,
         },
       };
     },

@@ -26,6 +26,7 @@ import {
   storedCounts,
   waitFor,
   provision,
+  watchLeaderElections,
 } from "./helpers.js";
 
 let cluster: LocalCluster;
@@ -122,8 +123,13 @@ describe("3-node cluster, 3 replicas", () => {
       // (CHRONICLE_RELIABILITY_BREAK=dedup shrinks it, and this test must then fail).
       let pendingAtKill = 0;
       let ackedBeforeKill: string[] = [];
+      // the elections as the cluster announces them, seen from a node that survives the kill
+      await using watcher = await connect({ servers: ordered[1]!, name: "elections" });
+      const elections = watchLeaderElections(watcher, "fail");
       const pub = await publishAll(producerConn, def, values, {
         window: EVENTS,
+        // the runtime's default: the producer must not wait for it after the election
+        ackTimeoutMs: 5000,
         onProgress: async (_done, sofar) => {
           const settled = () => sofar.acked.size + sofar.failed.length;
           if (!(await waitFor(() => settled() >= EVENTS / 4, 120_000, 2))) throw new Error(`only ${settled()} of ${EVENTS} settled before the kill`);
@@ -159,6 +165,15 @@ describe("3-node cluster, 3 replicas", () => {
       const { node, at: killedAt } = killed!;
       const newLeader = await elected!;
       expect(newLeader.value).not.toBe(node);
+      // the producer follows the new leader within a second of its election, not at its next ack timeout
+      elections.stop();
+      const announced = elections.elections.find((e) => e.at > killedAt && e.leader !== node);
+      expect(announced, "the new leader's election was announced").toBeDefined();
+      const electedAfterMs = announced!.at - killedAt;
+      console.log(`leader kill: election announced ${electedAfterMs} ms after the kill, producer stall ${pub.maxAckGapMs} ms (ack timeout 5000 ms)`);
+      expect(pub.maxAckGapMs, `producer stall ${pub.maxAckGapMs} ms, election announced ${electedAfterMs} ms after the kill`).toBeLessThanOrEqual(
+        electedAfterMs + 1000,
+      );
       const [read, write] = await registryCalls!;
       expect(read.value.version).toBe(1);
       expect(write.value.version).toBe(2);
@@ -216,7 +231,7 @@ describe("3-node cluster, 3 replicas", () => {
       expect(caughtUp, "restarted node current with lag 0").toBe(true);
       const catchUpMs = Date.now() - restartAt;
       console.log(
-        `leader kill: events=${EVENTS} killed=${node} newLeader=${newLeader.value} newLeaderSeenAfterMs=${newLeader.ms} producerStallMs=${pub.maxAckGapMs} ` +
+        `leader kill: events=${EVENTS} killed=${node} newLeader=${newLeader.value} newLeaderSeenAfterMs=${newLeader.ms} electionAnnouncedAfterMs=${electedAfterMs} producerStallMs=${pub.maxAckGapMs} ` +
           `lost=${lost.length} storedTwice=${twice.length} consumeResumedAfterMs=${consumeResumed ? consumeResumed.at - killedAt : -1} ` +
           `redeliveredEffects=${repeated} outOfOrder=${verdict.outOfOrder.length} registryReadMs=${read.ms} registryWriteMs=${write.ms} catchUpMs=${catchUpMs}`,
       );

@@ -1,13 +1,16 @@
 // Consumer groups through faults: members SIGKILLed, frozen past their
-// session (SIGSTOP, then SIGCONT), and cut off from the server (every socket
-// closed, deliveries in flight lost). Per-key order holds in each; a handler
+// session (SIGSTOP, then SIGCONT), cut off from the server (every socket
+// closed, deliveries in flight lost), and behind a black-hole partition
+// past their lease (nothing closed: what they send arrives after the heal).
+// No partition is handled by two members at once. Per-key order holds in each; a handler
 // runs twice only for events the crashed, frozen or cut-off member had
 // handled and not yet stored, at most maxUnrecorded (1024) per fault.
 import type { ChildProcess } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { checkGroupRun, describeVerdict, type GroupVerdict } from "./group-check.js";
+import { startFaultNetwork } from "@chronicle/testing";
+import { checkGroupRun, concurrentHandlings, describeVerdict, type GroupVerdict } from "./group-check.js";
 import { drained, errorLines, groupSuite, publishWithSteps, stopMembers } from "./group-suite.js";
-import { killMember, notes, noteStream, provision, readEffects, scaled, type MemberConfig } from "./helpers.js";
+import { BREAK, killMember, notes, noteStream, provision, readEffects, scaled, type MemberConfig } from "./helpers.js";
 import { startTcpProxy } from "./tcp-proxy.js";
 
 const suite = groupSuite("faults");
@@ -45,8 +48,13 @@ async function run(
   return verdict;
 }
 
-/** Order must hold; repeats only of events first handled by `faulty` members, at most 1024 per fault. */
+/**
+ * Order must hold; repeats only of events first handled by `faulty` members, at most 1024 per fault;
+ * no partition handled by two members at once.
+ */
 function expectFaultBound(verdict: GroupVerdict, faulty: ReadonlySet<string>, faults: number, effectsFile: string): void {
+  const concurrent = concurrentHandlings(readEffects(effectsFile));
+  expect(concurrent.slice(0, 3), `${concurrent.length} times two members handled one partition at once`).toEqual([]);
   expect(verdict.missing, describeVerdict(verdict)).toEqual([]);
   expect(verdict.outOfOrder, describeVerdict(verdict)).toEqual([]);
   for (const [v, m] of verdict.repeatedFirstBy)
@@ -96,6 +104,39 @@ describe("consumer group members with faults while events flow", () => {
       );
       expectFaultBound(verdict, new Set(["f1"]), 1, effectsFile);
       expect(fenced.length, "the frozen member found its partitions taken when it woke").toBeGreaterThan(0);
+    },
+  );
+
+  it(
+    `a member behind a black-hole partition past its lease, then healed: ${EVENTS} events, no partition handled by two members at once, per-key order holds`,
+    { timeout: scaled(180_000, 900_000) },
+    async () => {
+      // a lease of 1.6 s; the cut lasts 6 s, and the member's connection (pings every 10 s) does not notice it:
+      // its acks, state writes and claims are held and arrive after the heal, when its partitions are others'
+      const { def, effectsFile, base } = await schedule("blackhole", 4000);
+      await using net = await startFaultNetwork();
+      const port = await net.link("b1", "server", Number(new URL(suite.server.url).port));
+      // CHRONICLE_RELIABILITY_BREAK=fencing: the cut member in a group of its own, which nothing fences
+      // from the others: it handles every partition while they do, and the check must see it
+      const group = BREAK === "fencing" ? "g-unfenced" : base.group;
+      const members = [
+        await suite.spawn({ ...base, group, servers: [`nats://127.0.0.1:${port}`], memberId: "b1" }),
+        await suite.spawn({ ...base, memberId: "b2" }),
+        await suite.spawn({ ...base, memberId: "b3" }),
+      ];
+      const CUT_MS = 6000;
+      let healed: Promise<void> | undefined;
+      const cut = async () => {
+        await net.cut("b1", "server", "drop");
+        healed = new Promise((resolve) => setTimeout(resolve, CUT_MS)).then(() => net.heal("b1", "server"));
+      };
+      const verdict = await run(def, effectsFile, [cut], () => members);
+      await healed;
+      const fenced = errorLines(effectsFile, "b1").filter((l) => l.includes("lost slot"));
+      console.log(
+        `black hole ${CUT_MS} ms while events flow: ${EVENTS} events, ${describeVerdict(verdict)}, partitions the cut member found taken: ${fenced.length}`,
+      );
+      expectFaultBound(verdict, new Set(["b1"]), 1, effectsFile);
     },
   );
 

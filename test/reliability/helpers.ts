@@ -77,6 +77,29 @@ export function notes(count: number, keys: number, prefix = "k"): string[] {
   });
 }
 
+/** One leader election of a stream, as JetStream announced it: the new leader and when the announcement arrived (`Date.now()`). */
+export interface LeaderElection {
+  leader: string;
+  at: number;
+}
+
+/**
+ * Records the leader elections of `stream` from JetStream's advisories
+ * (`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.<stream>`): the moment the
+ * cluster announces a new leader, which is what a producer can react to
+ * (polling `streams.info` adds the API's own delays under load). Stop with
+ * `stop()`.
+ */
+export function watchLeaderElections(conn: ChronicleConnection, stream: string): { elections: LeaderElection[]; stop(): void } {
+  const elections: LeaderElection[] = [];
+  const sub = conn.nc.subscribe(`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${stream}`, {
+    callback: (err, msg) => {
+      if (err === null) elections.push({ leader: String((msg.json() as { leader?: string }).leader), at: Date.now() });
+    },
+  });
+  return { elections, stop: () => sub.unsubscribe() };
+}
+
 /** Outcome of {@link publishAll}: values whose publish resolved, and the failures. */
 export interface PublishOutcome {
   acked: Map<string, PublishResult>;

@@ -88,7 +88,7 @@ export async function publishDeadLetter(conn: ChronicleConnection, deadLetter: D
   const span = telemetry.start({ type: h.get(Headers.Type), partition: deadLetter.partition, id }, [originalTraceContext(deadLetter.headers)]);
   const trace = telemetry.traceHeaders(span);
   if (trace) for (const [k, v] of Object.entries(trace)) h.set(k, v);
-  const startedAt = Date.now();
+  const startedAt = performance.now();
   try {
     const ack = await conn.js.publish(subject, deadLetter.data, { headers: h, msgID: deadLetter.dedupKey });
     telemetry.succeeded(span, startedAt, deadLetter.data.length);

@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { connect, type ChronicleConnection } from "../index.js";
 import { startLocalServer } from "@chronicle/testing";
 import { Membership, openGroupsBucket, type MemberInfo } from "./membership.js";
-import { GROUPS_BUCKET } from "./names.js";
+import { GROUPS_BUCKET, memberKey } from "./names.js";
 
 const HEARTBEAT_MS = 200;
 const SESSION_TIMEOUT_MS = 1000;
@@ -49,6 +49,35 @@ describe("group membership", () => {
       await m.leave();
     }
     for (const m of running) await m.leave();
+  });
+
+  it("a member whose wall clock is an hour ahead or behind sees the running members, and only them, in its first view", { timeout: 40_000 }, async () => {
+    await using server = await startLocalServer();
+    await using conn = await connect({ servers: server.url, name: "membership" });
+    const kv = await openGroupsBucket(conn);
+    // running members that beat every 2.5 s (so that the newcomer's first view comes from their entries,
+    // not from heartbeats its watch sees), and a member that died 6 s ago and left its entry behind
+    const running = ["a", "b"].map((id) => new Membership(kv, "s", "skew", { ...info(id), sessionTimeoutMs: 10_000 }, 2500, 10_000, () => undefined));
+    for (const r of running) await r.join();
+    await kv.put(memberKey("s", "skew", "gone"), JSON.stringify(info("gone")));
+    await new Promise((r) => setTimeout(r, 6000));
+    const realNow = Date.now.bind(Date);
+    for (const offsetMs of [3600_000, -3600_000]) {
+      const views: string[][] = [];
+      const id = `skewed${offsetMs > 0 ? "Ahead" : "Behind"}`;
+      const m = new Membership(kv, "s", "skew", { ...info(id), sessionTimeoutMs: 5000 }, HEARTBEAT_MS, 5000, (members) => views.push(members));
+      const clock = vi.spyOn(Date, "now").mockImplementation(() => realNow() + offsetMs);
+      try {
+        await m.join();
+      } finally {
+        clock.mockRestore();
+      }
+      // with ages by its own wall clock: ahead, a and b looked an hour old (it took them for dead and would
+      // take every partition); behind, the dead member looked alive
+      expect(views[0], `first view with the clock ${offsetMs / 1000} s off: ${JSON.stringify(views)}`).toEqual(["a", "b", id]);
+      await m.leave();
+    }
+    for (const r of running) await r.leave();
   });
 
   it("sees joins and leaves through the watch", { timeout: 20_000 }, async () => {

@@ -71,6 +71,13 @@ export class Membership {
   private echoedRevision = 0;
   /** The oldest heartbeat written and not yet seen on the watch, with when its write was acknowledged. */
   private unechoed: { revision: number; at: number } | undefined;
+  /**
+   * This member's latest heartbeat: its entry's revision, and when (on the
+   * monotonic clock) the server acknowledged it. Its entry's write time is
+   * on the server's clock: together they place other entries' write times
+   * on this member's monotonic clock without reading its wall clock.
+   */
+  private lastBeat: { revision: number; at: number } | undefined;
   private rewatching: Promise<void> | undefined;
   private rewatchCount = 0;
   /**
@@ -146,15 +153,24 @@ export class Membership {
     const prefix = groupKeyPrefix(this.stream, this.group);
     const startedAt = performance.now();
     const present = new Set<string>();
+    const entries: { id: string; created: number; revision: number }[] = [];
     const keys = await this.kv.keys(`${prefix}.m.>`);
     for await (const k of keys) {
       const e = await this.kv.get(k);
       if (!e || e.operation !== "PUT") continue;
-      const id = k.slice(prefix.length + 3);
-      present.add(id);
-      // the entry's age by the server's clock, placed on this member's monotonic clock
-      const written = performance.now() - Math.max(0, Date.now() - e.created.getTime());
-      this.lastSeen.set(id, Math.max(this.lastSeen.get(id) ?? 0, written));
+      entries.push({ id: k.slice(prefix.length + 3), created: e.created.getTime(), revision: e.revision });
+    }
+    // Entries are dated by the server's clock. This member's own entry, written by the heartbeat it
+    // last saw acknowledged, says where that clock was at a known monotonic time: each entry's age is
+    // then measured on the server's clock alone, whatever this member's wall clock says (a member an
+    // hour ahead took every other member for dead). Without it, by this member's wall clock.
+    const own = entries.find((e) => e.id === this.info.id);
+    const beat = this.lastBeat;
+    const reference = own && beat?.revision === own.revision ? { server: own.created, at: beat.at } : { server: Date.now(), at: performance.now() };
+    for (const e of entries) {
+      present.add(e.id);
+      const written = reference.at - Math.max(0, reference.server - e.created);
+      this.lastSeen.set(e.id, Math.max(this.lastSeen.get(e.id) ?? 0, written));
     }
     for (const [id, at] of this.lastSeen) {
       if (id !== this.info.id && !present.has(id) && at < startedAt) this.lastSeen.delete(id);
@@ -184,7 +200,11 @@ export class Membership {
   }
 
   private async beat(): Promise<void> {
-    const revision = await this.kv.put(memberKey(this.stream, this.group, this.info.id), JSON.stringify(this.counts ? { ...this.info, counts: this.counts() } : this.info));
+    const revision = await this.kv.put(
+      memberKey(this.stream, this.group, this.info.id),
+      JSON.stringify(this.counts ? { ...this.info, counts: this.counts() } : this.info),
+    );
+    this.lastBeat = { revision, at: performance.now() };
     if (revision > this.echoedRevision && !this.unechoed) this.unechoed = { revision, at: performance.now() };
   }
 

@@ -182,7 +182,7 @@ class KvBucketClient {
     const records = this.records;
     if (records.length === 0) return;
     this.records = [];
-    const now = Date.now();
+    const now = performance.now();
     for (const r of records) {
       r.sentAt = now;
       r.token = ++this.lastToken;
@@ -197,7 +197,7 @@ class KvBucketClient {
     if (keys.length === 0) return;
     this.lookupKeys = [];
     this.lookupCallers = [];
-    const now = Date.now();
+    const now = performance.now();
     const lookups: PendingLookup[] = [];
     for (let i = 0; i < keys.length; i += MAX_KEYS_PER_LOOKUP) {
       const callersBySubject = new Map<string, Callers>();
@@ -240,7 +240,7 @@ class KvBucketClient {
    * token gone). Without this they would wait for the sweep's `timeoutMs`.
    */
   private resendPending(): void {
-    const now = Date.now();
+    const now = performance.now();
     const all = [...this.pending.values()];
     this.pending.clear();
     for (const p of all) {
@@ -294,7 +294,7 @@ class KvBucketClient {
   }
 
   private sweep(): void {
-    const old = Date.now() - this.timeoutMs;
+    const old = performance.now() - this.timeoutMs;
     for (const [token, p] of this.pending) {
       if (p.sentAt > old) break; // insertion order is time order
       this.pending.delete(token);

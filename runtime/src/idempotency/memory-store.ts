@@ -14,7 +14,8 @@ export interface MemoryIdempotencyStoreOptions {
  */
 export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): IdempotencyStore & { readonly size: number } {
   const done = new Map<string, number>();
-  const expired = (at: number) => options.ttlMs !== undefined && Date.now() - at > options.ttlMs;
+  // ages on the monotonic clock: a wall clock stepped back or forward does not keep or drop records
+  const expired = (at: number) => options.ttlMs !== undefined && performance.now() - at > options.ttlMs;
   return {
     get size() {
       return done.size;
@@ -29,7 +30,7 @@ export function createMemoryIdempotencyStore(options: MemoryIdempotencyStoreOpti
       return true;
     },
     async markDone(key) {
-      done.set(key, Date.now());
+      done.set(key, performance.now());
     },
   };
 }

@@ -1,4 +1,4 @@
-import { PermissionViolationError, type Msg } from "@nats-io/transport-node";
+import { PermissionViolationError, type Msg, type Subscription } from "@nats-io/transport-node";
 import type { ChronicleConnection } from "../connection.js";
 import { ChronicleError, ErrorCode } from "../errors.js";
 import { translateNatsError } from "../nats-error.js";
@@ -8,12 +8,14 @@ import { AWAITING_STREAM_CHECK, type PendingPublish, type SendTime } from "./pen
 import { fastAckSequence, parseAck, pubAckPrefix } from "./pub-ack.js";
 import type { PublishResult } from "./types.js";
 
-/** After a reconnect, "no responders" is taken for a stream still recovering, for this long. */
+/** After a reconnect or a leader election, "no responders" is taken for a stream still recovering, for this long. */
 const RECOVERY_GRACE_MS = 30_000;
 /** Wait before sending again after a retryable refusal. */
 const RETRY_BACKOFF_MS = 250;
 /** How long the answer to "does the stream exist?" is reused. */
 const STREAM_CHECK_REUSE_MS = 1000;
+/** Where JetStream announces that a stream has a new leader. */
+const leaderElectedSubject = (stream: string): string => `$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${stream}`;
 /** The sweep runs every quarter of the ack timeout, within these bounds (ms). */
 const MIN_SWEEP_MS = 20;
 const MAX_SWEEP_MS = 250;
@@ -38,10 +40,12 @@ export class AckTracker {
   private lastToken = 0;
   /** The token of the last send before the latest disconnect: publishes up to it may have lost their message or ack. */
   private lastTokenBeforeDisconnect = 0;
-  private lastReconnectAt = 0;
+  /** When the stream may last have been settling (a reconnect, a leader election): "no responders" soon after is retried. */
+  private settlingSince = -Infinity;
   private streamCheck: Promise<boolean> | undefined;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private statusEvents: { stop?: () => void } | undefined;
+  private readonly leaderChanges: Subscription | undefined;
   /** `{"stream":"<stream>","seq":`: the start of every ordinary ack. */
   private readonly ackPrefix: Uint8Array;
 
@@ -56,6 +60,7 @@ export class AckTracker {
     this.sweeper = setInterval(() => this.sweep(), Math.max(MIN_SWEEP_MS, Math.min(MAX_SWEEP_MS, options.ackTimeoutMs / 4)));
     this.sweeper.unref?.();
     void this.watchConnection();
+    this.leaderChanges = this.watchLeader();
   }
 
   /** Sends (or sends again) a publish under a fresh reply token. */
@@ -89,7 +94,10 @@ export class AckTracker {
   close(): void {
     clearInterval(this.sweeper);
     this.statusEvents?.stop?.();
-    if (!this.conn.nc.isClosed()) this.inbox.close();
+    if (!this.conn.nc.isClosed()) {
+      this.inbox.close();
+      this.leaderChanges?.unsubscribe();
+    }
   }
 
   private sendError(p: PendingPublish, err: unknown): ChronicleError {
@@ -110,7 +118,7 @@ export class AckTracker {
       for await (const s of events) {
         if (s.type === "disconnect") this.lastTokenBeforeDisconnect = this.lastToken;
         else if (s.type === "reconnect") {
-          this.lastReconnectAt = Date.now();
+          this.settlingSince = performance.now();
           this.resendLost();
         } else if (s.type === "error" && s.error instanceof PermissionViolationError && s.error.operation === "publish") {
           this.failRefused(s.error.subject, s.error.message);
@@ -119,6 +127,45 @@ export class AckTracker {
     } catch {
       // the connection closed
     }
+  }
+
+  /**
+   * Listens for the stream's leader elections. Publishes on their way to a
+   * leader that died, froze or was cut off get no answer at all (those sent
+   * while there is no leader are answered "no responders" and retried);
+   * without this the producer would send them again only at their next ack
+   * timeout, up to `ackTimeoutMs` after the election. A connection not
+   * allowed to subscribe to the advisory (permissions) falls back to the
+   * ack timeout.
+   */
+  private watchLeader(): Subscription | undefined {
+    try {
+      return this.conn.nc.subscribe(leaderElectedSubject(this.options.stream), {
+        callback: (err) => {
+          if (err === null) this.resendInFlight();
+        },
+      });
+    } catch {
+      return undefined; // the connection is closing
+    }
+  }
+
+  /**
+   * The stream has a new leader: every publish awaiting its ack may have
+   * gone to the old one, and every one backing off was refused while there
+   * was none (no responders, 10158), so each is sent again at once with its
+   * dedup key (one the old leader stored is answered as a duplicate, not
+   * stored twice). "No responders" right after is taken for a stream still
+   * settling, as after a reconnect.
+   */
+  private resendInFlight(): void {
+    this.settlingSince = performance.now();
+    this.resend([...this.awaiting.values()]);
+  }
+
+  private resend(publishes: readonly PendingPublish[]): void {
+    const now: SendTime = { at: performance.now() };
+    for (const p of publishes) this.send(p, now);
   }
 
   /**
@@ -145,9 +192,7 @@ export class AckTracker {
 
   /** Sends again every publish last sent before the latest disconnect: its message or its ack may be lost. */
   private resendLost(): void {
-    const lost = [...this.awaiting.values()].filter((p) => p.token <= this.lastTokenBeforeDisconnect && p.retryAt === undefined);
-    const now: SendTime = { at: Date.now() };
-    for (const p of lost) this.send(p, now);
+    this.resend([...this.awaiting.values()].filter((p) => p.token <= this.lastTokenBeforeDisconnect && p.retryAt === undefined));
   }
 
   private onReply(token: number, msg: Msg): void {
@@ -175,7 +220,7 @@ export class AckTracker {
       `nobody stores events published to ${p.subject}: no stream ${stream} (run ensureStream or "chronicle streams apply")`,
       { context: { stream, subject: p.subject } },
     );
-    if (Date.now() - this.lastReconnectAt < RECOVERY_GRACE_MS) {
+    if (performance.now() - this.settlingSince < RECOVERY_GRACE_MS) {
       this.retryOrFail(p, noResponders, true);
       return;
     }
@@ -187,8 +232,10 @@ export class AckTracker {
       .then(() => true)
       .catch((err: unknown) => translateNatsError(err, "stream info").code !== ErrorCode.NotFound)
       .finally(() => setTimeout(() => (this.streamCheck = undefined), STREAM_CHECK_REUSE_MS).unref?.());
+    const token = p.token;
     void this.streamCheck.then((exists) => {
-      if (!this.awaiting.has(p.token)) return;
+      // settled, or sent again meanwhile (a leader election)
+      if (p.token !== token || !this.awaiting.has(token)) return;
       if (exists) this.retryOrFail(p, noResponders, true);
       else
         this.settle(
@@ -202,7 +249,7 @@ export class AckTracker {
   }
 
   private retryOrFail(p: PendingPublish, error: ChronicleError, retryable: boolean): void {
-    const now = Date.now();
+    const now = performance.now();
     if (!retryable || now + RETRY_BACKOFF_MS >= p.first.at + this.options.publishTimeoutMs) this.settle(p, error);
     else {
       p.retryAt = { at: now + RETRY_BACKOFF_MS };
@@ -212,7 +259,7 @@ export class AckTracker {
 
   /** Sends again publishes whose ack is overdue or whose back-off ended; fails those past their deadline. */
   private sweep(): void {
-    const now = Date.now();
+    const now = performance.now();
     const due: PendingPublish[] = [];
     for (const p of this.backingOff) if (p.retryAt!.at <= now) due.push(p);
     for (const p of this.awaiting.values()) {

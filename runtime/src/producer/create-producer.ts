@@ -115,7 +115,7 @@ class PipelinedProducer<E extends EventSchemas> implements Producer<E> {
     this.firstSendsScheduled = false;
     const batch = this.firstSends;
     this.firstSends = [];
-    const now: SendTime = { at: Date.now() };
+    const now: SendTime = { at: performance.now() };
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       p.first = now;

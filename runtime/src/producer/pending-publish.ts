@@ -4,8 +4,11 @@ import type { KeyInfo } from "./event-types.js";
 import type { PublishResult } from "./types.js";
 
 /**
- * A time (`Date.now()`), one object shared by the publishes sent together:
- * a number in a field of each would be a heap number of its own.
+ * A time on the monotonic clock (`performance.now()`, ms), one object
+ * shared by the publishes sent together: a number in a field of each would
+ * be a heap number of its own. Monotonic because it times ack and publish
+ * timeouts: a wall clock stepped back would hold retries back by the size
+ * of the step, one stepped forward would fail every publish in flight.
  */
 export interface SendTime {
   readonly at: number;

@@ -103,17 +103,17 @@ export class PublishTelemetry {
     return traceHeadersOf(span ? otel.trace.setSpan(active, span) : active);
   }
 
-  /** Records a stored (or deduplicated) publish begun at `startedAt` (ms, `Date.now()`), and ends its span. */
+  /** Records a stored (or deduplicated) publish begun at `startedAt` (ms, `performance.now()`), and ends its span. */
   succeeded(span: Span | undefined, startedAt: number, bodySize: number): void {
     if (span) {
       if (span.isRecording()) span.setAttribute(Attr.MessagingMessageBodySize, bodySize);
       span.end();
     }
     this.sent?.add(1, this.attributes);
-    this.duration?.record((Date.now() - startedAt) / 1000, this.attributes);
+    this.duration?.record((performance.now() - startedAt) / 1000, this.attributes);
   }
 
-  /** Records a publish that failed for good, and ends its span with the error. */
+  /** Records a publish begun at `startedAt` (ms, `performance.now()`) that failed for good, and ends its span with the error. */
   failed(span: Span | undefined, startedAt: number, error: Error): void {
     const type = errorTypeOf(error);
     if (span) {
@@ -126,7 +126,7 @@ export class PublishTelemetry {
     }
     const attributes = { ...this.attributes, [Attr.ErrorType]: type };
     this.sent?.add(1, attributes);
-    this.duration?.record((Date.now() - startedAt) / 1000, attributes);
+    this.duration?.record((performance.now() - startedAt) / 1000, attributes);
   }
 }
 

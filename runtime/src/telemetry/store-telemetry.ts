@@ -31,10 +31,10 @@ export class StoreTelemetry {
     return { [Attr.StoreBucket]: this.bucket, [Attr.StoreOperation]: operation };
   }
 
-  /** Records a request sent at `sentAt` (`Date.now()`) and answered now, or failed with `error`. */
+  /** Records a request sent at `sentAt` (`performance.now()`) and answered now, or failed with `error`. */
   answered(operation: StoreOperation, sentAt: number, error?: unknown): void {
     if (this.duration === undefined) return;
-    const seconds = (Date.now() - sentAt) / 1000;
+    const seconds = (performance.now() - sentAt) / 1000;
     this.duration.record(seconds, error === undefined ? this.attributes[operation] : { ...this.attributes[operation], [Attr.ErrorType]: errorTypeOf(error) });
   }
 }
