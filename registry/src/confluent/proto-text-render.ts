@@ -1,4 +1,5 @@
-import { isFieldSet, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { createFileRegistry, getExtension, isFieldSet, type DescExtension, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
+import { toText } from "@bufbuild/protobuf/txtpb";
 import {
   Edition,
   EnumOptionsSchema,
@@ -16,6 +17,7 @@ import {
   type EnumDescriptorProto,
   type FieldDescriptorProto,
   type FileDescriptorProto,
+  type FileDescriptorSet,
   type ServiceDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
 import { defaultJsonName } from "../compat/model.js";
@@ -57,14 +59,48 @@ function quote(s: string): string {
   return `${out}"`;
 }
 
+/** One value of a custom option as the option syntax writes it: a literal, an enum value name, or a `{ ... }` message in text format. */
+function extensionValueText(ext: DescExtension, value: unknown, registry: Registry): string {
+  if (ext.fieldKind === "message" || (ext.fieldKind === "list" && ext.listKind === "message")) {
+    const schema = ext.message!;
+    const text = toText(schema, value as never, { registry }).trimEnd();
+    return text === "" ? "{}" : `{\n${text}\n}`;
+  }
+  const e = ext.fieldKind === "enum" ? ext.enum : ext.fieldKind === "list" && ext.listKind === "enum" ? ext.enum : undefined;
+  if (e) return e.values.find((v) => v.number === value)?.name ?? String(value);
+  return typeof value === "string" ? quote(value) : String(value);
+}
+
 /**
- * The standard options set on an options message, as `name = value`
- * pairs, in field-number order. Only scalar and enum options are known to
- * the language's plain syntax; message-valued ones (editions' `features`)
- * and uninterpreted options are left out, and custom options are not in a
- * normalised schema (they are extensions, dropped as unknown fields).
+ * Custom options of an options message (extensions, held as unknown fields
+ * in a stored schema), resolved through the extensions the schema's own
+ * files declare, in the order they were stored. An unknown field that no
+ * file declares an extension for cannot be written as text and is left out.
  */
-function optionPairs(schema: DescMessage, options: Message | undefined, skip: readonly string[] = []): string[] {
+function customOptionPairs(schema: DescMessage, options: Message, registry: Registry | undefined): string[] {
+  const unknown = (options as { $unknown?: Array<{ no: number }> }).$unknown;
+  if (!registry || !unknown || unknown.length === 0) return [];
+  const extendee = registry.getMessage(schema.typeName);
+  if (!extendee) return [];
+  const pairs: string[] = [];
+  for (const no of new Set(unknown.map((u) => u.no))) {
+    const ext = registry.getExtensionFor(extendee, no);
+    if (!ext) continue;
+    const value: unknown = getExtension(options as never, ext);
+    const values = ext.fieldKind === "list" ? (value as unknown[]) : [value];
+    for (const v of values) pairs.push(`(${ext.typeName}) = ${extensionValueText(ext, v, registry)}`);
+  }
+  return pairs;
+}
+
+/**
+ * The options set on an options message, as `name = value` pairs: the
+ * standard ones in field-number order, then the custom ones. Standard
+ * options are scalars and enums in the language's plain syntax; the
+ * message-valued ones (editions' `features`) and uninterpreted options are
+ * left out.
+ */
+function optionPairs(schema: DescMessage, options: Message | undefined, registry: Registry | undefined, skip: readonly string[] = []): string[] {
   if (!options) return [];
   const pairs: string[] = [];
   for (const field of [...schema.fields].sort((a, b) => a.number - b.number)) {
@@ -77,11 +113,11 @@ function optionPairs(schema: DescMessage, options: Message | undefined, skip: re
     else text = String(value);
     pairs.push(`${field.name} = ${text}`);
   }
-  return pairs;
+  return [...pairs, ...customOptionPairs(schema, options, registry)];
 }
 
-function optionLines(schema: DescMessage, options: Message | undefined, indent: string, skip?: readonly string[]): string[] {
-  return optionPairs(schema, options, skip).map((p) => `${indent}option ${p};`);
+function optionLines(schema: DescMessage, options: Message | undefined, indent: string, registry: Registry | undefined, skip?: readonly string[]): string[] {
+  return optionPairs(schema, options, registry, skip).map((p) => `${indent}option ${p};`);
 }
 
 function bracketed(pairs: readonly string[]): string {
@@ -121,17 +157,36 @@ function defaultText(field: FieldDescriptorProto): string {
   return field.defaultValue;
 }
 
-function fieldOptionPairs(field: FieldDescriptorProto, isExtension: boolean): string[] {
+function fieldOptionPairs(field: FieldDescriptorProto, isExtension: boolean, registry: Registry | undefined): string[] {
   const pairs: string[] = [];
   if (isFieldSet(field, FieldDescriptorProtoSchema.field.defaultValue)) pairs.push(`default = ${defaultText(field)}`);
   if (!isExtension && field.jsonName !== "" && field.jsonName !== defaultJsonName(field.name)) pairs.push(`json_name = ${quote(field.jsonName)}`);
-  return [...pairs, ...optionPairs(FieldOptionsSchema, field.options)];
+  return [...pairs, ...optionPairs(FieldOptionsSchema, field.options, registry)];
+}
+
+const registries = new WeakMap<FileDescriptorSet, Registry | undefined>();
+
+/** The extensions a set declares, for custom options; undefined when the set does not make a registry. */
+function extensionRegistry(set: FileDescriptorSet): Registry | undefined {
+  if (!registries.has(set)) {
+    let registry: Registry | undefined;
+    try {
+      registry = createFileRegistry(set);
+    } catch {
+      registry = undefined;
+    }
+    registries.set(set, registry);
+  }
+  return registries.get(set);
 }
 
 /** Renders one message, enum, service or extension block into `out`. */
 class Renderer {
   readonly out: string[] = [];
-  constructor(readonly syntax: Syntax) {}
+  constructor(
+    readonly syntax: Syntax,
+    readonly registry: Registry | undefined,
+  ) {}
 
   line(indent: string, text: string): void {
     this.out.push(indent + text);
@@ -140,18 +195,21 @@ class Renderer {
   field(field: FieldDescriptorProto, indent: string, inOneof: boolean, isExtension: boolean): void {
     this.line(
       indent,
-      `${labelText(field, this.syntax, inOneof)}${typeText(field)} ${field.name} = ${field.number}${bracketed(fieldOptionPairs(field, isExtension))};`,
+      `${labelText(field, this.syntax, inOneof)}${typeText(field)} ${field.name} = ${field.number}${bracketed(fieldOptionPairs(field, isExtension, this.registry))};`,
     );
   }
 
   mapField(field: FieldDescriptorProto, entry: DescriptorProto, indent: string): void {
     const key = entry.field.find((f) => f.number === 1)!;
     const value = entry.field.find((f) => f.number === 2)!;
-    this.line(indent, `map<${typeText(key)}, ${typeText(value)}> ${field.name} = ${field.number}${bracketed(fieldOptionPairs(field, false))};`);
+    this.line(indent, `map<${typeText(key)}, ${typeText(value)}> ${field.name} = ${field.number}${bracketed(fieldOptionPairs(field, false, this.registry))};`);
   }
 
   group(field: FieldDescriptorProto, type: DescriptorProto, indent: string, inOneof: boolean): void {
-    this.line(indent, `${labelText(field, this.syntax, inOneof)}group ${type.name} = ${field.number}${bracketed(fieldOptionPairs(field, false))} {`);
+    this.line(
+      indent,
+      `${labelText(field, this.syntax, inOneof)}group ${type.name} = ${field.number}${bracketed(fieldOptionPairs(field, false, this.registry))} {`,
+    );
     this.messageBody(type, `${indent}  `);
     this.line(indent, "}");
   }
@@ -169,8 +227,8 @@ class Renderer {
   enumType(e: EnumDescriptorProto, indent: string): void {
     this.line(indent, `enum ${e.name} {`);
     const inner = `${indent}  `;
-    for (const l of optionLines(EnumOptionsSchema, e.options, inner)) this.line("", l);
-    for (const v of e.value) this.line(inner, `${v.name} = ${v.number}${bracketed(optionPairs(EnumValueOptionsSchema, v.options))};`);
+    for (const l of optionLines(EnumOptionsSchema, e.options, inner, this.registry)) this.line("", l);
+    for (const v of e.value) this.line(inner, `${v.name} = ${v.number}${bracketed(optionPairs(EnumValueOptionsSchema, v.options, this.registry))};`);
     // enum reserved ranges are inclusive at both ends
     for (const r of e.reservedRange) this.line(inner, `reserved ${r.start === r.end ? r.start : `${r.start} to ${r.end === 2147483647 ? "max" : r.end}`};`);
     if (e.reservedName.length > 0) this.line(inner, `reserved ${e.reservedName.map(quote).join(", ")};`);
@@ -191,7 +249,7 @@ class Renderer {
    * members together in their oneof block.
    */
   messageBody(m: DescriptorProto, indent: string): void {
-    for (const l of optionLines(MessageOptionsSchema, m.options, indent, ["map_entry"])) this.line("", l);
+    for (const l of optionLines(MessageOptionsSchema, m.options, indent, this.registry, ["map_entry"])) this.line("", l);
     const nestedIndex = (typeName: string) => m.nestedType.findIndex((n) => typeName.endsWith(`.${m.name}.${n.name}`) || typeName === n.name);
     const generated = new Set<number>();
     const generatedBy = new Map<FieldDescriptorProto, number>();
@@ -231,7 +289,7 @@ class Renderer {
       printedOneofs.add(o);
       const decl = m.oneofDecl[o]!;
       this.line(indent, `oneof ${decl.name} {`);
-      for (const l of optionLines(OneofOptionsSchema, decl.options, `${indent}  `)) this.line("", l);
+      for (const l of optionLines(OneofOptionsSchema, decl.options, `${indent}  `, this.registry)) this.line("", l);
       for (const member of m.field.filter((x) => realOneof(x) && x.oneofIndex === o)) {
         const j = generatedBy.get(member);
         if (j !== undefined) nestedUpTo(j);
@@ -249,10 +307,10 @@ class Renderer {
 
   service(s: ServiceDescriptorProto): void {
     this.line("", `service ${s.name} {`);
-    for (const l of optionLines(ServiceOptionsSchema, s.options, "  ")) this.line("", l);
+    for (const l of optionLines(ServiceOptionsSchema, s.options, "  ", this.registry)) this.line("", l);
     for (const method of s.method) {
       const signature = `rpc ${method.name}(${method.clientStreaming ? "stream " : ""}${method.inputType}) returns (${method.serverStreaming ? "stream " : ""}${method.outputType})`;
-      const options = optionLines(MethodOptionsSchema, method.options, "    ");
+      const options = optionLines(MethodOptionsSchema, method.options, "    ", this.registry);
       if (options.length === 0) this.line("  ", `${signature};`);
       else {
         this.line("  ", `${signature} {`);
@@ -269,12 +327,14 @@ class Renderer {
  * back into the same descriptor (once normalised): the text Confluent's API
  * answers for a schema. Type names are written fully qualified
  * (`.acme.orders.v1.Money`), so the text needs no scope resolution to mean
- * what the descriptor means. Comments, custom options and formatting of the
- * original source are not in a normalised schema and so not in the text.
+ * what the descriptor means. Custom options are written when `set` (the
+ * schema the file belongs to) declares their extensions. Comments and
+ * formatting of the original source are not in a normalised schema and so
+ * not in the text.
  */
-export function renderProtoFile(file: FileDescriptorProto): string {
+export function renderProtoFile(file: FileDescriptorProto, set?: FileDescriptorSet): string {
   const syntax = syntaxOf(file);
-  const r = new Renderer(syntax);
+  const r = new Renderer(syntax, set ? extensionRegistry(set) : undefined);
   if (syntax === "editions") r.line("", `edition = ${quote((Edition[file.edition] ?? String(file.edition)).replace(/^EDITION_/, ""))};`);
   else r.line("", `syntax = ${quote(syntax)};`);
   if (file.package) r.line("", `package ${file.package};`);
@@ -282,7 +342,7 @@ export function renderProtoFile(file: FileDescriptorProto): string {
     const kind = file.publicDependency.includes(i) ? "public " : file.weakDependency.includes(i) ? "weak " : "";
     r.line("", `import ${kind}${quote(dep)};`);
   });
-  for (const l of optionLines(FileOptionsSchema, file.options, "")) r.line("", l);
+  for (const l of optionLines(FileOptionsSchema, file.options, "", r.registry)) r.line("", l);
   for (const m of file.messageType) r.message(m, "");
   for (const e of file.enumType) r.enumType(e, "");
   for (const s of file.service) r.service(s);

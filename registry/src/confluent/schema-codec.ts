@@ -127,9 +127,10 @@ export async function decodeConfluentSchema(registry: Registry, subject: string,
     set = { $typeName: "google.protobuf.FileDescriptorSet", file: [...files.values(), file] };
     main = file.name;
   } else {
+    const depSet: FileDescriptorSet = { $typeName: "google.protobuf.FileDescriptorSet", file: [...deps.values()] };
     const imports: ProtoSource[] = [...deps.values()]
       .filter((f) => !f.name.startsWith("google/protobuf/"))
-      .map((f) => ({ name: f.name, text: renderProtoFile(f) }));
+      .map((f) => ({ name: f.name, text: renderProtoFile(f, depSet) }));
     const bytes = await compileProtoText({ name: fileName, text: body.schema }, imports);
     set = fromBinary(FileDescriptorSetSchema, bytes);
     main = fileName;
@@ -144,7 +145,8 @@ export async function decodeConfluentSchema(registry: Registry, subject: string,
  * FileDescriptorProto (what Confluent's deserializers ask for).
  */
 export function encodeConfluentSchema(stored: Uint8Array, format: string | null): string {
-  const root = rootFile(fromBinary(FileDescriptorSetSchema, stored));
+  const set = fromBinary(FileDescriptorSetSchema, stored);
+  const root = rootFile(set);
   if (format === "serialized") return Buffer.from(toBinary(FileDescriptorProtoSchema, root)).toString("base64");
-  return renderProtoFile(root);
+  return renderProtoFile(root, set);
 }
