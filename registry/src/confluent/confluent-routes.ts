@@ -9,7 +9,7 @@ import type { Registry } from "../service/registry.js";
 import { checkMode, clearSubjectMode, effectiveMode, globalMode, refuseReadOnly, setMode, subjectMode } from "./access-modes.js";
 import { ConfluentError, confluentCodes, toConfluentError } from "./confluent-error.js";
 import { createIntegerIds, type IntegerIds, type SchemaReference } from "./integer-ids.js";
-import { decodeConfluentSchema, DEFAULT_FILE_NAME, encodeConfluentSchema, rootFile, type ConfluentSchemaBody } from "./schema-codec.js";
+import { decodeConfluentSchema, encodeConfluentSchema, rootFile, type ConfluentSchemaBody } from "./schema-codec.js";
 import type { NodeHandler } from "../server/http/plain-routes.js";
 
 type NodeRequest = Parameters<NodeHandler>[0];
@@ -96,11 +96,11 @@ export function createConfluentRoutes(options: ConfluentRoutesOptions, next: Nod
 
   const numberOf = async (v: { id: string }, references: SchemaReference[] = []) => ids.numberOf(v.id) ?? (await ids.assign(v.id, references));
 
-  /** The file name a text schema of `subject` gets: that of the subject's latest version, so its versions keep one name. */
-  const fileNameFor = (subject: string): string => {
+  /** The file name of the subject's latest version (soft-deleted ones included), so its versions keep one name; undefined for a new subject. */
+  const fileNameFor = (subject: string): string | undefined => {
     const versions = safe(() => registry.listVersions(subject, { includeDeleted: true })) ?? [];
     const last = versions[versions.length - 1];
-    if (last === undefined) return DEFAULT_FILE_NAME;
+    if (last === undefined) return undefined;
     return rootFile(fromBinary(FileDescriptorSetSchema, registry.getVersion(subject, last, { includeDeleted: true }).schema)).name;
   };
 

@@ -89,12 +89,19 @@ function isBase64(schema: string): boolean {
  * Turns a Confluent request's schema into a self-contained FileDescriptorSet
  * for `subject`: `.proto` text compiled by buf, or a base64 serialized
  * FileDescriptorProto (what Confluent's serializers send), with the files
- * its references name and the well-known types it imports. A text schema
- * takes the file name `fileName` (the subject's own file, so that its
- * versions keep one file name). Throws 422/42201 for anything that is not a
- * Protobuf schema.
+ * its references name and the well-known types it imports. The schema's
+ * own file is named `fileName` when the subject has one already (the name
+ * of its latest version's file: Confluent's schema identity has no file
+ * name, so the same schema sent as text or as a descriptor is one version),
+ * else by the descriptor's own name, or {@link DEFAULT_FILE_NAME} for text.
+ * Throws 422/42201 for anything that is not a Protobuf schema.
  */
-export async function decodeConfluentSchema(registry: Registry, subject: string, body: ConfluentSchemaBody, fileName: string): Promise<DecodedSchema> {
+export async function decodeConfluentSchema(
+  registry: Registry,
+  subject: string,
+  body: ConfluentSchemaBody,
+  fileName: string | undefined,
+): Promise<DecodedSchema> {
   const type = body.schemaType ?? "AVRO";
   if (type !== "PROTOBUF")
     throw invalid(`schemaType ${JSON.stringify(type)} is not supported: this registry holds Protobuf schemas only (schemaType "PROTOBUF")`);
@@ -113,6 +120,7 @@ export async function decodeConfluentSchema(registry: Registry, subject: string,
       throw invalid(`schema is neither .proto text nor a base64 FileDescriptorProto: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (file.name === "") throw invalid("the base64 FileDescriptorProto has no name");
+    if (fileName !== undefined) file.name = fileName;
     const known = await wellKnownFiles();
     const files = new Map(deps);
     const add = (name: string) => {
@@ -131,9 +139,8 @@ export async function decodeConfluentSchema(registry: Registry, subject: string,
     const imports: ProtoSource[] = [...deps.values()]
       .filter((f) => !f.name.startsWith("google/protobuf/"))
       .map((f) => ({ name: f.name, text: renderProtoFile(f, depSet) }));
-    const bytes = await compileProtoText({ name: fileName, text: body.schema }, imports);
-    set = fromBinary(FileDescriptorSetSchema, bytes);
-    main = fileName;
+    main = fileName ?? DEFAULT_FILE_NAME;
+    set = fromBinary(FileDescriptorSetSchema, await compileProtoText({ name: main, text: body.schema }, imports));
   }
   const mainFile = set.file.find((f) => f.name === main)!;
   return { bytes: toBinary(FileDescriptorSetSchema, set), message: firstMessage(mainFile, subject), references };
