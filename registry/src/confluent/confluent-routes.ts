@@ -8,7 +8,7 @@ import type { RegisteredVersion } from "../service/registry-reads.js";
 import type { Registry } from "../service/registry.js";
 import { checkMode, clearSubjectMode, effectiveMode, globalMode, refuseReadOnly, setMode, subjectMode } from "./access-modes.js";
 import { ConfluentError, confluentCodes, toConfluentError } from "./confluent-error.js";
-import { createIntegerIds, type IntegerIds, type SchemaReference } from "./integer-ids.js";
+import { createIntegerIds, type IntegerIds } from "./integer-ids.js";
 import { decodeConfluentSchema, encodeConfluentSchema, rootFile, type ConfluentSchemaBody } from "./schema-codec.js";
 import type { NodeHandler } from "../server/http/plain-routes.js";
 
@@ -94,7 +94,15 @@ export function createConfluentRoutes(options: ConfluentRoutesOptions, next: Nod
   const { registry, auth } = options;
   const ids: IntegerIds = createIntegerIds(registry.edgeRecords);
 
-  const numberOf = async (v: { id: string }, references: SchemaReference[] = []) => ids.numberOf(v.id) ?? (await ids.assign(v.id, references));
+  /** The integer id of a stored schema; one registered through the Connect API gets its id here, the first time this API answers it. */
+  const numberOf = async (v: { id: string }) => {
+    const known = ids.numberOf(v.id);
+    if (known !== undefined) return known;
+    if (registry.getConfig("").readOnly) {
+      throw new ConfluentError(422, confluentCodes.operationNotPermitted, `schema ${v.id} has no integer id yet and the registry is read-only: a writable server gives it one`);
+    }
+    return ids.assign(v.id, []);
+  };
 
   /** The file name of the subject's latest version (soft-deleted ones included), so its versions keep one name; undefined for a new subject. */
   const fileNameFor = (subject: string): string | undefined => {
