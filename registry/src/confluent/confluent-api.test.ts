@@ -278,4 +278,19 @@ describe("integer ids across servers and restarts", () => {
       await b.close();
     }
   });
+
+  it("answers reads from its copy while NATS is down, and a write with 500/50001", async () => {
+    const nats = await startLocalServer();
+    const server = await startRegistryServer({ nats: nats.url, auth: { tokens } });
+    try {
+      await call(server, "POST", "/subjects/down-value/versions", { schema: V1, schemaType: "PROTOBUF" });
+      await nats.stop();
+      expect((await call(server, "GET", "/subjects/down-value/versions/latest")).status).toBe(200);
+      const refused = await call(server, "POST", "/subjects/down2-value/versions", { schema: V1.replace("OrderPlaced", "Down"), schemaType: "PROTOBUF" });
+      expect(errorOf(refused)).toEqual({ status: 500, code: 50001 });
+    } finally {
+      await server.close();
+      await nats.stop();
+    }
+  }, 60_000);
 });

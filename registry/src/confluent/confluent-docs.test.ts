@@ -20,7 +20,8 @@ describe("docs/registry.md, Confluent API, run as printed", () => {
     await using server = await startRegistryServer({ store: createMemoryStore(), auth: { tokens: [{ name: "ops", role: "admin", token: TOKEN }] } });
     const commands = commandsAfter("## Confluent API");
     expect(commands).toHaveLength(7);
-    const run = async (command: string) => (await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, REGISTRY: server.url, TOKEN } })).stdout;
+    const run = async (command: string) =>
+      (await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, REGISTRY: server.url, TOKEN } })).stdout;
     const json = async (command: string) => JSON.parse(await run(command)) as unknown;
     const schema = 'syntax = "proto3";\npackage acme.orders.v1;\nmessage OrderPlaced {\n  string order_id = 1;\n}\n';
     expect(await json(commands[0]!)).toEqual({ id: 1 });

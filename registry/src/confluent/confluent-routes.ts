@@ -99,7 +99,11 @@ export function createConfluentRoutes(options: ConfluentRoutesOptions, next: Nod
     const known = ids.numberOf(v.id);
     if (known !== undefined) return known;
     if (registry.getConfig("").readOnly) {
-      throw new ConfluentError(422, confluentCodes.operationNotPermitted, `schema ${v.id} has no integer id yet and the registry is read-only: a writable server gives it one`);
+      throw new ConfluentError(
+        422,
+        confluentCodes.operationNotPermitted,
+        `schema ${v.id} has no integer id yet and the registry is read-only: a writable server gives it one`,
+      );
     }
     return ids.assign(v.id, []);
   };
