@@ -206,6 +206,27 @@ describe("Confluent REST API on a registry server (JetStream KV, real HTTP)", ()
     expect((await call(server, "PUT", "/mode", { mode: "READWRITE" })).body).toEqual({ mode: "READWRITE" });
   });
 
+  it("judges a subject whose rule category is CONFLUENT as Confluent's registry does", async () => {
+    const before = `syntax = "proto3";\npackage acme.pay.v1;\nmessage Paid {\n  string id = 1;\n  string card = 2;\n}\n`;
+    const after = before.replace("string card = 2;", "oneof method {\n    string card = 2;\n  }");
+    for (const subject of ["paid-wire-value", "paid-confluent-value"]) {
+      await call(server, "POST", `/subjects/${subject}/versions`, { schema: before, schemaType: "PROTOBUF" });
+    }
+    await server.registry.setConfig({ subject: "paid-confluent-value", category: "CONFLUENT" });
+    // WIRE_JSON (the default) refuses a field moved into a new oneof; Confluent accepts it
+    expect(errorOf(await call(server, "POST", "/subjects/paid-wire-value/versions", { schema: after, schemaType: "PROTOBUF" }))).toEqual({
+      status: 409,
+      code: 409,
+    });
+    expect((await call(server, "POST", "/subjects/paid-confluent-value/versions", { schema: after, schemaType: "PROTOBUF" })).status).toBe(200);
+    const bad = await call(server, "POST", "/compatibility/subjects/paid-confluent-value/versions/latest?verbose=true", {
+      schema: after.replace("string id = 1;", "sint64 id = 1;"),
+      schemaType: "PROTOBUF",
+    });
+    expect(bad.body).toMatchObject({ is_compatible: false });
+    expect((bad.body as { messages: string[] }).messages.every((m) => m.startsWith("FIELD_SCALAR_KIND_CHANGED: field acme.pay.v1.Paid.id"))).toBe(true);
+  });
+
   it("answers every bad request with Confluent's status and error code", async () => {
     const cases: Array<[string, string, string, unknown, string | null, number, number]> = [
       ["unknown subject", "GET", "/subjects/nope-value/versions", undefined, ADMIN, 404, 40401],
