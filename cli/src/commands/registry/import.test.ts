@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { startRegistryServer, type RegistryServer } from "@chronicle/registry";
 import { startLocalServer } from "@chronicle/testing";
@@ -107,6 +110,30 @@ describe("chronicle registry import", () => {
     // idempotent: a second run copies nothing
     const again = JSON.parse((await chronicle(args)).stdout) as Record<string, unknown>;
     expect(again).toMatchObject({ copied: 0, skipped: 4, configs: 0 });
+
+    // the command of docs/registry.md, exactly as printed
+    const doc = readFileSync(new URL("../../../../docs/registry.md", import.meta.url), "utf8");
+    const section = doc.slice(doc.indexOf("### Import from a Confluent-compatible registry"));
+    const printed = /```sh\n([\s\S]*?)\n```/.exec(section)![1]!;
+    const shims = mkdtempSync(join(tmpdir(), "chronicle-bin-"));
+    try {
+      writeFileSync(join(shims, "chronicle"), `#!/bin/sh\nexec "${process.execPath}" --import tsx --conditions=@chronicle/source "${bin}" "$@"\n`, {
+        mode: 0o755,
+      });
+      const env = {
+        ...process.env,
+        PATH: `${shims}:${process.env["PATH"]}`,
+        SOURCE: a.url,
+        KEY: "importer",
+        SECRET: SOURCE_TOKEN,
+        REGISTRY: b.url,
+        TOKEN: TARGET_TOKEN,
+      };
+      const { stdout } = await promisify(execFile)("sh", ["-c", printed], { env });
+      expect(stdout).toBe(`copied 0 version(s) of 1 subject(s) from ${a.url} to ${b.url}; 2 already there; 0 refused; 0 compatibility setting(s)\n`);
+    } finally {
+      rmSync(shims, { recursive: true, force: true });
+    }
 
     // usage errors exit 2 with one line
     const usage = await chronicle(["registry", "import", "--from", a.url, "--token", "x", "--basic-auth", "u:p"]);

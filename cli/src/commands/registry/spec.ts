@@ -30,7 +30,7 @@ const serveCommand = defineCommand({
   name: "serve",
   summary: "Serve the schema registry (Connect, gRPC, gRPC-Web) with its data in a JetStream KV bucket",
   description:
-    "Serves chronicle.registry.v1.RegistryService over Connect (JSON and binary), gRPC and gRPC-Web on one port, plus GET /schemas/ids/<id> (the binary FileDescriptorSet) and GET /healthz. State lives in a JetStream KV bucket, so any number of servers can share one NATS. Tokens come from --tokens FILE (JSON array of {name, role, token} or lines name:role:token) and $CHRONICLE_REGISTRY_TOKENS (name:role:token,...); roles are read, write and admin. --tls-* are the TLS options of the NATS connection, like every command's; --https-cert/--https-key make the registry serve HTTPS.",
+    "Serves chronicle.registry.v1.RegistryService over Connect (JSON and binary), gRPC and gRPC-Web on one port, plus GET /schemas/ids/<id> (the binary FileDescriptorSet), GET /healthz, and Confluent Schema Registry's REST API (/subjects, /schemas/ids/<integer>, /config, /mode, /compatibility) for Confluent's clients. State lives in a JetStream KV bucket, so any number of servers can share one NATS. Tokens come from --tokens FILE (JSON array of {name, role, token} or lines name:role:token) and $CHRONICLE_REGISTRY_TOKENS (name:role:token,...); roles are read, write and admin. --tls-* are the TLS options of the NATS connection, like every command's; --https-cert/--https-key make the registry serve HTTPS.",
   options: serveOptions,
   examples: [
     "chronicle registry serve --servers nats://127.0.0.1:4222 --port 8081 --anonymous-read",
