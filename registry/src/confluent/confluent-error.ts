@@ -65,9 +65,9 @@ const byReason: Record<RegistryErrorReason, readonly [number, number]> = {
 export function toConfluentError(err: unknown): ConfluentError {
   if (err instanceof ConfluentError) return err;
   const connect: ConnectError = toConnectError(err);
-  if (err instanceof RegistryError) {
-    const [status, code] = byReason[err.reason];
-    return new ConfluentError(status, code, err.rawMessage);
+  if (connect instanceof RegistryError) {
+    const [status, code] = byReason[connect.reason];
+    return new ConfluentError(status, code, connect.rawMessage);
   }
   if (connect.code === Code.Unauthenticated) return new ConfluentError(401, 40101, connect.rawMessage);
   if (connect.code === Code.PermissionDenied) return new ConfluentError(403, 40301, connect.rawMessage);
