@@ -46,6 +46,17 @@ export { streamConfigOf, dlqStreamConfigOf } from "./streams/stream-config.js";
 export { createProducer } from "./producer/create-producer.js";
 export type { ProducerOptions } from "./producer/types.js";
 export { injectTraceContext, extractTraceContext, traceContextHeaders } from "./telemetry/trace-context.js";
+export {
+  encodeConfluentFrame,
+  decodeConfluentFrame,
+  encodeMessageIndexes,
+  isConfluentFrame,
+  messageIndexesOf,
+  CONFLUENT_MAGIC_BYTE,
+  type ConfluentFrame,
+  type MessageIndexEncoding,
+} from "./confluent/confluent-frame.js";
+export { decodeEventPayload } from "./confluent/event-payload.js";
 export { replay, replayStored, replayFilter, type ReplayOptions, type ReplayFrom, type StoredEvent, type ReplayedEvent } from "./replay/replay.js";
 
 // Consumer groups, idempotency, retries, dead letters, rewind and lag (docs/consumer-groups.md, docs/delivery.md, docs/dead-letters.md)

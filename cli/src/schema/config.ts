@@ -21,8 +21,10 @@ export function parseMode(value: string, where: string): CompatibilityMode {
 
 /** Parses a rule category, case-insensitive, or throws a {@link UsageError}. */
 export function parseRules(value: string, where: string): RuleCategory {
-  const rules = CATEGORY_NAMES.find((c) => c === value.toUpperCase());
-  if (!rules) throw new UsageError(`${where} must be one of ${CATEGORY_NAMES.join(", ")}, got ${JSON.stringify(value)}`);
+  // CONFLUENT judges one registry subject as a whole file, as Confluent's registry does; module checks run Buf's rules
+  const names = CATEGORY_NAMES.filter((c) => c !== "CONFLUENT");
+  const rules = names.find((c) => c === value.toUpperCase());
+  if (!rules) throw new UsageError(`${where} must be one of ${names.join(", ")}, got ${JSON.stringify(value)}`);
   return rules;
 }
 

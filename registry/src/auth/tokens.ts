@@ -34,7 +34,9 @@ export interface AuthOptions {
 /** Checks bearer tokens of requests. */
 export interface Authenticator {
   /**
-   * Checks the `Authorization` header value against the role `needed`.
+   * Checks the `Authorization` header value (`Bearer <token>`, or `Basic`
+   * with `<name>:<token>` as Confluent's clients send it) against the role
+   * `needed`.
    * Throws `unauthenticated` for a missing or unknown token and
    * `permission_denied` for a token whose role is too low; the token itself
    * never appears in a message.
@@ -91,6 +93,21 @@ export function loadTokensFile(path: string): TokenEntry[] {
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 
 /**
+ * The token of an Authorization header: `Bearer <token>`, or `Basic` with
+ * base64 `<name>:<token>` (what Confluent's clients send for user info;
+ * the name is not checked, the token alone decides).
+ */
+function presentedToken(authorization: string): string {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (bearer) return bearer[1]!;
+  const basic = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization);
+  const decoded = basic ? Buffer.from(basic[1]!, "base64").toString("utf8") : "";
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw new ConnectError('the Authorization header must be "Bearer <token>" or "Basic <base64 of name:token>"', Code.Unauthenticated);
+  return decoded.slice(colon + 1);
+}
+
+/**
  * Creates an {@link Authenticator}. Tokens are kept as SHA-256 digests and
  * compared with `crypto.timingSafeEqual` against every entry, so the time
  * taken says nothing about how much of a token matched or which one did.
@@ -106,9 +123,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
           Code.Unauthenticated,
         );
       }
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!bearer) throw new ConnectError('the Authorization header must be "Bearer <token>"', Code.Unauthenticated);
-      const presented = digest(bearer[1]!);
+      const presented = digest(presentedToken(authorization));
       let found: (typeof entries)[number] | undefined;
       for (const e of entries) if (timingSafeEqual(e.hash, presented) && !found) found = e;
       if (!found) throw new ConnectError("the bearer token is not valid", Code.Unauthenticated);

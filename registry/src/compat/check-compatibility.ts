@@ -1,4 +1,5 @@
 import { sortViolations } from "./compare-images.js";
+import { checkConfluentCompatibility } from "./confluent/check-confluent.js";
 import { indexSchema, type SchemaIndex } from "./model.js";
 import type { Scope } from "./rules/rule.js";
 import { distinctHits, runRules, toViolation, type Direction } from "./run-rules.js";
@@ -50,13 +51,24 @@ export function modePlan(mode: CompatibilityMode): { transitive: boolean; direct
  */
 export function checkCompatibility(req: CompatibilityRequest): CompatibilityResult {
   const plan = modePlan(req.mode);
+  if (req.category === "CONFLUENT") return checkConfluentCompatibility(req, plan);
   if (req.mode === "NONE" || req.history.length === 0) return { compatible: true, violations: [] };
   const next = indexSchema(req.next);
   const against: readonly SchemaVersion[] = plan.transitive ? req.history : req.history.slice(-1);
   const violations: Violation[] = [];
   for (const version of against) {
     const old = indexSchema(version.schema);
-    if (!old.messages.has(req.subject)) continue;
+    // a subject named for its message always has it; a subject named otherwise (Confluent's `orders-value`)
+    // is about its file's first message, and a proposed schema whose first message is another one is refused
+    if (!old.messages.has(req.subject)) {
+      violations.push({
+        rule: SUBJECT_MISSING_RULE,
+        message: `Message "${req.subject}" is not in version ${version.version}: the proposed schema is about another message than the subject's earlier versions.`,
+        path: req.subject,
+        againstVersion: version.version,
+      });
+      continue;
+    }
     if (!next.messages.has(req.subject)) {
       violations.push({
         rule: SUBJECT_MISSING_RULE,

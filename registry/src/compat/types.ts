@@ -1,7 +1,12 @@
 import type { FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 
-/** Rule categories, as Buf names them. WIRE_JSON includes every WIRE rule. */
-export type RuleCategory = "WIRE" | "WIRE_JSON";
+/**
+ * Rule categories: WIRE and WIRE_JSON as Buf names them (WIRE_JSON includes
+ * every WIRE rule), and CONFLUENT, the verdicts of Confluent's registry for
+ * Protobuf schemas (a subject judged as a whole file; see
+ * docs/schema-evolution.md).
+ */
+export type RuleCategory = "WIRE" | "WIRE_JSON" | "CONFLUENT";
 
 /** Confluent-style compatibility modes. */
 export type CompatibilityMode = "BACKWARD" | "BACKWARD_TRANSITIVE" | "FORWARD" | "FORWARD_TRANSITIVE" | "FULL" | "FULL_TRANSITIVE" | "NONE";

@@ -8,6 +8,7 @@ import { serveHotReads } from "./connect/hot-reads.js";
 import { authorizeByRole, cacheSchemaReads, reportStaleness } from "./connect/interceptors.js";
 import { createRegistryService } from "./connect/registry-service.js";
 import { answerUnreadableRequests, markDispatched } from "./connect/unreadable-requests.js";
+import { createConfluentRoutes } from "../confluent/confluent-routes.js";
 import { createPlainRoutes, type NodeHandler } from "./http/plain-routes.js";
 
 /** Room in a request for what surrounds the schema: the subject, field tags, JSON keys and quotes. */
@@ -43,8 +44,9 @@ export interface RegistryHandlerOptions {
  * The registry's HTTP handler, for Node's HTTP/1.1 and HTTP/2 servers:
  * connect-node's adapter serves `chronicle.registry.v1.RegistryService`
  * (Connect JSON and binary, gRPC, gRPC-Web), and every other path falls
- * back to the plain HTTP routes (`/schemas/ids/<id>`, `/healthz`). Another
- * API edge is one more fallback in front of those.
+ * back to Confluent's REST API (`/subjects`, `/config`, `/mode`,
+ * `/compatibility`, `/schemas/ids/<integer>`, `/schemas/types`), then to
+ * the plain HTTP routes (`/schemas/ids/sha256:<hex>`, `/healthz`).
  * @private
  */
 export function createRegistryHandler(options: RegistryHandlerOptions): NodeHandler {
@@ -58,7 +60,7 @@ export function createRegistryHandler(options: RegistryHandlerOptions): NodeHand
   };
   const connectHandler = connectNodeAdapter({
     routes,
-    fallback: createPlainRoutes(options),
+    fallback: createConfluentRoutes(options, createPlainRoutes(options)),
     acceptCompression,
     readMaxBytes: options.maxRequestBytes,
     // markDispatched first: an error answered for a request that never reached it happened while the request was read

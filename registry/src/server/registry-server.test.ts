@@ -272,7 +272,7 @@ describe("registry server (memory store, real HTTP)", () => {
         "invalid subject name",
         () => writer.register("acme..bad", messageSetBytes(subject, [{ name: "a", number: 1 }])),
         Code.InvalidArgument,
-        /not a message full name/,
+        /not a valid subject name/,
       ],
       ["empty subject", () => writer.register("", messageSetBytes(subject, [{ name: "a", number: 1 }])), Code.InvalidArgument, /subject is required/],
       [

@@ -77,7 +77,8 @@ export interface RegistryServer extends AsyncDisposable {
  * Starts the schema registry: the Connect service (Connect JSON and binary
  * over HTTP/1.1 and HTTP/2, gRPC, gRPC-Web) on one port, plus
  * `GET /schemas/ids/<id>` answering the binary FileDescriptorSet (the
- * target of `ce-dataschema`) and `GET /healthz`. Without TLS, HTTP/1.1 and
+ * target of `ce-dataschema`), `GET /healthz`, and Confluent Schema
+ * Registry's REST API (docs/registry.md, "Confluent API"). Without TLS, HTTP/1.1 and
  * cleartext HTTP/2 (h2c, as gRPC clients use) share the port. The server
  * loads the registry into memory before it listens and answers every read
  * from that copy, which a watch on the KV bucket keeps current; writes

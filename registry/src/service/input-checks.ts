@@ -1,15 +1,21 @@
 import { RegistryError } from "./registry-error.js";
 
-const SUBJECT_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+// a message full name, or a Confluent-style subject (`orders-value`, `acme/common.proto`): dot-separated
+// tokens of the characters a JetStream KV key may hold, since a subject is part of its record's key
+const SUBJECT_RE = /^[A-Za-z0-9_=/-]+(\.[A-Za-z0-9_=/-]+)*$/;
 const ID_RE = /^sha256:[0-9a-f]{64}$/;
 
-/** Checks the syntax of a subject name (a message full name); throws `invalid_subject`. @private */
+/**
+ * Checks the syntax of a subject name: an event's message full name, or a
+ * name as Confluent's clients make them (`orders-value`); throws
+ * `invalid_subject`. @private
+ */
 export function checkSubjectName(subject: string): void {
   if (subject === "") throw new RegistryError("invalid_subject", "subject is required: the event's full message name, e.g. acme.orders.v1.OrderPlaced");
   if (subject.length > 255 || !SUBJECT_RE.test(subject)) {
     throw new RegistryError(
       "invalid_subject",
-      `subject ${JSON.stringify(subject.slice(0, 300))} is not a message full name (dot-separated identifiers, at most 255 characters)`,
+      `subject ${JSON.stringify(subject.slice(0, 300))} is not a valid subject name (dot-separated tokens of [A-Za-z0-9_=/-], at most 255 characters)`,
     );
   }
 }

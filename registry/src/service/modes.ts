@@ -18,6 +18,7 @@ const modes: ReadonlyArray<readonly [ModeName, CompatibilityMode]> = [
 const categories: ReadonlyArray<readonly [CategoryName, RuleCategory]> = [
   ["WIRE", RuleCategory.WIRE],
   ["WIRE_JSON", RuleCategory.WIRE_JSON],
+  ["CONFLUENT", RuleCategory.CONFLUENT],
 ];
 
 /** Mode name of a wire enum value; undefined for UNSPECIFIED or an unknown number. @private */

@@ -8,7 +8,7 @@ import { StoreUnavailableError } from "../storage/store.js";
  * protocol maps the reason, never the message, to its own error codes.
  */
 export const registryErrorCodes = {
-  /** The subject name is not a message full name. */
+  /** The subject name is not a valid subject name (a message full name, or a Confluent-style name). */
   invalid_subject: Code.InvalidArgument,
   /** The schema bytes are missing, too large, not a self-contained FileDescriptorSet, or do not declare the subject. */
   invalid_schema: Code.InvalidArgument,

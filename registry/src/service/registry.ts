@@ -1,10 +1,11 @@
+import { keys } from "../storage/records.js";
 import { RegistryReplica } from "../storage/registry-replica.js";
 import type { RegistryStore } from "../storage/store.js";
 import { defaultEngine, type CompatEngine } from "./compat-engine.js";
 import { deleteSubject, deleteVersion } from "./deletion.js";
 import { createRegistryContext } from "./registry-context.js";
 import { listSubjectNames, listVersionNumbers, readLatestVersion, readSchema, readVersion, type RegisteredVersion } from "./registry-reads.js";
-import { checkSchema, registerSchema, type CompatibilityReport, type Registration } from "./registration.js";
+import { checkSchema, registerSchema, type CheckOptions, type CompatibilityReport, type Registration, type RegisterOptions } from "./registration.js";
 import { getConfig, setConfig, type ConfigChange, type EffectiveConfig } from "./settings.js";
 
 /** Default limit of one schema (a binary FileDescriptorSet, as decoded from the request and once normalised): 4 MiB. */
@@ -52,9 +53,9 @@ export interface RegistryOptions {
  */
 export interface Registry {
   /** Registers a binary FileDescriptorSet as the next version of `subject`, or returns the live version with the same content. */
-  register(subject: string, schema: Uint8Array): Promise<Registration>;
+  register(subject: string, schema: Uint8Array, options?: RegisterOptions): Promise<Registration>;
   /** Checks a binary FileDescriptorSet against `subject` without storing anything. */
-  checkCompatibility(subject: string, schema: Uint8Array): CompatibilityReport;
+  checkCompatibility(subject: string, schema: Uint8Array, options?: CheckOptions): CompatibilityReport;
   /** The binary FileDescriptorSet of a schema id. */
   getSchema(id: string): Uint8Array;
   getVersion(subject: string, version: number, options?: { includeDeleted?: boolean }): RegisteredVersion;
@@ -77,10 +78,39 @@ export interface Registry {
    * store is unreachable; this says how old they may be.
    */
   staleness(): number | undefined;
+  /**
+   * Records an API edge keeps beside the registry's own, in the same
+   * bucket, under keys starting with `edge.` (dot-separated tokens of
+   * `[A-Za-z0-9_=/-]`): read from the server's copy, written by
+   * compare-and-set like everything else. @private
+   */
+  readonly edgeRecords: EdgeRecords;
   /** The largest schema accepted, in bytes. */
   readonly maxSchemaBytes: number;
   /** Stops watching the store; the store itself stays open. */
   close(): void;
+}
+
+/** The records of an API edge (see {@link Registry.edgeRecords}). @private */
+export interface EdgeRecords {
+  /** A record with the revision a compare-and-set must name; undefined when absent. */
+  get(key: string): { value: Uint8Array; revision: number } | undefined;
+  /** Keys under `prefix`, from the server's copy. */
+  keys(prefix: string): string[];
+  /** Writes `value` only when `key` has none; false when it has one. */
+  create(key: string, value: Uint8Array): Promise<boolean>;
+  /** Writes `value` only when `key` is still at `revision`; false otherwise. */
+  update(key: string, value: Uint8Array, revision: number): Promise<boolean>;
+  /** Writes `value` unconditionally. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  remove(key: string): Promise<void>;
+  /** Reads `key` from the store itself into the copy; whether it holds a value. */
+  refresh(key: string): Promise<boolean>;
+}
+
+function edgeKey(key: string): string {
+  if (!key.startsWith(keys.edgePrefix)) throw new Error(`edge record key ${key} does not start with ${keys.edgePrefix}`);
+  return key;
 }
 
 /**
@@ -102,8 +132,8 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   });
   const { state } = replica;
   return {
-    register: (subject, schema) => registerSchema(ctx, subject, schema),
-    checkCompatibility: (subject, schema) => checkSchema(ctx, subject, schema),
+    register: (subject, schema, options) => registerSchema(ctx, subject, schema, options),
+    checkCompatibility: (subject, schema, options) => checkSchema(ctx, subject, schema, options),
     getSchema: (id) => readSchema(state, id),
     getVersion: (subject, version, options) => readVersion(state, subject, version, options?.includeDeleted ?? false),
     getLatestVersion: (subject) => readLatestVersion(state, subject),
@@ -114,6 +144,15 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     deleteVersion: (subject, version, options) => deleteVersion(ctx, subject, version, options?.permanent ?? false),
     deleteSubject: (subject, options) => deleteSubject(ctx, subject, options?.permanent ?? false),
     staleness: () => replica.staleness(),
+    edgeRecords: {
+      get: (key) => state.edgeRecord(key),
+      keys: (prefix) => state.edgeKeys(prefix),
+      create: (key, value) => replica.create(edgeKey(key), value),
+      update: (key, value, revision) => replica.update(edgeKey(key), value, revision),
+      put: (key, value) => replica.put(edgeKey(key), value),
+      remove: (key) => replica.remove(edgeKey(key)),
+      refresh: (key) => replica.refresh(edgeKey(key)),
+    },
     maxSchemaBytes: ctx.maxSchemaBytes,
     close: () => replica.close(),
   };

@@ -26,13 +26,23 @@ function reasonOf(err: unknown): string {
 
 /**
  * Decodes, validates and normalises the binary FileDescriptorSet `bytes`
- * proposed for `subject`: the files the subject needs, normalised and named
- * by content. `maxSchemaBytes` bounds the decoded bytes as sent (whatever
- * the request's encoding) and once normalised. Throws `invalid_subject` or
+ * proposed for `subject`: the files the subject's message needs, normalised
+ * and named by content. The message is `subject` itself unless `message`
+ * names another (an API edge whose subjects are not message names, such as
+ * Confluent's `orders-value`); `message` null keeps the whole set (a schema
+ * that declares no message, such as a file of enums other schemas import).
+ * `maxSchemaBytes` bounds the decoded bytes as sent (whatever the request's
+ * encoding) and once normalised. Throws `invalid_subject` or
  * `invalid_schema` with the reason.
  * @private
  */
-export function prepareSchema(subject: string, bytes: Uint8Array, maxSchemaBytes: number, engine: CompatEngine): PreparedSchema {
+export function prepareSchema(
+  subject: string,
+  bytes: Uint8Array,
+  maxSchemaBytes: number,
+  engine: CompatEngine,
+  message: string | null = subject,
+): PreparedSchema {
   checkSubjectName(subject);
   if (bytes.length === 0) throw invalidSchema("schema is required: a serialized google.protobuf.FileDescriptorSet");
   if (bytes.length > maxSchemaBytes) throw invalidSchema(`schema is ${bytes.length} bytes; the limit is ${maxSchemaBytes} bytes`);
@@ -49,14 +59,18 @@ export function prepareSchema(subject: string, bytes: Uint8Array, maxSchemaBytes
   } catch (err) {
     throw invalidSchema(`schema is not a valid self-contained descriptor set: ${reasonOf(err)}`);
   }
-  if (!messageNames(fds).has(subject)) {
-    throw invalidSchema(`subject ${subject} is not a message declared in the schema; the subject must be the event's full message name`);
+  if (message !== null && !messageNames(fds).has(message)) {
+    throw invalidSchema(
+      message === subject
+        ? `subject ${subject} is not a message declared in the schema; the subject must be the event's full message name`
+        : `message ${message} of subject ${subject} is not declared in the schema`,
+    );
   }
   let extracted: FileDescriptorSet;
   let normalized: FileDescriptorSet;
   let id: string;
   try {
-    extracted = engine.extractSubjectSchema(fds, subject);
+    extracted = message === null ? fds : engine.extractSubjectSchema(fds, message);
     normalized = engine.normalizeSchema(extracted);
     id = engine.schemaId(normalized);
   } catch (err) {

@@ -54,4 +54,6 @@ export const keys = {
   subjectConfig: (subject: string) => `config.subject.${subject}`,
   subjectConfigPrefix: "config.subject.",
   subjectOfConfig: (key: string) => key.slice("config.subject.".length),
+  /** Records an API edge keeps of its own (Confluent's integer ids and modes), held as bytes. */
+  edgePrefix: "edge.",
 };

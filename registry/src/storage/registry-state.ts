@@ -34,6 +34,7 @@ export class RegistryState {
   private readonly subjectRecords = new Map<string, Revisioned<SubjectRecord>>();
   private readonly subjectConfigs = new Map<string, Revisioned<ConfigRecord>>();
   private global: Revisioned<ConfigRecord> | undefined;
+  private readonly edgeRecords = new Map<string, Revisioned<Uint8Array>>();
   private sortedSubjects: string[] | undefined;
 
   private readonly families: readonly KeyFamily[] = [
@@ -62,6 +63,11 @@ export class RegistryState {
       owns: (key) => key === keys.globalConfig,
       set: (_key, value, revision) => (this.global = { value: decodeJson<ConfigRecord>(value), revision }),
       delete: () => (this.global = undefined),
+    },
+    {
+      owns: (key) => key.startsWith(keys.edgePrefix),
+      set: (key, value, revision) => this.edgeRecords.set(key, { value, revision }),
+      delete: (key) => this.edgeRecords.delete(key),
     },
   ];
 
@@ -120,6 +126,16 @@ export class RegistryState {
   /** A subject's own settings with their revision; undefined when it has none. */
   subjectConfig(subject: string): Revisioned<ConfigRecord> | undefined {
     return this.subjectConfigs.get(subject);
+  }
+
+  /** A record an API edge keeps under `edge.*`, with its revision. */
+  edgeRecord(key: string): Revisioned<Uint8Array> | undefined {
+    return this.edgeRecords.get(key);
+  }
+
+  /** Keys of the edge records under `prefix` (which starts with `edge.`). */
+  edgeKeys(prefix: string): string[] {
+    return [...this.edgeRecords.keys()].filter((k) => k.startsWith(prefix));
   }
 
   /** Every schema id some subject's record refers to. */

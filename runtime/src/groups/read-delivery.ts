@@ -1,4 +1,3 @@
-import { fromBinary } from "@bufbuild/protobuf";
 import type { Msg } from "@nats-io/transport-node";
 import type { EventDefinition } from "../definition.js";
 import { DeadLetterHeaders } from "../dead-letter/headers.js";
@@ -11,6 +10,7 @@ import type { HeaderText } from "../wire/header-text.js";
 import type { DeliveryInfo } from "./delivery-info.js";
 import type { MemberContext } from "./member-context.js";
 import type { EventContext } from "./types.js";
+import { decodeEventPayload } from "../confluent/event-payload.js";
 
 /** Where an event was stored: from the message itself, or from a redrive request's headers. @private */
 export interface Origin {
@@ -156,7 +156,7 @@ export function readDelivery(member: MemberContext, msg: Msg, info: DeliveryInfo
   const ceType = headers.get(Headers.Type);
   try {
     if (ceType && ceType !== def.type) throw new Error(`ce-type ${ceType} does not match ${def.type} of subject ${msg.subject}`);
-    delivery.event = fromBinary(def.schema, msg.data);
+    delivery.event = decodeEventPayload(def.schema, msg.data);
   } catch (err) {
     delivery.decodeError = new ChronicleError(
       ErrorCode.DecodeFailed,

@@ -15,6 +15,8 @@ export interface ResolvedProducerOptions {
   readonly publishTimeoutMs: number;
   readonly tracing: boolean;
   readonly meter: MeterLike | undefined;
+  /** Integer registry ids by event full name when events are framed in Confluent's wire format. */
+  readonly confluentSchemaIds: Readonly<Record<string, number>> | undefined;
 }
 
 /** Publishes in flight at once by default. */
@@ -37,6 +39,7 @@ export function resolveProducerOptions(definition: StreamDefinition, options: Pr
     publishTimeoutMs: options.publishTimeoutMs ?? Math.min(MAX_DEFAULT_PUBLISH_TIMEOUT_MS, definition.settings.duplicateWindowMs),
     tracing: options.tracing ?? true,
     meter: options.meter,
+    confluentSchemaIds: options.confluentWireFormat?.schemaIds,
   };
   const bad = (option: string, message: string) => new ChronicleError(ErrorCode.InvalidArgument, message, { context: { stream, option } });
   if (!Number.isInteger(resolved.maxInFlight) || resolved.maxInFlight < 1) {
@@ -51,6 +54,9 @@ export function resolveProducerOptions(definition: StreamDefinition, options: Pr
   }
   if (resolved.schemaRegistryUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(resolved.schemaRegistryUrl)) {
     throw bad("schemaRegistryUrl", `schemaRegistryUrl ${JSON.stringify(resolved.schemaRegistryUrl)} must be an http(s) URL`);
+  }
+  for (const [type, id] of Object.entries(resolved.confluentSchemaIds ?? {})) {
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw bad("confluentWireFormat", `schema id ${id} of ${type} does not fit Confluent's 4-byte id`);
   }
   // frames carry the stream and event names in their subjects verbatim
   if (/\s/.test(stream)) throw bad("stream", `stream ${JSON.stringify(stream)} must not contain white space`);

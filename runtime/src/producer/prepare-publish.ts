@@ -7,6 +7,7 @@ import { Headers, headerSafe } from "../layout/headers.js";
 import { layout } from "../layout/subjects.js";
 import type { PublishTelemetry } from "../telemetry/publish-telemetry.js";
 import type { ReplyInbox, Wire } from "../wire/types.js";
+import { confluentPrefix } from "../confluent/event-payload.js";
 import { describeEventType, headerStart, keyInfoOf, type EventType } from "./event-types.js";
 import { HeaderBlockWriter, headerBytes, headerLine, SMALL_COPY_BYTES, validHeaderName } from "./header-block.js";
 import type { ResolvedProducerOptions } from "./options.js";
@@ -20,6 +21,13 @@ import type { PublishOptions } from "./types.js";
  * only up to `SMALL_COPY_BYTES`.
  */
 const FAST_ENCODE_MAX_BYTES = 32 * 1024;
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
 
 /** Between the event id and the dedup key: CR LF and `Nats-Msg-Id: `. */
 const MSG_ID_LINE = headerBytes(`\r\n${Headers.MsgId}: `);
@@ -36,6 +44,7 @@ const CRLF_BYTES = 2;
 export class PublishPreparer<E extends EventSchemas> {
   private readonly types = new Map<string, EventType>();
   private readonly writer = new HeaderBlockWriter();
+  private readonly prefixes = new Map<string, Uint8Array>();
 
   constructor(
     private readonly definition: StreamDefinition<E>,
@@ -54,8 +63,9 @@ export class PublishPreparer<E extends EventSchemas> {
     // room for the encoded event, at most (fast encoder), or the bytes toBinary encoded
     let payloadRoom = type.encoder ? type.encoder.bound(msg as unknown as Record<string, unknown>) : -1;
     let encoded: Uint8Array | undefined;
-    if (payloadRoom < 0 || payloadRoom > FAST_ENCODE_MAX_BYTES) {
-      encoded = toBinary(schema, msg as Message);
+    const prefix = this.options.confluentSchemaIds ? this.framePrefix(def) : undefined;
+    if (payloadRoom < 0 || payloadRoom > FAST_ENCODE_MAX_BYTES || prefix) {
+      encoded = prefix ? concatBytes(prefix, toBinary(schema, msg as Message)) : toBinary(schema, msg as Message);
       payloadRoom = encoded.length > SMALL_COPY_BYTES ? 0 : encoded.length;
     }
     const key = def.key(msg as never);
@@ -110,6 +120,22 @@ export class PublishPreparer<E extends EventSchemas> {
     const payloadEnd = writer.pos;
     if (large === undefined) writer.crlf(); // the end of the frame
     return new PendingPublish(k, writer.bytes, headerStartAt, headerEnd, payloadEnd, large, dedupKey, id, span);
+  }
+
+  /** The Confluent wire-format prefix of an event type (see ProducerOptions.confluentWireFormat); throws `invalid_argument` without an id. */
+  private framePrefix(def: EventType["def"]): Uint8Array {
+    let prefix = this.prefixes.get(def.type);
+    if (prefix === undefined) {
+      const id = this.options.confluentSchemaIds?.[def.type];
+      if (id === undefined) {
+        throw new ChronicleError(ErrorCode.InvalidArgument, `confluentWireFormat has no schema id for ${def.type}`, {
+          context: { stream: this.options.stream, option: "confluentWireFormat" },
+        });
+      }
+      prefix = confluentPrefix(def.schema, id);
+      this.prefixes.set(def.type, prefix);
+    }
+    return prefix;
   }
 
   private describe(name: string): EventType {

@@ -80,6 +80,18 @@ export interface ProducerOptions {
    * meter provider's, when `@opentelemetry/api` is installed.
    */
   meter?: MeterLike;
+  /**
+   * Frame each event's payload in Confluent's wire format (magic byte 0,
+   * the 4-byte registry id, the message-index array, then the protobuf
+   * message), for events bridged to Kafka or read by Confluent's
+   * deserializers. `schemaIds` maps each event's full name
+   * (`acme.orders.v1.OrderPlaced`) to its integer id in a
+   * Confluent-compatible registry (Chronicle's registry answers it at
+   * `POST /subjects/{subject}`); publishing an event without an id fails
+   * with `invalid_argument`. Chronicle's consumers and replay read framed
+   * and plain payloads alike. Default: plain protobuf.
+   */
+  confluentWireFormat?: { schemaIds: Readonly<Record<string, number>> };
 }
 
 /** Report of {@link Producer.close}: publishes that had not succeeded. */

@@ -1,4 +1,4 @@
-import { fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import type { MessageShape } from "@bufbuild/protobuf";
 import type { JsMsg, OrderedConsumerOptions } from "@nats-io/jetstream";
 import type { ChronicleConnection } from "../connection.js";
 import type { EventDefinition, EventSchemas, StreamDefinition } from "../definition.js";
@@ -7,6 +7,7 @@ import { Headers, readPartitionKey } from "../layout/headers.js";
 import { keyFromToken, keyToken } from "../layout/key-token.js";
 import { layout } from "../layout/subjects.js";
 import { translateNatsError } from "../nats-error.js";
+import { decodeEventPayload } from "../confluent/event-payload.js";
 
 /** Where a replay starts: the first event, a stream sequence, or a time. */
 export type ReplayFrom = "start" | { sequence: number } | { time: Date };
@@ -187,7 +188,7 @@ export async function* replay<E extends EventSchemas>(
     let event: unknown;
     try {
       if (!def) throw new Error(`the definition has no event named ${JSON.stringify(stored.name)}`);
-      event = fromBinary(def.schema, stored.data);
+      event = decodeEventPayload(def.schema, stored.data);
     } catch (err) {
       if (options.skipUndecodable) continue;
       throw new ChronicleError(

@@ -140,6 +140,7 @@ function Settings(props: { subject: string; mode: CompatibilityMode; category: R
         <select value={category} disabled={!props.admin} onChange={(e) => setCategory(Number(e.target.value))}>
           <option value={RuleCategory.WIRE}>WIRE</option>
           <option value={RuleCategory.WIRE_JSON}>WIRE_JSON</option>
+          <option value={RuleCategory.CONFLUENT}>CONFLUENT</option>
         </select>
       </label>{" "}
       {props.inherited && <span className="muted">inherited from the registry's default</span>}{" "}

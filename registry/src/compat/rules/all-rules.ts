@@ -15,5 +15,7 @@ export const rules: readonly Rule[] = [...fieldRules, ...typeRules, ...deletionR
 
 /** The rules of a category, in a stable order. */
 export function rulesOf(category: RuleCategory): readonly Rule[] {
+  if (category === "CONFLUENT")
+    throw new Error("rule category CONFLUENT has no Buf rules: it judges a registry subject as Confluent's registry does (checkCompatibility)");
   return rules.filter((r) => r.categories.includes(category));
 }
