@@ -79,8 +79,8 @@ export async function listDeadLetters(conn: ChronicleConnection, stream: string,
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && out.length < limit; seq++) {
     const m = await conn.jsm.streams.getMessage(dlq, { seq }).catch(() => null);
     if (!m) continue;
-    const d = toDeadLetter(m);
-    if (d && (options.group === undefined || d.group === options.group)) out.push(d);
+    const letter = toDeadLetter(m);
+    if (letter && (options.group === undefined || letter.group === options.group)) out.push(letter);
   }
   return out;
 }
@@ -89,9 +89,9 @@ export async function listDeadLetters(conn: ChronicleConnection, stream: string,
 export async function getDeadLetter(conn: ChronicleConnection, stream: string, dlqSequence: number): Promise<DeadLetter> {
   const dlq = layout.dlqStream(stream);
   const m = await conn.jsm.streams.getMessage(dlq, { seq: dlqSequence }).catch(() => null);
-  const d = m ? toDeadLetter(m) : undefined;
-  if (!d) throw new ChronicleError(ErrorCode.NotFound, `no dead letter #${dlqSequence} in ${dlq}`, { context: { stream, sequence: dlqSequence } });
-  return d;
+  const letter = m ? toDeadLetter(m) : undefined;
+  if (!letter) throw new ChronicleError(ErrorCode.NotFound, `no dead letter #${dlqSequence} in ${dlq}`, { context: { stream, sequence: dlqSequence } });
+  return letter;
 }
 
 /**
@@ -106,12 +106,15 @@ export async function getDeadLetter(conn: ChronicleConnection, stream: string, d
  * publishes once. Returns the redrive request's sequence.
  */
 export async function redriveDeadLetter(conn: ChronicleConnection, stream: string, dlqSequence: number): Promise<number> {
-  const d = await getDeadLetter(conn, stream, dlqSequence);
+  const letter = await getDeadLetter(conn, stream, dlqSequence);
   const h = natsHeaders();
-  for (const [k, v] of Object.entries(d.headers)) h.set(k, v);
+  for (const [k, v] of Object.entries(letter.headers)) h.set(k, v);
   h.set(DeadLetterHeaders.RedriveOf, String(dlqSequence));
-  const token = d.subject.split(".")[4]!;
-  const ack = await conn.js.publish(redriveSubject(stream, d.group, d.eventName, token), d.data, { headers: h, msgID: `redrive:${dlqSequence}` });
+  const token = letter.subject.split(".")[4]!;
+  const ack = await conn.js.publish(redriveSubject(stream, letter.group, letter.eventName, token), letter.data, {
+    headers: h,
+    msgID: `redrive:${dlqSequence}`,
+  });
   await conn.jsm.streams.deleteMessage(layout.dlqStream(stream), dlqSequence, false);
   return ack.seq;
 }

@@ -60,14 +60,14 @@ export class HeaderBlockWriter {
   }
 
   /**
-   * Makes room for `most` bytes from {@link pos}, starting a new slab when
+   * Makes room for `bytes` bytes from {@link pos}, starting a new slab when
    * the current one has not that much left (positions taken before then
    * belong to the old slab: reserve once, for everything written together).
    */
-  reserve(most: number): void {
-    if (this.pos + most > this.slab.length) {
+  reserve(bytes: number): void {
+    if (this.pos + bytes > this.slab.length) {
       // not zero-filled: only bytes written here are ever read or sent
-      this.buf = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most));
+      this.buf = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes));
       this.slab = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
       this.pos = 0;
     }
