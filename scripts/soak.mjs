@@ -9,7 +9,7 @@
 // schedule of kills, restarts, pauses and partitions lasting M minutes
 // (default 5), drawn from seed N (default a new one, printed first: pass it
 // back to replay the same schedule). --workloads adds workloads of
-// test/faults/workload.ts beside the producer (default stale-producer).
+// test/faults/workload.ts beside the producer (default stale-producer,group).
 import { spawnSync } from "node:child_process";
 
 const args = process.argv.slice(2);

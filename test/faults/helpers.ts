@@ -278,6 +278,15 @@ async function readOnce(conn: ChronicleConnection, stream: string, expected: num
   return { counts, lastSeq };
 }
 
+/** Every value stored in `stream` (read whole through `conn`; a read that ends short is made again, up to 20 times). */
+export async function storedValues(conn: ChronicleConnection, stream: string): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    const info = await conn.jsm.streams.info(stream);
+    const { counts, lastSeq } = await readOnce(conn, stream, info.state.messages);
+    if (lastSeq >= info.state.last_seq || attempt >= 20) return [...counts.keys()];
+  }
+}
+
 /**
  * Reads the whole stream (through `conn`) and compares it with the
  * acknowledged values. A read that ends before the last sequence the stream

@@ -14,7 +14,7 @@ import { describeResult, runScenario } from "./scenario.js";
 import { WORKLOADS } from "./workload.js";
 
 const DURATION_MS = Number(process.env["CHRONICLE_FAULTS_DURATION_MS"] ?? (SOAK ? 300_000 : 25_000));
-const EXTRA = (process.env["CHRONICLE_FAULTS_WORKLOADS"] ?? "stale-producer").split(",").filter(Boolean);
+const EXTRA = (process.env["CHRONICLE_FAULTS_WORKLOADS"] ?? "stale-producer,group").split(",").filter(Boolean);
 
 let cluster: FaultyCluster;
 let conn: ChronicleConnection;

@@ -2,7 +2,7 @@
 // the promises it checks afterwards. A scenario (or the mixed-fault soak)
 // runs any set of workloads against a faulty cluster.
 //
-// Adding one (the consumer-group workload, for instance): implement
+// Adding one: implement
 // `Workload` in a file of this folder, register its factory in `WORKLOADS`
 // below, and the mixed-fault soak runs it with `--workloads producer,<name>`
 // (CHRONICLE_FAULTS_WORKLOADS in the test). Its `check` returns the
@@ -12,6 +12,7 @@ import type { ChronicleConnection } from "@chronicle/runtime";
 import type { FaultyCluster } from "@chronicle/testing";
 import { ErrorCode, isChronicleError } from "@chronicle/runtime";
 import type { NoteStream } from "../reliability/helpers.js";
+import { groupWorkload } from "./group-workload.js";
 import { checkStream, faultClient, startPublishing, type PublishLoad, type PublishingOptions } from "./helpers.js";
 
 /** What a workload works on. */
@@ -128,9 +129,11 @@ export interface WorkloadSetup {
 /**
  * Workloads the mixed-fault runs can add beside their producer, by name
  * (`--workloads` of `npm run test:soak -- --faults`, CHRONICLE_FAULTS_WORKLOADS
- * in the test). The consumer-group workload goes here.
+ * in the test).
  */
 export const WORKLOADS: Record<string, (setup: WorkloadSetup) => Workload> = {
   /** A producer that only knows the first stream leader: it cannot fail over, and is the first to talk to that node after each of its faults. */
   "stale-producer": ({ leader, prefix }) => producerWorkload({ client: "stale", prefix, startAt: leader, only: true, ratePerSec: 200 }),
+  /** A consumer group of two members, each on client links of its own (test/faults/group-workload.ts). */
+  group: () => groupWorkload(),
 };

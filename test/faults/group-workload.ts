@@ -1,0 +1,94 @@
+// The consumer-group workload of the fault suite: members of one group,
+// each in this process on client links of its own, handle the stream while
+// faults happen. Promises: every stored event is handled once the faults are
+// healed, without an operator; for every key, first handlings follow stream
+// order; no partition is handled by two members at once; events run twice
+// only within the documented bound (at most `maxUnrecorded` per member per
+// fault it lived through).
+import { startConsumerGroup, type ChronicleConnection, type ConsumerGroupMember } from "@chronicle/runtime";
+import { checkGroupRun, concurrentHandlings, describeVerdict } from "../reliability/group-check.js";
+import type { Effect } from "../reliability/helpers.js";
+import { faultClient, storedValues, waitFor } from "./helpers.js";
+import type { Workload } from "./workload.js";
+
+/** Options of {@link groupWorkload}. */
+export interface GroupWorkloadOptions {
+  /** Member (and client) names; default two, `group-a` and `group-b`. */
+  members?: string[];
+  /** The group's failover bound, ms; default 4000 (a lease of 1.6 s). */
+  failoverMs?: number;
+  /** How long after the heal every stored event must have been handled, ms; default 120 s. */
+  drainMs?: number;
+}
+
+/** A consumer group working through the faults; see the file's comment for its promises. */
+export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
+  const names = options.members ?? ["group-a", "group-b"];
+  const effects: Effect[] = [];
+  const conns: ChronicleConnection[] = [];
+  const members: ConsumerGroupMember[] = [];
+  const progress: number[] = [];
+  let drained = true;
+  let stream = "";
+  return {
+    name: "group",
+    async start(ctx) {
+      stream = ctx.def.settings.name;
+      for (const name of names) {
+        const conn = await faultClient(await ctx.cluster.clientUrls(name), name);
+        conns.push(conn);
+        members.push(
+          await startConsumerGroup(conn, ctx.def, {
+            group: "faults",
+            memberId: name,
+            failoverMs: options.failoverMs ?? 4000,
+            onError: () => undefined,
+            handlers: {
+              Note: async (event, c) => {
+                const at = Date.now();
+                effects.push({ m: name, v: event.value, p: c.partition, s: c.sequence, at });
+                progress.push(at);
+              },
+            },
+          }),
+        );
+      }
+    },
+    async stop() {
+      // the producer has stopped: every event it stored must now be handled, with no one's help
+      const stored = new Set(await storedValues(conns[0]!, stream));
+      const handled = new Set<string>();
+      drained = await waitFor(() => {
+        for (const e of effects) handled.add(e.v);
+        return [...stored].every((v) => handled.has(v));
+      }, options.drainMs ?? 120_000);
+      for (const m of members) await m.stop();
+      for (const c of conns) await c.close();
+    },
+    async check(ctx) {
+      const stored = await storedValues(ctx.conn, stream);
+      const verdict = checkGroupRun(effects, stored);
+      const concurrent = concurrentHandlings(effects);
+      const violations: string[] = [];
+      if (!drained || verdict.missing.length) violations.push(`group: not every stored event handled after the heal: ${describeVerdict(verdict)}`);
+      if (verdict.outOfOrder.length) violations.push(`group: first handlings out of key order: ${describeVerdict(verdict)}`);
+      if (concurrent.length)
+        violations.push(`group: ${concurrent.length} times two members handled one partition at once (e.g. ${JSON.stringify(concurrent[0])})`);
+      return {
+        violations,
+        figures: { handled: verdict.handled, handledTwice: verdict.repeated.length, outOfOrder: verdict.outOfOrder.length, twoOwners: concurrent.length },
+      };
+    },
+    longestStall(from, to) {
+      let longest = 0;
+      let previous = from;
+      for (const at of progress) {
+        if (at < from) continue;
+        if (at > to) break;
+        longest = Math.max(longest, at - previous);
+        previous = at;
+      }
+      return Math.max(longest, to - previous);
+    },
+  };
+}
