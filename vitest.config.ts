@@ -6,6 +6,9 @@ import { defineConfig } from "vitest/config";
 // same for tsc and tsx).
 const root = fileURLToPath(new URL(".", import.meta.url));
 
+/** Test files that run alone, one at a time. */
+const FAULT_SUITES = ["test/reliability/**/*.test.ts", "test/faults/**/*.test.ts"];
+
 export default defineConfig({
   resolve: {
     alias: [
@@ -17,12 +20,34 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["{runtime,testing,registry,codegen,outbox,console,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      {
+        // everything else, two files at a time
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{runtime,testing,registry,codegen,outbox,console,cli,bench}/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/dist/**", ...FAULT_SUITES],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // the reliability and fault suites (clusters, member processes, timing bounds): one file at a
+        // time, after the rest, so that no other test's load counts against their bounds
+        extends: true,
+        test: {
+          name: "faults",
+          include: FAULT_SUITES,
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
