@@ -11,7 +11,11 @@ export interface GroupVerdict {
   missing: string[];
   /** Events handled more than once. */
   repeated: string[];
-  /** The member that first handled each repeated event. */
+  /**
+   * The member that first handled each repeated event: the handling whose
+   * handler started first (a member paused in the middle of a handler
+   * appends its effect when it wakes, after another member's).
+   */
   repeatedFirstBy: Map<string, string>;
   /** First handlings that came after a later event of the same key (stream order). */
   outOfOrder: { value: string; sequence: number; after: number }[];
@@ -24,14 +28,16 @@ export interface GroupVerdict {
  */
 export function checkGroupRun(effects: readonly Effect[], expected: readonly string[]): GroupVerdict {
   const seen = new Map<string, number>();
-  const firstBy = new Map<string, string>();
+  const firstBy = new Map<string, { m: string; started: number }>();
   const highest = new Map<string, number>();
   const outOfOrder: GroupVerdict["outOfOrder"] = [];
   for (const e of effects) {
     const n = seen.get(e.v) ?? 0;
     seen.set(e.v, n + 1);
+    const started = e.st ?? e.at;
+    const earliest = firstBy.get(e.v);
+    if (!earliest || started < earliest.started) firstBy.set(e.v, { m: e.m, started });
     if (n > 0) continue;
-    firstBy.set(e.v, e.m);
     const key = e.v.slice(0, e.v.indexOf(":"));
     const top = highest.get(key) ?? 0;
     if (e.s < top) outOfOrder.push({ value: e.v, sequence: e.s, after: top });
@@ -42,7 +48,7 @@ export function checkGroupRun(effects: readonly Effect[], expected: readonly str
     handled: seen.size,
     missing: expected.filter((v) => !seen.has(v)),
     repeated,
-    repeatedFirstBy: new Map(repeated.map((v) => [v, firstBy.get(v)!])),
+    repeatedFirstBy: new Map(repeated.map((v) => [v, firstBy.get(v)!.m])),
     outOfOrder,
   };
 }

@@ -184,7 +184,10 @@ export interface Effect {
   v: string;
   p: number;
   s: number;
+  /** When the effect was appended (ms since the epoch). */
   at: number;
+  /** When its handler started, where the member records it: a handler paused mid-run appends long after it started. */
+  st?: number;
 }
 
 /** Reads the effects file that member processes append to (one JSON line per effect). */
