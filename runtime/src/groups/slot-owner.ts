@@ -187,10 +187,12 @@ export class SlotOwner implements EventOwner {
         apiPrefix: m.apiPrefix,
         stream: this.source.stream,
         consumer: this.consumer,
-        expiresMs: 30_000,
+        // a request that expires empty is asked for again at once (requestEnded): the expiry only bounds how
+        // long the server keeps a request of a member that went away
+        expiresMs: Math.max(5000, Math.min(30_000, 10 * m.timing.heartbeatMs)),
         heartbeatMs: Math.max(500, Math.min(5000, m.timing.heartbeatMs * 2)),
       },
-      { delivered: (msg, info) => this.delivered(msg, info), lost: (reason) => void this.resync(reason) },
+      { delivered: (msg, info) => this.delivered(msg, info), lost: (reason) => void this.resync(reason), requestEnded: () => this.pullMore() },
     );
     this.pullMore();
   }

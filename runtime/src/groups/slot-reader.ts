@@ -19,6 +19,8 @@ export interface ReaderEvents {
   delivered(m: Msg, info: DeliveryInfo): void;
   /** Deliveries can no longer be trusted to be complete and in order: start again from the floor with a new consumer. */
   lost(reason: string): void;
+  /** A pull request ended short (it expired, or the server ended it): its room may be asked for again. */
+  requestEnded(): void;
 }
 
 interface PullRequest {
@@ -129,6 +131,7 @@ export class SlotReader {
     if (request) {
       this.requested -= request.remaining;
       this.requests.delete(id);
+      this.events.requestEnded();
     }
   }
 
