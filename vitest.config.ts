@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
 const root = fileURLToPath(new URL(".", import.meta.url));
 
 /** Test files that run alone, one at a time. */
-const FAULT_SUITES = ["test/reliability/**/*.test.ts", "test/faults/**/*.test.ts"];
+const FAULT_SUITES = ["test/reliability/**/*.test.ts", "test/faults/**/*.test.ts", "testing/src/faults/**/*.test.ts"];
 
 export default defineConfig({
   resolve: {

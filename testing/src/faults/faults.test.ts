@@ -126,9 +126,15 @@ describe("faulty cluster", () => {
       for (const s of cluster.servers) n += ((await (await fetch(`${s.monitorUrl}/routez`)).json()) as { num_routes: number }).num_routes;
       return n;
     };
-    // every route connection is one accepted by a link (each counted by both of its nodes)
-    const active = (await cluster.net.stats()).filter((l) => l.from.startsWith("n") && l.to.startsWith("n")).reduce((sum, l) => sum + l.active, 0);
-    expect(await routes()).toBe(2 * active);
+    // every route connection is one accepted by a link (each counted by both of its nodes); routes that
+    // nodes are still making (or dropping as duplicates) right after the start are waited out
+    const active = async () => (await cluster.net.stats()).filter((l) => l.from.startsWith("n") && l.to.startsWith("n")).reduce((sum, l) => sum + l.active, 0);
+    let counted = { routes: -1, links: 0 };
+    for (const end = Date.now() + 15_000; counted.routes !== 2 * counted.links && Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      counted = { routes: await routes(), links: await active() };
+    }
+    expect(counted.routes).toBe(2 * counted.links);
+    expect(counted.links).toBeGreaterThan(0);
     const nc = await connect({ servers: (await cluster.clientUrls("app"))[0]! });
     expect(nc.info?.connect_urls ?? []).toEqual([]);
     await nc.close();
