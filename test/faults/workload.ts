@@ -47,9 +47,10 @@ export interface Workload {
  * Error codes a publish may fail with under faults, as docs/producer.md lists
  * them: no acknowledgement within the publish timeout ("may or may not be
  * stored"), nothing storing the subject after the retries (no stream leader
- * for that long), or given up when the connection closed.
+ * for that long), the cluster refusing the write until the retries ran out,
+ * or given up when the connection closed.
  */
-export const FAULT_ERROR_CODES: readonly string[] = [ErrorCode.Timeout, ErrorCode.NoResponders, ErrorCode.Closed];
+export const FAULT_ERROR_CODES: readonly string[] = [ErrorCode.Timeout, ErrorCode.NoResponders, ErrorCode.Unavailable, ErrorCode.Closed];
 
 /** Options of {@link producerWorkload}. */
 export interface ProducerWorkloadOptions extends PublishingOptions {
