@@ -71,6 +71,8 @@ export interface PublishLoad {
   oldestInFlightMs(): number;
   /** Longest time from a publish's call to its acknowledgement so far, ms by the monotonic clock. */
   readonly longestLatencyMs: number;
+  /** When (ms since the epoch) the last acknowledgement of a publish called before `t` arrived; 0 when none was. */
+  lastAckOfCalledBefore(t: number): number;
   /** The last `n` values acknowledged before time `t` (ms since the epoch). */
   ackedBefore(t: number, n: number): string[];
   /**
@@ -124,6 +126,8 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   const acked = new Map<string, PublishResult>();
   const failed: { value: string; error: Error; at: number }[] = [];
   const ackTimes: number[] = [];
+  /** When each acknowledged publish was called (ms since the epoch), in the order of `ackTimes`. */
+  const ackCalledAt: number[] = [];
   /** Publishes in flight and when they started (performance.now(): immune to wall-clock steps), oldest first. */
   const pending = new Map<string, number>();
   const perKey = new Map<number, number>();
@@ -138,9 +142,12 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
   let longestLatencyMs = 0;
   const ack = (value: string, r: PublishResult) => {
     const calledAt = pending.get(value);
-    if (calledAt !== undefined) longestLatencyMs = Math.max(longestLatencyMs, performance.now() - calledAt);
+    const latency = calledAt === undefined ? 0 : performance.now() - calledAt;
+    longestLatencyMs = Math.max(longestLatencyMs, latency);
     acked.set(value, r);
-    ackTimes.push(Date.now());
+    const now = Date.now();
+    ackTimes.push(now);
+    ackCalledAt.push(now - latency);
     ackValues.push(value);
   };
   const publishOne = (value: string): Promise<void> => {
@@ -203,6 +210,11 @@ export function startPublishing(conn: ChronicleConnection, def: NoteStream, opti
     },
     get longestLatencyMs() {
       return Math.round(longestLatencyMs);
+    },
+    lastAckOfCalledBefore(t) {
+      let last = 0;
+      for (let i = 0; i < ackTimes.length; i++) if (ackCalledAt[i]! < t) last = Math.max(last, ackTimes[i]!);
+      return last;
     },
     ackedBefore(t, n) {
       let end = ackTimes.length;

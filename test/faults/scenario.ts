@@ -43,6 +43,8 @@ export interface ScenarioResult extends FaultTargets {
   violations: string[];
   /** Longest time without an acknowledgement overlapping the fault and the recovery after it, ms. */
   stallMs: number;
+  /** When (ms since the epoch) the producer's last acknowledgement of a publish called before `t` arrived. */
+  lastAckOfCalledBefore(t: number): number;
   /** From the heal until the producer had 200 more acknowledgements, ms. */
   resumedAfterHealMs: number;
   /** Each node's copy once they agree (or a majority does, with `lagging: "report"`). */
@@ -112,7 +114,17 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   if (!resumed) violations.push(`publishing did not resume within 60 s of the heal (${load.acked.size - ackedAtHeal} acknowledgements)`);
   if (storedAgain > 0) violations.push(`${storedAgain} of ${before.length} events acknowledged before the fault were stored again when re-sent after it`);
   if (again.failed.length > 0) violations.push(`${again.failed.length} re-sent events failed: ${again.failed[0]!.error.message}`);
-  return { leader, followers, reports, violations, stallMs: producer.longestStall(faultAt, recoveredAt), resumedAfterHealMs, states, caughtUpMs };
+  return {
+    leader,
+    followers,
+    reports,
+    violations,
+    stallMs: producer.longestStall(faultAt, recoveredAt),
+    lastAckOfCalledBefore: (t) => load.lastAckOfCalledBefore(t),
+    resumedAfterHealMs,
+    states,
+    caughtUpMs,
+  };
 }
 
 /** One line of figures for the test log. */

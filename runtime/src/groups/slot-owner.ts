@@ -39,6 +39,9 @@ interface PendingWrite {
 
 const emptyPending = (): PendingWrite => ({ keys: [], deliveries: [], dead: [], failingChanged: false });
 
+/** About how many characters a record holding `keys` takes in the slot's log. */
+const recordChars = (keys: readonly string[]): number => 200 + keys.reduce((a, k) => a + k.length + 3, 0);
+
 /** Characters written since the last snapshot above which a snapshot is taken (and at least twice the snapshot's size). */
 const SNAPSHOT_MIN_CHARS = 256 * 1024;
 
@@ -455,18 +458,21 @@ export class SlotOwner implements EventOwner {
     let outcome: WriteOutcome;
     try {
       outcome = await this.writer.write(record);
+      if (outcome === "stored") {
+        this.charsSinceSnapshot += recordChars(batch.keys);
+        for (const delivery of batch.deliveries) {
+          this.member.metrics.count("handled");
+          this.finish(delivery);
+        }
+        this.pulse(kind);
+        this.resumeParked();
+        // still "writing": a release waits for the snapshot's chunks instead of landing between them
+        if (kind === "checkpoint" && this.snapshotDue(0)) await this.snapshot();
+      }
     } finally {
       this.writing = false;
     }
     if (outcome === "stored") {
-      this.charsSinceSnapshot += 200 + batch.keys.reduce((a, k) => a + k.length + 3, 0);
-      for (const delivery of batch.deliveries) {
-        this.member.metrics.count("handled");
-        this.finish(delivery);
-      }
-      this.pulse(kind);
-      this.resumeParked();
-      if (kind === "checkpoint" && this.charsSinceSnapshot > Math.max(SNAPSHOT_MIN_CHARS, 2 * this.snapshotChars())) await this.snapshot();
       if (this.pendingNonEmpty()) this.scheduleWrite();
     } else if (outcome === "fenced") {
       this.fence();
@@ -511,6 +517,11 @@ export class SlotOwner implements EventOwner {
 
   private snapshotChars(): number {
     return this.keys.size * 24 + 200;
+  }
+
+  /** True when the records written since the last snapshot (plus `extraChars` about to be) outgrow what a snapshot would hold. */
+  private snapshotDue(extraChars: number): boolean {
+    return this.charsSinceSnapshot + extraChars > Math.max(SNAPSHOT_MIN_CHARS, 2 * this.snapshotChars());
   }
 
   /** Writes the slot's whole state in chunks, then purges the records before them, so that the next owner reads little. */
@@ -609,6 +620,8 @@ export class SlotOwner implements EventOwner {
     let end: OwnerEnd = "fenced";
     if (state === "releasing") {
       this.finalWriteQueued = true;
+      // the next owner reads every record since the last snapshot: leave it a snapshot when they have grown large
+      if (!this.member.conn.nc.isClosed() && this.snapshotDue(recordChars(this.pending.keys))) await this.snapshot();
       const outcome = this.member.conn.nc.isClosed() ? "abandoned" : await this.writeNow("release");
       end = outcome === "stored" ? "released" : "fenced";
     }
