@@ -5,28 +5,18 @@
 // every workload is checked. The bounded run lasts 25 s; `npm run test:soak
 // -- --faults` runs it for minutes. Replay a run with its printed seed:
 //   CHRONICLE_FAULTS_SEED=<seed> npx vitest run test/faults/mixed-faults.test.ts
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type ChronicleConnection } from "@chronicle/runtime";
-import { createFaultSchedule, describeSchedule, runFaultSchedule, startFaultyCluster, type AppliedFault, type FaultyCluster } from "@chronicle/testing";
+import { describe, expect, it } from "vitest";
+import { createFaultSchedule, describeSchedule, runFaultSchedule, type AppliedFault } from "@chronicle/testing";
 import { SOAK } from "../reliability/helpers.js";
 import { faultSeed, leaderOf } from "./helpers.js";
+import { useFaultyCluster } from "./cluster-fixture.js";
 import { describeResult, runScenario } from "./scenario.js";
 import { WORKLOADS } from "./workload.js";
 
 const DURATION_MS = Number(process.env["CHRONICLE_FAULTS_DURATION_MS"] ?? (SOAK ? 300_000 : 25_000));
 const EXTRA = (process.env["CHRONICLE_FAULTS_WORKLOADS"] ?? "stale-producer,group").split(",").filter(Boolean);
 
-let cluster: FaultyCluster;
-let conn: ChronicleConnection;
-
-beforeAll(async () => {
-  cluster = await startFaultyCluster({ nodes: 3 });
-  conn = await connect({ servers: cluster.urls, name: "checks" });
-}, 90_000);
-afterAll(async () => {
-  await conn?.close();
-  await cluster?.stop();
-}, 60_000);
+const env = useFaultyCluster();
 
 describe("mixed faults, 3 nodes, R3", () => {
   it(
@@ -39,7 +29,7 @@ describe("mixed faults, 3 nodes, R3", () => {
       const steps = createFaultSchedule({
         seed,
         durationMs: DURATION_MS,
-        nodes: cluster.servers.map((s) => s.name),
+        nodes: env.cluster.servers.map((s) => s.name),
         clients: ["producer"],
       });
       console.log(
@@ -47,14 +37,14 @@ describe("mixed faults, 3 nodes, R3", () => {
       );
       console.log(describeSchedule(steps));
       let applied: AppliedFault[] = [];
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "mixed",
         workloads: (targets) => EXTRA.map((name, i) => WORKLOADS[name]!({ ...targets, prefix: `w${i}` })),
         // a node restarted while cut off may take minutes to catch up (docs/reliability.md)
         catchUpMs: SOAK ? 240_000 : 20_000,
         lagging: SOAK ? "violation" : "report",
         async fault() {
-          applied = await runFaultSchedule(cluster, steps, { leader: () => leaderOf(cluster, "mixed", 5000), log: (l) => console.log(l) });
+          applied = await runFaultSchedule(env.cluster, steps, { leader: () => leaderOf(env.cluster, "mixed", 5000), log: (l) => console.log(l) });
         },
       });
       const failedSteps = applied.filter((a) => a.error).map((a) => `${a.kind} ${a.target}: ${a.error}`);

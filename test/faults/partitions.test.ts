@@ -6,24 +6,14 @@
 // fault are re-sent after it and must be recognised), failures only with
 // documented codes, every replica the same after the heal, publishing
 // resumes after the heal.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type ChronicleConnection } from "@chronicle/runtime";
-import { createFaultSchedule, describeSchedule, runFaultSchedule, startFaultyCluster, type FaultyCluster } from "@chronicle/testing";
+import { describe, expect, it } from "vitest";
+import { createFaultSchedule, describeSchedule, runFaultSchedule } from "@chronicle/testing";
 import { SOAK, scaled } from "../reliability/helpers.js";
 import { faultSeed, leaderOf, newLeader, sleep } from "./helpers.js";
+import { useFaultyCluster } from "./cluster-fixture.js";
 import { describeResult, runScenario } from "./scenario.js";
 
-let cluster: FaultyCluster;
-let conn: ChronicleConnection;
-
-beforeAll(async () => {
-  cluster = await startFaultyCluster({ nodes: 3 });
-  conn = await connect({ servers: cluster.urls, name: "checks" });
-}, 90_000);
-afterAll(async () => {
-  await conn?.close();
-  await cluster?.stop();
-}, 60_000);
+const env = useFaultyCluster();
 
 /** How long a cut lasts: longer than an election (4-9 s), shorter than the old leader's step-down in the bounded suite. */
 const CUT_MS = scaled(8000, 20_000);
@@ -34,13 +24,13 @@ describe("network partitions, 3 nodes, R3", () => {
     { timeout: scaled(180_000, 600_000) },
     async () => {
       let elected: { leader: string; ms: number } | undefined;
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "minority",
         startAt: "leader",
         async fault({ leader, followers }) {
-          await cluster.net.partition([leader], followers);
+          await env.cluster.net.partition([leader], followers);
           const cutAt = Date.now();
-          elected = await newLeader(cluster, "minority", leader);
+          elected = await newLeader(env.cluster, "minority", leader);
           await sleep(Math.max(0, CUT_MS - (Date.now() - cutAt)));
         },
       });
@@ -50,12 +40,12 @@ describe("network partitions, 3 nodes, R3", () => {
   );
 
   it(`one follower cut off for ${CUT_MS / 1000} s while publishing`, { timeout: scaled(180_000, 600_000) }, async () => {
-    const r = await runScenario(cluster, conn, {
+    const r = await runScenario(env.cluster, env.conn, {
       stream: "follower",
       async fault({ followers }) {
-        await cluster.net.isolate(
+        await env.cluster.net.isolate(
           followers[0]!,
-          cluster.servers.map((s) => s.name),
+          env.cluster.servers.map((s) => s.name),
         );
         await sleep(CUT_MS);
       },
@@ -68,11 +58,11 @@ describe("network partitions, 3 nodes, R3", () => {
     `the producer's client cut off from the stream leader (but not from the followers) for ${CUT_MS / 1000} s`,
     { timeout: scaled(180_000, 600_000) },
     async () => {
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "clientsplit",
         startAt: "leader",
         async fault({ leader }) {
-          await cluster.net.cut("producer", leader);
+          await env.cluster.net.cut("producer", leader);
           await sleep(CUT_MS);
         },
       });
@@ -92,16 +82,16 @@ describe("network partitions, 3 nodes, R3", () => {
       const steps = createFaultSchedule({
         seed,
         durationMs: ROUNDS_MS,
-        nodes: cluster.servers.map((s) => s.name),
+        nodes: env.cluster.servers.map((s) => s.name),
         clients: ["producer"],
         kinds: ["isolate", "client-cut"],
         maxFaultMs: 9000,
       });
       console.log(`repeated partitions: seed ${seed} (replay: CHRONICLE_FAULTS_SEED=${seed})\n${describeSchedule(steps)}`);
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "repeated",
         async fault() {
-          await runFaultSchedule(cluster, steps, { leader: () => leaderOf(cluster, "repeated", 5000) });
+          await runFaultSchedule(env.cluster, steps, { leader: () => leaderOf(env.cluster, "repeated", 5000) });
         },
       });
       console.log(`${describeResult("repeated partitions", r)} seed=${seed} faults=${steps.length}`);
@@ -114,7 +104,7 @@ describe("network partitions, 3 nodes, R3", () => {
     { timeout: scaled(180_000, 600_000) },
     async () => {
       let detail = "";
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "cutrestart",
         startAt: "leader",
         // nats-server 2.15.1 lets the restarted old leader catch up only minutes after the heal
@@ -122,15 +112,15 @@ describe("network partitions, 3 nodes, R3", () => {
         catchUpMs: scaled(15_000, 240_000),
         lagging: SOAK ? "violation" : "report",
         async fault({ leader, followers }) {
-          await cluster.net.partition([leader], followers);
-          const elected = await newLeader(cluster, "cutrestart", leader);
+          await env.cluster.net.partition([leader], followers);
+          const elected = await newLeader(env.cluster, "cutrestart", leader);
           // the old leader comes back still cut off, with whatever it appended and never committed
-          await cluster.server(leader).kill("SIGKILL");
-          await cluster.server(leader).restart({ waitReady: false });
+          await env.cluster.server(leader).kill("SIGKILL");
+          await env.cluster.server(leader).restart({ waitReady: false });
           // the majority loses a member for the time of a restart: no quorum anywhere meanwhile
           const other = followers.find((f) => f !== elected.leader)!;
-          await cluster.server(other).kill("SIGKILL");
-          await cluster.server(other).restart();
+          await env.cluster.server(other).kill("SIGKILL");
+          await env.cluster.server(other).restart();
           await sleep(2000);
           detail = `newLeader=${elected.leader} electedAfterMs=${elected.ms} restarted=${leader},${other}`;
         },

@@ -4,25 +4,14 @@
 // not acknowledge writes that are then lost: a client that knows only that
 // node publishes before, during and after the pause, and every
 // acknowledgement it got is checked against the stream.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type ChronicleConnection } from "@chronicle/runtime";
-import { startFaultyCluster, type FaultyCluster } from "@chronicle/testing";
+import { describe, expect, it } from "vitest";
 import { scaled } from "../reliability/helpers.js";
 import { newLeader, sleep } from "./helpers.js";
+import { useFaultyCluster } from "./cluster-fixture.js";
 import { describeResult, runScenario } from "./scenario.js";
 import { producerWorkload } from "./workload.js";
 
-let cluster: FaultyCluster;
-let conn: ChronicleConnection;
-
-beforeAll(async () => {
-  cluster = await startFaultyCluster({ nodes: 3 });
-  conn = await connect({ servers: cluster.urls, name: "checks" });
-}, 90_000);
-afterAll(async () => {
-  await conn?.close();
-  await cluster?.stop();
-}, 60_000);
+const env = useFaultyCluster();
 
 /** Longer than the longest election timeout (9 s), so that the others elect a new leader meanwhile. */
 const PAUSE_MS = scaled(12_000, 30_000);
@@ -33,15 +22,15 @@ describe("paused nodes, 3 nodes, R3", () => {
     { timeout: scaled(180_000, 600_000) },
     async () => {
       let elected: { leader: string; ms: number } | undefined;
-      const r = await runScenario(cluster, conn, {
+      const r = await runScenario(env.cluster, env.conn, {
         stream: "paused",
         startAt: "leader",
         // a second client that only knows the leader: it keeps sending to the frozen node and is the first to talk to it when it wakes
         workloads: ({ leader }) => [producerWorkload({ client: "stale", prefix: "s", startAt: leader, only: true, ratePerSec: 200 })],
         async fault({ leader }) {
           const t0 = Date.now();
-          await cluster.pause(leader);
-          elected = await newLeader(cluster, "paused", leader);
+          await env.cluster.pause(leader);
+          elected = await newLeader(env.cluster, "paused", leader);
           await sleep(Math.max(0, PAUSE_MS - (Date.now() - t0)));
         },
       });

@@ -3,8 +3,27 @@ import type { BrowsedEvent, GetSessionResponse } from "../../src/gen/chronicle/c
 import { describeError, ops } from "./api.js";
 import { Confirm, ErrorLine, Hex, fmtTime } from "./ui.js";
 
+/** Props of {@link EventDetail}: the event, the stream it is republished to, and where it was read (shown in the title). */
+interface EventDetailProps {
+  event: BrowsedEvent;
+  stream: string;
+  origin: string;
+  session: GetSessionResponse;
+}
+
+/** An opened event under its table row: one cell spanning the table's `columns`. */
+export function EventDetailRow({ columns, ...detail }: EventDetailProps & { columns: number }) {
+  return (
+    <tr>
+      <td colSpan={columns}>
+        <EventDetail {...detail} />
+      </td>
+    </tr>
+  );
+}
+
 /** One event opened: CloudEvents headers, the decoded JSON (or why not), raw bytes on demand, and republishing. */
-export function EventDetail({ event, stream, origin, session }: { event: BrowsedEvent; stream: string; origin: string; session: GetSessionResponse }) {
+export function EventDetail({ event, stream, origin, session }: EventDetailProps) {
   const [hex, setHex] = useState(false);
   const [editing, setEditing] = useState(false);
   return (

@@ -1,7 +1,7 @@
 import { Fragment, useState } from "react";
 import type { GetSessionResponse, RedriveDeadLettersResponse } from "../../../src/gen/chronicle/console/v1/console_pb.js";
 import { describeError, ops } from "../api.js";
-import { EventDetail } from "../event-view.js";
+import { EventDetailRow } from "../event-view.js";
 import { href, useLoad } from "../hooks.js";
 import { Confirm, ErrorLine, StateView, fmtNumber, fmtTime } from "../ui.js";
 
@@ -174,11 +174,13 @@ export function DeadLettersPage({ query, session }: { query: URLSearchParams; se
                           </td>
                         </tr>
                         {open === x.dlqSequence && x.event && (
-                          <tr>
-                            <td colSpan={10}>
-                              <EventDetail event={x.event} stream={x.originStream || stream} origin={`${stream}_dlq#${x.dlqSequence}`} session={session} />
-                            </td>
-                          </tr>
+                          <EventDetailRow
+                            columns={10}
+                            event={x.event}
+                            stream={x.originStream || stream}
+                            origin={`${stream}_dlq#${x.dlqSequence}`}
+                            session={session}
+                          />
                         )}
                       </Fragment>
                     ))}

@@ -2,7 +2,7 @@ import { Fragment, useState } from "react";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { BrowseMessagesRequestSchema, GetSessionResponse } from "../../../src/gen/chronicle/console/v1/console_pb.js";
 import { ops } from "../api.js";
-import { EventDetail } from "../event-view.js";
+import { EventDetailRow } from "../event-view.js";
 import { href, useLoad } from "../hooks.js";
 import { StateView, fmtNumber, fmtTime } from "../ui.js";
 
@@ -116,13 +116,7 @@ export function MessagesPage({ query, session }: { query: URLSearchParams; sessi
                         <td>{e.schemaVersion ? `v${e.schemaVersion}` : "—"}</td>
                         <td>{e.json ? "✓" : <span className="warning">raw</span>}</td>
                       </tr>
-                      {open === e.sequence && (
-                        <tr>
-                          <td colSpan={7}>
-                            <EventDetail event={e} stream={stream} origin={`${stream}#${e.sequence}`} session={session} />
-                          </td>
-                        </tr>
-                      )}
+                      {open === e.sequence && <EventDetailRow columns={7} event={e} stream={stream} origin={`${stream}#${e.sequence}`} session={session} />}
                     </Fragment>
                   ))}
                 </tbody>
