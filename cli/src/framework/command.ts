@@ -129,6 +129,13 @@ export interface CommandSpec<O extends OptionSpecs = OptionSpecs, P extends read
   readonly examples?: readonly string[];
   /** Imports the implementation; called only when this command runs. */
   load?(): Promise<CommandAction<CommandContext<O, P>>>;
+  /**
+   * Called with the parsed command line beside {@link load}: starts work
+   * that needs none of the implementation's code (a child process), so
+   * that it runs while that code loads; the command runs once both are
+   * done. Leaves every error of the command line to the implementation.
+   */
+  prepare?(ctx: CommandContext<O, P>): Promise<void>;
 }
 
 /** A command of the tree, options erased. */

@@ -92,7 +92,7 @@ export async function runCli(root: Command, argv: string[], version: string, io:
       signal: io.signal ?? controller.signal,
       cwd: io.cwd,
     };
-    const action = await command.load();
+    const [action] = await Promise.all([command.load(), command.prepare?.(ctx)]);
     return await action(ctx);
   } catch (err) {
     return reportError(err, path, io);

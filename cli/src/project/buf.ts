@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, endianness } from "node:os";
+import { join } from "node:path";
 import { ChronicleError, ErrorCode } from "@chronicle/runtime/errors";
 
 /** How to start the buf CLI: a command and the arguments that precede buf's own. */
@@ -71,4 +73,28 @@ export function runBuf(args: readonly string[], options: { cwd: string; env?: No
     child.on("error", (e) => reject(new ChronicleError(ErrorCode.Internal, `cannot run buf (${buf.command}): ${e.message}`, { cause: e })));
     child.on("close", (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
   });
+}
+
+const BUILD_ARGS = ["build", ".", "-o", "-#format=binpb"] as const;
+/** Builds started ahead by {@link startImageBuild}, by absolute folder, until {@link buildImage} takes them. */
+const startedBuilds = new Map<string, Promise<BufResult>>();
+
+/**
+ * Starts `buf build` of the folder `root` (absolute) now, when it holds a
+ * buf.yaml or buf.work.yaml, so that buf runs while the command's code
+ * loads; {@link buildImage} then takes its result. A build nobody takes is
+ * left to finish.
+ */
+export function startImageBuild(root: string): void {
+  if (startedBuilds.has(root) || !(existsSync(join(root, "buf.yaml")) || existsSync(join(root, "buf.work.yaml")))) return;
+  const build = runBuf(BUILD_ARGS, { cwd: root });
+  build.catch(() => undefined); // taken by buildImage, which sees the rejection; never an unhandled one
+  startedBuilds.set(root, build);
+}
+
+/** `buf build` of `root` (absolute) as a binary image on stdout: the build started ahead for it, or a new one. */
+export function buildImage(root: string): Promise<BufResult> {
+  const started = startedBuilds.get(root);
+  startedBuilds.delete(root);
+  return started ?? runBuf(BUILD_ARGS, { cwd: root });
 }

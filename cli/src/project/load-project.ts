@@ -4,7 +4,7 @@ import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/pro
 import { FileDescriptorSetSchema, type FileDescriptorSet } from "@bufbuild/protobuf/wkt";
 import { buildEventModel, formatDiagnostic, type Diagnostic, type StreamModel } from "@chronicle/codegen/model";
 import { ChronicleError, ErrorCode } from "@chronicle/runtime/errors";
-import { runBuf } from "./buf.js";
+import { buildImage } from "./buf.js";
 
 /** A compiled Chronicle project: its streams, a registry of its descriptors, and the image buf built. */
 export interface Project {
@@ -70,7 +70,7 @@ function projectRelative(dir: string, modules: string[], d: Diagnostic): Diagnos
 export async function loadProject(dir: string): Promise<Project> {
   const root = resolve(dir);
   requireProjectFolder(root);
-  const built = await runBuf(["build", ".", "-o", "-#format=binpb"], { cwd: root });
+  const built = await buildImage(root);
   if (built.code !== 0) {
     const detail = built.stderr.trim() || `buf exited with code ${built.code}`;
     throw new ChronicleError(ErrorCode.InvalidArgument, `the protos in ${root} do not compile:\n${detail}`, { context: { path: root } });

@@ -9,7 +9,7 @@ import { ensureWebBuilt, startConsoleServer, type ConsoleServer, type ProtoCompi
 import type { AuthOptions } from "@chronicle/registry";
 import type { ChronicleConnection } from "@chronicle/runtime";
 import { UsageError } from "../../framework/command.js";
-import { runBuf } from "../../project/buf.js";
+import { buildImage } from "../../project/buf.js";
 import { cliVersion } from "../../version.js";
 
 /**
@@ -32,7 +32,7 @@ export const compileWithBuf: ProtoCompiler = async (files) => {
       modules.push("deps");
     }
     writeFileSync(join(dir, "buf.yaml"), `version: v2\nmodules:\n${modules.map((m) => `  - path: ${m}\n`).join("")}`);
-    const built = await runBuf(["build", ".", "-o", "-#format=binpb"], { cwd: dir });
+    const built = await buildImage(dir);
     if (built.code !== 0)
       throw new ConnectError(`the .proto files do not compile:\n${built.stderr.trim().split(dir).join("").replace(/src\//g, "")}`, Code.InvalidArgument);
     return fromBinary(FileDescriptorSetSchema, built.stdout);

@@ -26,16 +26,30 @@ export async function runSchemaCheck(ctx: SchemaCheckContext): Promise<number> {
   };
   const selection = { allMessages: v["all-messages"] };
   const noun = selection.allMessages ? "message" : "event";
-  const current = await workingTreeSide(dir);
+  const building = workingTreeSide(dir);
   let report: CheckReport;
   if (sources[0] === "registry") {
+    const current = await building;
     using registry = await registryOf(v);
     report = await checkAgainstRegistry(current, registry, overrides, selection);
   } else {
+    // both sides at once (two buf builds against git); errors as if in turn: the working tree's first
+    const earlier =
+      sources[0] === "against-git"
+        ? gitRefSide(dir, given(v["against-git"])!)
+        : Promise.resolve().then(() => imageFileSide(ctx.cwd, given(v["against-image"])!));
+    const [current, before] = await inTurn(building, earlier);
     const config = { ...readSchemaConfig(dir), ...overrides };
-    const earlier = sources[0] === "against-git" ? await gitRefSide(dir, given(v["against-git"])!) : imageFileSide(ctx.cwd, given(v["against-image"])!);
-    report = checkAgainstSide(current, earlier, config, selection);
+    report = checkAgainstSide(current, before, config, selection);
   }
   await printReport(ctx, report, format, noun);
   return report.compatible ? ExitCode.Ok : ExitCode.CheckFailed;
+}
+
+/** Both results, or the first promise's error before the second's, as if they had run one after the other. */
+async function inTurn<A, B>(first: Promise<A>, second: Promise<B>): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === "rejected") throw a.reason;
+  if (b.status === "rejected") throw b.reason;
+  return [a.value, b.value];
 }

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { defineCommand, type CommandContext, type OptionSpecs } from "../../framework/command.js";
 import { REGISTRY_TOKEN_ENV, projectDirOption } from "../../framework/common-options.js";
 
@@ -38,6 +39,8 @@ const checkCommand = defineCommand({
     "chronicle schema check --against-image main.binpb --all-messages",
   ],
   load: async () => (await import("./check.js")).runSchemaCheck,
+  // buf builds the working tree while the check's code loads
+  prepare: async (ctx) => (await import("../../project/buf.js")).startImageBuild(resolve(ctx.cwd, ctx.values.dir)),
 });
 
 const pushOptions = {
