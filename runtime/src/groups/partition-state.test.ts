@@ -113,4 +113,56 @@ describe("a partition's state", () => {
       await second.stop();
     },
   );
+
+  it(
+    "stopped while it writes a snapshot, releases once the snapshot and its purge are done, and the next owner skips what was handled",
+    { timeout: 90_000 },
+    async () => {
+      // once spun forever (the test hangs rather than fails): the release waited for the snapshot by polling the
+      // writer, which was idle during the purge, in a loop of resolved promises that starved every timer
+      await using server = await startLocalServer();
+      await using conn = await connect({ servers: server.url });
+      const def = noteStream("stopsnap", 1);
+      await createTestStreams(conn, def);
+      const EVENTS = 30_000; // twice what crosses the 256 KiB that start a snapshot
+      const items = roundRobin(EVENTS, 100);
+      await publishNotes(conn, "stopsnap", items, 2000);
+      let count = 0;
+      const start = () =>
+        startConsumerGroup(conn, def, {
+          group: "g",
+          retainKeys: { perPartition: 2000 },
+          onError: () => undefined,
+          handlers: { Note: async () => void count++ },
+        });
+      const first = await start();
+      // the member is stopped the moment its first snapshot record is stored: the purge that follows is under way
+      let stopping: Promise<void> | undefined;
+      const sub = conn.nc.subscribe(stateNames.slot("stopsnap", "g", 0), {
+        callback: (_err, m) => {
+          if (!stopping && decodeSlotRecord(m.data)?.kind === "snapshot") stopping = first.stop();
+        },
+      });
+      await until(
+        () => stopping !== undefined || count >= EVENTS,
+        60_000,
+        () => `handled ${count}`,
+      );
+      sub.unsubscribe();
+      expect(stopping, "a snapshot was written while the member ran").toBeDefined();
+      await stopping;
+      const kinds = await recordKinds(conn, "stopsnap", 0);
+      expect(kinds.at(-1)).toBe("release");
+      const handledByFirst = count;
+      // the next owner handles the rest, and nothing the first one handled again
+      const second = await start();
+      await until(
+        () => count >= EVENTS,
+        30_000,
+        () => `handled ${count} (${handledByFirst} by the first owner)`,
+      );
+      expect(count).toBe(EVENTS);
+      await second.stop();
+    },
+  );
 });

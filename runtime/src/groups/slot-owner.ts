@@ -88,6 +88,8 @@ export class SlotOwner implements EventOwner {
   private pending = emptyPending();
   private writeScheduled = false;
   private writing = false;
+  /** Settles when the latest {@link writeNow} is done, snapshot included. */
+  private lastWrite: Promise<void> = Promise.resolve();
   private readonly parked: Delivery[] = [];
   private lastPending = 0;
   private charsSinceSnapshot: number;
@@ -439,7 +441,17 @@ export class SlotOwner implements EventOwner {
   }
 
   /** Writes what is pending (a checkpoint, or the final release); resolves with the outcome. */
-  private async writeNow(kind: "checkpoint" | "release"): Promise<WriteOutcome> {
+  private writeNow(kind: "checkpoint" | "release"): Promise<WriteOutcome> {
+    const write = this.writeAndCompact(kind);
+    this.lastWrite = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    return write;
+  }
+
+  /** {@link writeNow}'s work: the write, then a snapshot when the records have grown past one. */
+  private async writeAndCompact(kind: "checkpoint" | "release"): Promise<WriteOutcome> {
     if (this.state === "fenced" || this.state === "done") return "fenced";
     this.writing = true;
     const batch = this.pending;
@@ -615,7 +627,8 @@ export class SlotOwner implements EventOwner {
     this.reader = undefined;
     this.dropWaiting();
     await this.whenDrained();
-    while (this.writing) await this.writer.idle();
+    // the write under way, with its snapshot (whose purge is no write of the writer's: its idle() would not wait for it)
+    while (this.writing) await this.lastWrite;
     const state = this.state as OwnerState;
     let end: OwnerEnd = "fenced";
     if (state === "releasing") {
