@@ -15,7 +15,7 @@ import { connect, createKvIdempotencyStore, createProducer, ErrorCode, isChronic
 import { mountSmallDisk, smallDiskSupport, startLocalCluster, startLocalServer, type SmallDisk } from "@chronicle/testing";
 import { publishDeadLetter } from "../../runtime/src/dead-letter/publish.js";
 import { notes, noteStream, provision, publishAll } from "../reliability/helpers.js";
-import { BREAK, checkStream, replicasAgree, startPublishing, waitFor } from "./helpers.js";
+import { BREAK, checkStream, leadOn, replicasAgree, startPublishing, waitFor } from "./helpers.js";
 
 const support = smallDiskSupport();
 if (!support.ok) console.warn(`skipping the full-disk tests: ${support.reason}`);
@@ -209,13 +209,7 @@ describe.skipIf(!support.ok)("a full disk", () => {
         const def = noteStream("diskr3", 4, 3);
         await provision(conn, def);
         // n1, the node with the small disk, leads the stream
-        for (let i = 0; i < 10 && (await conn.jsm.streams.info("diskr3")).cluster?.leader !== "n1"; i++) {
-          await conn.nc
-            .request("$JS.API.STREAM.LEADER.STEPDOWN.diskr3", JSON.stringify({ placement: { preferred: "n1" } }), { timeout: 5000 })
-            .catch(() => undefined);
-          await waitFor(async () => (await conn.jsm.streams.info("diskr3").catch(() => undefined))?.cluster?.leader !== undefined, 10_000);
-        }
-        expect((await conn.jsm.streams.info("diskr3")).cluster?.leader).toBe("n1");
+        await leadOn(conn, "diskr3", "n1");
         const load = startPublishing(conn, def, { ratePerSec: 1000 });
         expect(await waitFor(() => load.acked.size >= 2000, 30_000)).toBe(true);
         d.fill();

@@ -392,3 +392,17 @@ export async function newLeader(cluster: LocalCluster, stream: string, old: stri
   if (!ok || !leader) throw new Error(`no new leader of ${stream} (other than ${old}) after ${timeoutMs} ms`);
   return { leader, ms: Date.now() - t0 };
 }
+
+/**
+ * Moves the leadership of `stream` to `node` (a step-down that names its
+ * preferred successor, tried up to ten times); throws when it did not move.
+ */
+export async function leadOn(conn: ChronicleConnection, stream: string, node: string): Promise<void> {
+  const leaderNow = async () => (await conn.jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader;
+  for (let i = 0; i < 10 && (await leaderNow()) !== node; i++) {
+    await conn.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, JSON.stringify({ placement: { preferred: node } }), { timeout: 5000 }).catch(() => undefined);
+    await waitFor(async () => (await leaderNow()) !== undefined, 10_000);
+  }
+  const leader = await leaderNow();
+  if (leader !== node) throw new Error(`${stream} is led by ${leader}, not ${node}, after ten step-downs`);
+}

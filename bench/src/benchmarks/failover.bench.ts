@@ -153,11 +153,17 @@ async function chronicleRun(cluster: LocalCluster, conn: ChronicleConnection, st
   await using client = await connect({ servers: followerUrl, name: "bench-chronicle" });
   const producer = createProducer(client, def);
   const handled: number[] = [];
-  const member = await startConsumerGroup(client, def, { group: "g", onError: () => undefined, handlers: { Note: async () => void handled.push(Date.now()) } });
+  const errors: string[] = [];
+  const member = await startConsumerGroup(client, def, {
+    group: "g",
+    onError: (err) => void errors.push((err as Error).message),
+    handlers: { Note: async () => void handled.push(Date.now()) },
+  });
   await member.assignmentSettled();
   try {
     return await killLeaderUnder(cluster, stream, leader, async (value) => void (await producer.publish("Note", { value }, { dedupKey: value })), handled, log);
   } finally {
+    if (errors.length) log(`${stream}: the group reported ${errors.length} errors, e.g. ${errors.slice(0, 2).join(" | ")}`);
     await member.stop();
     await producer.close();
   }

@@ -1,6 +1,7 @@
 import { ErrorCode, isChronicleError } from "../errors.js";
 import { decodeSlotRecord, type SlotRecord } from "./state-records.js";
 import type { StateLog } from "./state-log.js";
+import { WakeableSleep } from "./wakeable-sleep.js";
 
 /** How one write ended: stored, refused because someone else owns the slot now, or given up (stopping, connection closed). @private */
 export type WriteOutcome = "stored" | "fenced" | "abandoned";
@@ -47,6 +48,7 @@ export class SlotWriter {
   /** Set once a write found the slot taken by someone else. */
   fenced = false;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly backoff = new WakeableSleep();
 
   constructor(
     private readonly log: StateLog,
@@ -114,7 +116,7 @@ export class SlotWriter {
         }
       }
       if (this.givingUp()) return "abandoned";
-      await new Promise((r) => setTimeout(r, wait));
+      await this.backoff.sleep(wait);
       wait = Math.min(wait * 2, 1000);
     }
   }
@@ -128,6 +130,11 @@ export class SlotWriter {
     const head = await this.log.head(this.subject, decodeSlotRecord);
     const r = head.record;
     return r && r.kind !== "rewind" && r.token === this.token && r.write === (record as { write?: number }).write ? head.seq : 0;
+  }
+
+  /** The state stream has a new leader: a write waiting to be sent again goes now. */
+  retryNow(): void {
+    this.backoff.wake();
   }
 
   /** Resolves when the writes queued so far are done. */
