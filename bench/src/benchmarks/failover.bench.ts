@@ -240,6 +240,9 @@ const failover: Benchmark = {
     const consumeStall = figure((o) => o.consumeStallBeyondMs);
     const elections = [...ours, ...raw].map((o) => o.electionMs);
     const note = `median of ${trials}; elections ${Math.min(...elections)}-${Math.max(...elections)} ms after the kill; target <= 1000 ms`;
+    // a retry loop that happens to fire as the leader comes up beats the announcement by a few ms: under the
+    // target either way, so the ratio of the two stalls says little; the in-flight figure is the one that differs
+    const stallNote = `${note}; tens of ms either way are when the announcement reaches the watcher`;
     const out: Measurement[] = [
       {
         name: "publishes in flight at the kill: last acknowledged after the election",
@@ -255,7 +258,7 @@ const failover: Benchmark = {
         unit: "ms",
         baseline: { name: "raw js.publish, 5 s timeout, retried", value: publishStall.raw },
         lowerIsBetter: true,
-        note,
+        note: stallNote,
       },
       {
         name: "consumer stall beyond the election (group of 1)",
@@ -263,7 +266,7 @@ const failover: Benchmark = {
         unit: "ms",
         baseline: { name: "raw durable R3 pull consumer, consume()", value: consumeStall.raw },
         lowerIsBetter: true,
-        note,
+        note: stallNote,
       },
     ];
     return out;
