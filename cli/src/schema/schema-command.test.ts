@@ -222,6 +222,12 @@ describe("chronicle schema check --against-git", () => {
     expect(broken.err).toMatch(/proto\/acme\/v1\/orders\.proto:8:\d+/);
     expect(broken.err).not.toMatch(/\n\s+at /);
 
+    // both sides fail (they build at once): the working tree's error is the one reported
+    const both = await cli(dir, "schema", "check", "--against-git", "no-such-branch");
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/proto\/acme\/v1\/orders\.proto:8:\d+/);
+    expect(both.err).not.toMatch(/no-such-branch/);
+
     write(dir, ORDERS, orders("  string total = 2;"));
     const ref = await cli(dir, "schema", "check", "--against-git", "no-such-branch");
     expect(ref).toMatchObject({ code: 2, out: "" });
