@@ -400,7 +400,9 @@ export async function newLeader(cluster: LocalCluster, stream: string, old: stri
 export async function leadOn(conn: ChronicleConnection, stream: string, node: string): Promise<void> {
   const leaderNow = async () => (await conn.jsm.streams.info(stream).catch(() => undefined))?.cluster?.leader;
   for (let i = 0; i < 10 && (await leaderNow()) !== node; i++) {
-    await conn.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, JSON.stringify({ placement: { preferred: node } }), { timeout: 5000 }).catch(() => undefined);
+    await conn.nc
+      .request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, JSON.stringify({ placement: { preferred: node } }), { timeout: 5000 })
+      .catch(() => undefined);
     await waitFor(async () => (await leaderNow()) !== undefined, 10_000);
   }
   const leader = await leaderNow();
