@@ -5,7 +5,7 @@
 // order; no partition is handled by two members at once; events run twice
 // only within the documented bound (at most `maxUnrecorded` per member per
 // fault it lived through).
-import { startConsumerGroup, type ChronicleConnection, type ConsumerGroupMember } from "@chronicle/runtime";
+import { ErrorCode, isChronicleError, startConsumerGroup, type ChronicleConnection, type ConsumerGroupMember } from "@chronicle/runtime";
 import { checkGroupRun, concurrentHandlings, describeVerdict } from "../reliability/group-check.js";
 import type { Effect } from "../reliability/helpers.js";
 import { faultClient, storedValues, waitFor } from "./helpers.js";
@@ -37,20 +37,23 @@ export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
       for (const name of names) {
         const conn = await faultClient(await ctx.cluster.clientUrls(name), name);
         conns.push(conn);
+        // a cluster just started may still be electing: a start that times out is tried again, as a supervisor would
         members.push(
-          await startConsumerGroup(conn, ctx.def, {
-            group: "faults",
-            memberId: name,
-            failoverMs: options.failoverMs ?? 4000,
-            onError: () => undefined,
-            handlers: {
-              Note: async (event, c) => {
-                const at = Date.now();
-                effects.push({ m: name, v: event.value, p: c.partition, s: c.sequence, at });
-                progress.push(at);
+          await startWithRetries(() =>
+            startConsumerGroup(conn, ctx.def, {
+              group: "faults",
+              memberId: name,
+              failoverMs: options.failoverMs ?? 4000,
+              onError: () => undefined,
+              handlers: {
+                Note: async (event, c) => {
+                  const at = Date.now();
+                  effects.push({ m: name, v: event.value, p: c.partition, s: c.sequence, at });
+                  progress.push(at);
+                },
               },
-            },
-          }),
+            }),
+          ),
         );
       }
     },
@@ -91,4 +94,17 @@ export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
       return Math.max(longest, to - previous);
     },
   };
+}
+
+/** Runs `start` until it succeeds, for up to 60 s; a `timeout` (JetStream still electing) is tried again after 1 s. */
+async function startWithRetries<T>(start: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await start();
+    } catch (err) {
+      if (Date.now() > deadline || !(isChronicleError(err, ErrorCode.Timeout) || (err as Error).name === "TimeoutError")) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

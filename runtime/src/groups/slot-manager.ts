@@ -74,11 +74,6 @@ export class SlotManager {
     for (const owner of this.owners.values()) void owner.resync(reason);
   }
 
-  /** JetStream announced a new leader of `stream` (the stream read, or the state stream): every owner acts on it at once. */
-  leaderElected(stream: string): void {
-    for (const owner of this.owners.values()) owner.leaderElected(stream);
-  }
-
   /** Releases every slot and stops claiming; resolves when the releases are written. */
   async stop(): Promise<void> {
     this.stopped = true;

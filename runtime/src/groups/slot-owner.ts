@@ -11,7 +11,6 @@ import { readDelivery, type Delivery } from "./read-delivery.js";
 import { recordInStore, runEvent, startHandler, type EventOwner, type SettleKind } from "./run-event.js";
 import { SlotReader } from "./slot-reader.js";
 import { replaySlot, type SlotState } from "./slot-state.js";
-import { WakeableSleep } from "./wakeable-sleep.js";
 import { SlotWriter, type WriteOutcome } from "./slot-writer.js";
 import type { FailingEntry, OwnerFields, SlotRecord } from "./state-records.js";
 
@@ -95,7 +94,6 @@ export class SlotOwner implements EventOwner {
   private lastPending = 0;
   private charsSinceSnapshot: number;
   private readonly renewTimer: NodeJS.Timeout;
-  private readonly resyncBackoff = new WakeableSleep();
   private drained: (() => void) | undefined;
   private ended: Promise<OwnerEnd> | undefined;
   private readonly prefetch: number;
@@ -587,9 +585,7 @@ export class SlotOwner implements EventOwner {
     this.tracker.reset();
     const old = this.consumer;
     this.consumer = `${this.consumer.replace(/_r\d+$/, "")}_r${++this.consumerCount}`;
-    // not waited for: a consumer that died with its node may keep the request waiting for its timeout, and
-    // what an old one still sends goes to the stopped reader's inbox, which nobody reads
-    void this.deleteConsumer(old);
+    await this.deleteConsumer(old);
     for (let wait = 250; this.state === "resyncing"; wait = Math.min(wait * 2, 5000)) {
       try {
         // the next write names the new consumer, so that the next owner deletes it
@@ -608,23 +604,9 @@ export class SlotOwner implements EventOwner {
             stream: this.member.stream,
           },
         );
-        await this.resyncBackoff.sleep(wait);
+        await new Promise((r) => setTimeout(r, wait));
       }
     }
-  }
-
-  /**
-   * JetStream announced a new leader of `stream`: of the state stream, a
-   * write waiting out its back-off is sent at once; of the stream read, a
-   * resync waiting to create its consumer tries at once, and a reader
-   * whose consumer died with the old leader finds out within a heartbeat.
-   */
-  leaderElected(stream: string): void {
-    if (this.state === "fenced" || this.state === "done") return;
-    if (stream === stateNames.stream(this.member.stream)) this.writer.retryNow();
-    if (stream !== this.source.stream) return;
-    if (this.state === "resyncing") this.resyncBackoff.wake();
-    else this.reader?.expectWordSoon();
   }
 
   /**

@@ -81,25 +81,6 @@ export class SlotReader {
     this.nc.publish(this.pullSubject, body, { reply: `${this.inbox}.${id}` });
   }
 
-  /**
-   * The stream has a new leader: a consumer that lived on the old one is
-   * gone, and only silence would tell. So the reader asks for one more
-   * message at once: nobody answers for a consumer that is gone, and the
-   * server says so (503, no responders), which ends the reader at once. A
-   * live consumer answers pending requests with a heartbeat within one
-   * period; unless something is heard within that (and half a second), the
-   * reader reports `lost` too, rather than after three periods.
-   */
-  expectWordSoon(): void {
-    if (this.done) return;
-    const since = performance.now();
-    this.pull(1);
-    const timer = setTimeout(() => {
-      if (!this.done && this.requests.size > 0 && this.lastHeard < since) this.fail("no word from the consumer after the stream's leader changed");
-    }, this.settings.heartbeatMs + 500);
-    timer.unref?.();
-  }
-
   /** Stops reading; what arrives afterwards is dropped. */
   stop(): void {
     if (this.done) return;

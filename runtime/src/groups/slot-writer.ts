@@ -1,7 +1,6 @@
 import { ErrorCode, isChronicleError } from "../errors.js";
 import { decodeSlotRecord, type SlotRecord } from "./state-records.js";
 import type { StateLog } from "./state-log.js";
-import { WakeableSleep } from "./wakeable-sleep.js";
 
 /** How one write ended: stored, refused because someone else owns the slot now, or given up (stopping, connection closed). @private */
 export type WriteOutcome = "stored" | "fenced" | "abandoned";
@@ -48,7 +47,6 @@ export class SlotWriter {
   /** Set once a write found the slot taken by someone else. */
   fenced = false;
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly backoff = new WakeableSleep();
 
   constructor(
     private readonly log: StateLog,
@@ -116,7 +114,7 @@ export class SlotWriter {
         }
       }
       if (this.givingUp()) return "abandoned";
-      await this.backoff.sleep(wait);
+      await new Promise((r) => setTimeout(r, wait));
       wait = Math.min(wait * 2, 1000);
     }
   }
@@ -130,11 +128,6 @@ export class SlotWriter {
     const head = await this.log.head(this.subject, decodeSlotRecord);
     const r = head.record;
     return r && r.kind !== "rewind" && r.token === this.token && r.write === (record as { write?: number }).write ? head.seq : 0;
-  }
-
-  /** The state stream has a new leader: a write waiting to be sent again goes now. */
-  retryNow(): void {
-    this.backoff.wake();
   }
 
   /** Resolves when the writes queued so far are done. */

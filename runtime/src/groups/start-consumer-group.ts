@@ -11,7 +11,7 @@ import { resolveGroupOptions, type ConsumerGroupOptions } from "./group-options.
 import { ensureGroupRecord, startFloor } from "./group-record.js";
 import { Semaphore, TurnBudget, type MemberContext } from "./member-context.js";
 import { Membership, openGroupsBucket } from "./membership.js";
-import { checkGroupName, groupSlots, stateNames } from "./names.js";
+import { checkGroupName, groupSlots } from "./names.js";
 import { SlotManager } from "./slot-manager.js";
 import { StateLog } from "./state-log.js";
 import { wireOf } from "../wire/select-wire.js";
@@ -162,7 +162,6 @@ export async function startConsumerGroup<E extends EventSchemas>(
  */
 function watchConnection(context: MemberContext, slots: SlotManager, stopped: () => boolean): void {
   const { conn, stream, group, memberId } = context;
-  watchLeaderElections(context, slots, stopped);
   void (async () => {
     for await (const s of conn.nc.status()) {
       if (s.type === "reconnect" && !stopped()) slots.resyncAll("the connection was re-established");
@@ -179,29 +178,4 @@ function watchConnection(context: MemberContext, slots: SlotManager, stopped: ()
       { stream },
     );
   });
-}
-
-/**
- * Follows JetStream's announcements of new leaders of the streams the
- * member depends on (the stream it reads, its dead-letter stream for
- * redrives, and the groups' state stream), so that after a leader dies
- * the member goes on within moments of the election instead of at its
- * next back-off or missed heartbeat. A connection not allowed to
- * subscribe to advisories falls back to those.
- */
-function watchLeaderElections(context: MemberContext, slots: SlotManager, stopped: () => boolean): void {
-  const names = [context.stream, stateNames.stream(context.stream), layout.dlqStream(context.stream)];
-  const prefix = "$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.";
-  for (const name of names) {
-    try {
-      const sub = context.conn.nc.subscribe(`${prefix}${name}`, {
-        callback: (err) => {
-          if (err === null && !stopped()) slots.leaderElected(name);
-        },
-      });
-      context.signal.addEventListener("abort", () => sub.unsubscribe(), { once: true });
-    } catch {
-      return; // the connection is closing
-    }
-  }
 }
