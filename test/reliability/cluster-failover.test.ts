@@ -89,6 +89,8 @@ describe("3-node cluster, 3 replicas", () => {
       await untilOk(() => client.register("rel.v1.Order", messageSet("rel.v1.Order", [{ name: "id", number: 1 }])));
 
       const effects: Effect[] = [];
+      /** The members' errors, for the failure message: which partitions stopped, and why. */
+      const memberErrors: string[] = [];
       const members = await Promise.all(
         ["a", "b"].map(async (id) => {
           const c = await connect({ servers: cluster.urls, name: `member-${id}` });
@@ -96,7 +98,7 @@ describe("3-node cluster, 3 replicas", () => {
             startConsumerGroup(c, def, {
               group: "g",
               memberId: id,
-              onError: () => undefined,
+              onError: (err) => void memberErrors.push(`${Date.now()} ${id}: ${(err as Error).message}`),
               handlers: { Note: async (e, ctx) => void effects.push({ m: id, v: e.value, p: ctx.partition, s: ctx.sequence, at: Date.now() }) },
             }),
           );
@@ -209,7 +211,18 @@ describe("3-node cluster, 3 replicas", () => {
 
       // consumers go on after the new leader is elected
       const handled = () => new Set(effects.map((e) => e.v)).size;
-      expect(await waitFor(() => handled() === EVENTS, 120_000, 200), `handled ${handled()} of ${EVENTS}`).toBe(true);
+      const drained = await waitFor(() => handled() === EVENTS, 120_000, 200);
+      if (!drained) {
+        // what the next occurrence should tell (seen in 2 CI runs on 2026-12-03, not understood yet)
+        const lastByPartition = new Map<number, Effect>();
+        for (const e of effects) lastByPartition.set(e.p, e);
+        console.log(
+          `leader kill, consumers stalled: last handling per partition ${JSON.stringify([...lastByPartition.values()].map((e) => [e.p, e.m, e.s, e.at - killed!.at]))}; ` +
+            `owners now ${JSON.stringify(members.map(({ member }) => [member.id, member.partitions()]))}; ` +
+            `errors (${memberErrors.length}, last 15): ${memberErrors.slice(-15).join(" | ")}`,
+        );
+      }
+      expect(drained, `handled ${handled()} of ${EVENTS}`).toBe(true);
       const consumeResumed = effects.find((e) => e.at > killedAt + 50);
       // per-key order of first handlings holds through the election
       const verdict = checkGroupRun(effects, values);
