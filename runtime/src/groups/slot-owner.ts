@@ -604,6 +604,12 @@ export class SlotOwner implements EventOwner {
             stream: this.member.stream,
           },
         );
+        // the next attempt under a new name: a consumer the cluster placed on a node that is down answers
+        // nothing, and asking for it again by the same name waits for that node forever (seen after a
+        // stream leader's SIGKILL: every retry timed out until the test gave up)
+        const failed = this.consumer;
+        this.consumer = `${this.consumer.replace(/_r\d+$/, "")}_r${++this.consumerCount}`;
+        void this.deleteConsumer(failed);
         await new Promise((r) => setTimeout(r, wait));
       }
     }
