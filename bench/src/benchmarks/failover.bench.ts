@@ -59,9 +59,9 @@ function longestGap(times: readonly number[], from: number, to: number): number 
 }
 
 /**
- * Publishes at a steady rate through `publish` and handles through a
- * consumer that `startConsumer` starts, SIGKILLs the stream's leader once
- * both are going, waits for the election announced by JetStream's advisory
+ * Publishes at a steady rate through `publish` while the caller's consumer
+ * appends to `handledTimes`, SIGKILLs the stream's leader once both are
+ * going, waits for the election announced by JetStream's advisory
  * (seen by a client on a surviving node), goes on for a few seconds, then
  * restarts the node.
  */

@@ -22,6 +22,27 @@ async function recordKinds(conn: ChronicleConnection, stream: string, slot: numb
   return (await log.readSlot(stateNames.slot(stream, "g", slot), head.seq, () => undefined)).map((r) => r.record.kind);
 }
 
+/**
+ * A one-partition stream `name` holding `events` events over 100 keys, and a
+ * way to start members of group "g" that retain 2,000 keys per partition and
+ * count every handling.
+ */
+async function snapshotSetup(conn: ChronicleConnection, name: string, events: number) {
+  const def = noteStream(name, 1);
+  await createTestStreams(conn, def);
+  const items = roundRobin(events, 100);
+  await publishNotes(conn, name, items, 2000);
+  const handled = { count: 0 };
+  const start = () =>
+    startConsumerGroup(conn, def, {
+      group: "g",
+      retainKeys: { perPartition: 2000 },
+      onError: () => undefined,
+      handlers: { Note: async () => void handled.count++ },
+    });
+  return { items, handled, start };
+}
+
 describe("a partition's state", () => {
   it("holding 100,000 keys, is acquired in under a second, and its keys are honoured", { timeout: 60_000 }, async () => {
     await using server = await startLocalServer();
@@ -77,25 +98,14 @@ describe("a partition's state", () => {
     async () => {
       await using server = await startLocalServer();
       await using conn = await connect({ servers: server.url });
-      const def = noteStream("compact", 1);
-      await createTestStreams(conn, def);
       // 12,000 keys of about 25 characters written, 2,000 retained: the records outgrow the 256 KiB that start a snapshot
       const EVENTS = 12_000;
-      const items = roundRobin(EVENTS, 100);
-      await publishNotes(conn, "compact", items, 2000);
-      let count = 0;
-      const start = () =>
-        startConsumerGroup(conn, def, {
-          group: "g",
-          retainKeys: { perPartition: 2000 },
-          onError: () => undefined,
-          handlers: { Note: async () => void count++ },
-        });
+      const { items, handled, start } = await snapshotSetup(conn, "compact", EVENTS);
       const first = await start();
       await until(
-        () => count >= EVENTS,
+        () => handled.count >= EVENTS,
         60_000,
-        () => `handled ${count}`,
+        () => `handled ${handled.count}`,
       );
       await first.stop();
       const kinds = await recordKinds(conn, "compact", 0);
@@ -109,7 +119,7 @@ describe("a partition's state", () => {
         20_000,
         () => JSON.stringify(second.metrics()),
       );
-      expect(count).toBe(EVENTS);
+      expect(handled.count).toBe(EVENTS);
       await second.stop();
     },
   );
@@ -122,19 +132,8 @@ describe("a partition's state", () => {
       // writer, which was idle during the purge, in a loop of resolved promises that starved every timer
       await using server = await startLocalServer();
       await using conn = await connect({ servers: server.url });
-      const def = noteStream("stopsnap", 1);
-      await createTestStreams(conn, def);
       const EVENTS = 30_000; // twice what crosses the 256 KiB that start a snapshot
-      const items = roundRobin(EVENTS, 100);
-      await publishNotes(conn, "stopsnap", items, 2000);
-      let count = 0;
-      const start = () =>
-        startConsumerGroup(conn, def, {
-          group: "g",
-          retainKeys: { perPartition: 2000 },
-          onError: () => undefined,
-          handlers: { Note: async () => void count++ },
-        });
+      const { handled, start } = await snapshotSetup(conn, "stopsnap", EVENTS);
       const first = await start();
       // the member is stopped the moment its first snapshot record is stored: the purge that follows is under way
       let stopping: Promise<void> | undefined;
@@ -144,24 +143,24 @@ describe("a partition's state", () => {
         },
       });
       await until(
-        () => stopping !== undefined || count >= EVENTS,
+        () => stopping !== undefined || handled.count >= EVENTS,
         60_000,
-        () => `handled ${count}`,
+        () => `handled ${handled.count}`,
       );
       sub.unsubscribe();
       expect(stopping, "a snapshot was written while the member ran").toBeDefined();
       await stopping;
       const kinds = await recordKinds(conn, "stopsnap", 0);
       expect(kinds.at(-1)).toBe("release");
-      const handledByFirst = count;
+      const handledByFirst = handled.count;
       // the next owner handles the rest, and nothing the first one handled again
       const second = await start();
       await until(
-        () => count >= EVENTS,
+        () => handled.count >= EVENTS,
         30_000,
-        () => `handled ${count} (${handledByFirst} by the first owner)`,
+        () => `handled ${handled.count} (${handledByFirst} by the first owner)`,
       );
-      expect(count).toBe(EVENTS);
+      expect(handled.count).toBe(EVENTS);
       await second.stop();
     },
   );
