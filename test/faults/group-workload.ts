@@ -8,6 +8,7 @@
 import { ErrorCode, isChronicleError, startConsumerGroup, type ChronicleConnection, type ConsumerGroupMember } from "@chronicle/runtime";
 import { checkGroupRun, concurrentHandlings, describeVerdict } from "../reliability/group-check.js";
 import type { Effect } from "../reliability/helpers.js";
+import { within } from "../reliability/helpers.js";
 import { faultClient, storedValues, waitFor } from "./helpers.js";
 import type { Workload } from "./workload.js";
 
@@ -28,6 +29,7 @@ export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
   const conns: ChronicleConnection[] = [];
   const members: ConsumerGroupMember[] = [];
   const progress: number[] = [];
+  const errors: string[] = [];
   let drained = true;
   let stream = "";
   return {
@@ -44,7 +46,7 @@ export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
               group: "faults",
               memberId: name,
               failoverMs: options.failoverMs ?? 4000,
-              onError: () => undefined,
+              onError: (err) => void errors.push(`${name} ${new Date().toISOString().slice(11, 23)}: ${(err as Error).message}`),
               handlers: {
                 Note: async (event, c) => {
                   const at = Date.now();
@@ -65,8 +67,17 @@ export function groupWorkload(options: GroupWorkloadOptions = {}): Workload {
         for (const e of effects) handled.add(e.v);
         return [...stored].every((v) => handled.has(v));
       }, options.drainMs ?? 120_000);
-      for (const m of members) await m.stop();
-      for (const c of conns) await c.close();
+      if (!drained) {
+        const last = new Map<number, number>();
+        for (const e of effects) last.set(e.p, Math.max(last.get(e.p) ?? 0, e.s));
+        console.log(
+          `group not drained: ${[...stored].filter((v) => !handled.has(v)).length} stored events unhandled; ` +
+            `last handled sequence per partition ${JSON.stringify([...last].sort((a, b) => a[0] - b[0]))}; ` +
+            `owners now ${JSON.stringify(members.map((m) => [m.id, m.partitions()]))}; last errors ${JSON.stringify(errors.slice(-8))}`,
+        );
+      }
+      for (const m of members) await within(30_000, `group member ${m.id} stop`, m.stop());
+      for (const c of conns) await within(15_000, "group connection close", c.close());
     },
     async check(ctx) {
       const stored = await storedValues(ctx.conn, stream);

@@ -43,6 +43,7 @@ describe("mixed faults, 3 nodes, R3", () => {
         // a node restarted while cut off may take minutes to catch up (docs/reliability.md)
         catchUpMs: SOAK ? 240_000 : 20_000,
         lagging: SOAK ? "violation" : "report",
+        faultBoundMs: DURATION_MS + 90_000,
         async fault() {
           applied = await runFaultSchedule(env.cluster, steps, { leader: () => leaderOf(env.cluster, "mixed", 5000), log: (l) => console.log(l) });
         },

@@ -3,7 +3,7 @@
 // storage promises checked.
 import type { ChronicleConnection } from "@chronicle/runtime";
 import type { FaultyCluster, ReplicaState } from "@chronicle/testing";
-import { noteStream, publishAll } from "../reliability/helpers.js";
+import { noteStream, publishAll, within } from "../reliability/helpers.js";
 import { leaderOf, provisionWhenReady, replicasAgree, waitFor } from "./helpers.js";
 import { producerWorkload, type ProducerWorkloadOptions, type Workload, type WorkloadReport } from "./workload.js";
 
@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   catchUpMs?: number;
   /** A replica still behind after `catchUpMs`: a violation (default), or only reported (`caughtUpMs` -1). */
   lagging?: "violation" | "report";
+  /** How long the fault may take before the scenario fails naming it, ms; default 180 s. */
+  faultBoundMs?: number;
   /** The fault; the scenario heals every link and resumes every node after it returns. */
   fault(targets: FaultTargets): Promise<void>;
 }
@@ -65,6 +67,12 @@ const RESEND = 1000;
  * the same, publishing resumes after the heal.
  */
 export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnection, options: ScenarioOptions): Promise<ScenarioResult> {
+  const began = Date.now();
+  // each step is logged as it starts and bounded, so that a step that hangs is named in the failure
+  const step = <T>(what: string, ms: number, work: () => Promise<T>): Promise<T> => {
+    console.log(`${options.stream}: ${what} (+${((Date.now() - began) / 1000).toFixed(1)} s)`);
+    return within(ms, `${options.stream}: ${what}`, work());
+  };
   const def = noteStream(options.stream, 4, 3);
   await provisionWhenReady(conn, def);
   const leader = await leaderOf(cluster, options.stream);
@@ -77,29 +85,31 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   const producer = producerWorkload(producerOptions);
   const ctx = { cluster, conn, def };
   const all = [producer, ...(options.workloads?.({ leader, followers }) ?? [])];
-  for (const w of all) await w.start(ctx);
+  for (const w of all) await step(`start ${w.name}`, 90_000, () => w.start(ctx));
   const load = producer.load();
   if (!(await waitFor(() => load.acked.size >= 1000, 60_000))) throw new Error(`only ${load.acked.size} acknowledged before the fault`);
   const faultAt = Date.now();
   try {
-    await options.fault({ leader, followers });
+    await step("fault", options.faultBoundMs ?? 180_000, () => options.fault({ leader, followers }));
   } finally {
     await cluster.healAll();
   }
   const healAt = Date.now();
+  console.log(`${options.stream}: healed (+${((healAt - began) / 1000).toFixed(1)} s)`);
   const ackedAtHeal = load.acked.size;
   const resumed = await waitFor(() => load.acked.size >= ackedAtHeal + 200, 60_000);
   const resumedAfterHealMs = Date.now() - healAt;
   const recoveredAt = Date.now();
-  for (const w of all) await w.stop();
+  for (const w of all) await step(`stop ${w.name}`, 180_000, () => w.stop());
 
   // a majority agrees (the stream is whole); then every replica must catch up within catchUpMs
+  console.log(`${options.stream}: workloads stopped (+${((Date.now() - began) / 1000).toFixed(1)} s)`);
   let states = await replicasAgree(cluster, options.stream, 60_000, Math.floor(cluster.servers.length / 2) + 1);
   // events acknowledged before the fault, or, after faults that outlasted the duplicate window, the
   // last acknowledged before its last 90 s (each leader change since must have kept their ids)
   const before = load.ackedBefore(Math.max(faultAt, Date.now() - def.settings.duplicateWindowMs + 30_000), RESEND);
   // sent now, while they are inside the window (catching up below may take minutes)
-  const again = await publishAll(conn, def, before, { window: before.length });
+  const again = await step(`re-send ${before.length} events`, 60_000, () => publishAll(conn, def, before, { window: before.length }));
   let caughtUpMs = -1;
   try {
     states = await replicasAgree(cluster, options.stream, options.catchUpMs ?? 60_000);
@@ -109,7 +119,7 @@ export async function runScenario(cluster: FaultyCluster, conn: ChronicleConnect
   }
   const storedAgain = [...again.acked.values()].filter((r) => !r.duplicate).length;
   const reports: WorkloadReport[] = [];
-  for (const w of all) reports.push(await w.check(ctx));
+  for (const w of all) reports.push(await step(`check ${w.name}`, 60_000, () => w.check(ctx)));
   const violations = reports.flatMap((r) => r.violations);
   if (!resumed) violations.push(`publishing did not resume within 60 s of the heal (${load.acked.size - ackedAtHeal} acknowledgements)`);
   if (storedAgain > 0) violations.push(`${storedAgain} of ${before.length} events acknowledged before the fault were stored again when re-sent after it`);

@@ -23,6 +23,23 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   return await cond();
 }
 
+/**
+ * `work`, or an error naming `what` when it has not settled within `ms`: a
+ * step of a test that hangs fails with its name instead of the test's
+ * timeout. The work itself goes on in the background.
+ */
+export async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export type NoteStream = StreamDefinition<{ Note: typeof StringValueSchema }>;
 
 /**

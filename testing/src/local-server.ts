@@ -58,7 +58,9 @@ export interface LocalServer extends AsyncDisposable {
   stop(): Promise<void>;
   /**
    * Sends `signal` (default SIGKILL) and waits for it to take effect: the
-   * exit, or for SIGSTOP the process stopped (it answers nothing more). Data stays.
+   * exit, or for SIGSTOP the process stopped (it answers nothing more). Data
+   * stays. A process that has not exited 10 s after a SIGTERM or SIGINT is
+   * sent SIGKILL.
    */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /**
@@ -70,6 +72,9 @@ export interface LocalServer extends AsyncDisposable {
 }
 
 const LOG_LINES = 200;
+
+/** How long a graceful shutdown may take before SIGKILL, ms. */
+const GRACEFUL_EXIT_MS = 10_000;
 
 /** Resolves once process `pid` is stopped (state `T` in /proc), at most 5 s later; at once where /proc is not there. */
 async function untilStopped(pid: number | undefined): Promise<void> {
@@ -181,8 +186,12 @@ export class ServerProcess implements LocalServer {
     const child = this.child;
     if (!child) return;
     child.kill(signal);
-    if (signal === "SIGSTOP") await untilStopped(child.pid);
-    else if (signal !== "SIGCONT") await this.exited;
+    if (signal === "SIGSTOP") return untilStopped(child.pid);
+    if (signal === "SIGCONT") return;
+    // a graceful shutdown that does not end (a route it cannot flush) ends as a SIGKILL would
+    const timer = signal === "SIGKILL" ? undefined : setTimeout(() => child.kill("SIGKILL"), GRACEFUL_EXIT_MS);
+    await this.exited;
+    clearTimeout(timer);
   }
 
   async restart(options: { waitReady?: boolean } = {}): Promise<void> {

@@ -1,9 +1,14 @@
 // `chronicle schema check --all-messages` costs time in proportion to the
-// module: twice the messages take less than 2.5 times the CPU time (a check
-// that copied or re-indexed a file per message grew with the square of the
-// messages per file: 100 messages 7 s, 200 messages 25 s). Measured as CPU
-// time of this process, after a garbage collection, the least of five runs
-// taken in turns, so that other work on a shared machine does not count.
+// module: four times the messages take less than 6 times the CPU time, a
+// growth exponent under 1.3 (a check that copied or re-indexed a file per
+// message grew with the square of the messages per file, 16 times for four
+// times the messages: 100 messages 7 s, 200 messages 25 s). Four times
+// rather than twice: at twice, the noise of a busy machine (garbage
+// collection, a JIT that is not yet warm) was as large as the margin, and a
+// CI run measured 2.77x for a check that takes 2.2x on a quiet machine.
+// Measured as CPU time of this process, after a garbage collection, the
+// least of five runs taken in turns, so that other work on a shared machine
+// counts as little as it can.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,8 +66,8 @@ function leastCpuMs(pairs: { previous: string; current: string }[], rounds: numb
 
 describe("the cost of chronicle schema check --all-messages", () => {
   it.each([
-    { name: "one file", small: { files: 1, perFile: 1000 }, large: { files: 1, perFile: 2000 } },
-    { name: "ten files with cross-file references", small: { files: 10, perFile: 100 }, large: { files: 10, perFile: 200 } },
+    { name: "one file", small: { files: 1, perFile: 1000 }, large: { files: 1, perFile: 4000 } },
+    { name: "ten files with cross-file references", small: { files: 10, perFile: 100 }, large: { files: 10, perFile: 400 } },
   ])(
     "grows linearly with the messages: $name",
     async ({ name, small, large }) => {
@@ -73,7 +78,7 @@ describe("the cost of chronicle schema check --all-messages", () => {
       console.log(
         `${name}: ${small.files * small.perFile} messages ${smallMs.toFixed(0)} ms CPU, ${large.files * large.perFile} messages ${largeMs.toFixed(0)} ms CPU (${(largeMs / smallMs).toFixed(2)}x)`,
       );
-      expect(largeMs / smallMs).toBeLessThan(2.5);
+      expect(largeMs / smallMs).toBeLessThan(6);
     },
     240_000,
   );

@@ -13,6 +13,9 @@ export async function startFloor(conn: ChronicleConnection, stream: string, star
   return Math.max(0, start.sequence - 1);
 }
 
+/** How long a member starting on a new state stream waits for the stream to take writes, ms. */
+const SETTLE_MS = 10_000;
+
 /**
  * The group's record, written by the first member of a new group
  * (compare-and-set on an empty subject, so members starting together agree
@@ -21,6 +24,9 @@ export async function startFloor(conn: ChronicleConnection, stream: string, star
  */
 export async function ensureGroupRecord(log: StateLog, group: string, floor: () => Promise<number>, timeoutMs: number): Promise<GroupRecord> {
   const subject = stateNames.group(log.stream, group);
+  // a state stream created a moment ago may not yet be known on the server this connection uses: its
+  // writes get no responders there (seen on a cluster just started) until the stream's interest reaches it
+  const settleBy = Date.now() + SETTLE_MS;
   for (;;) {
     const head = await log.head(subject, decodeGroupRecord);
     if (head.record) return head.record;
@@ -29,6 +35,10 @@ export async function ensureGroupRecord(log: StateLog, group: string, floor: () 
       await log.write(subject, record, head.seq, timeoutMs);
       return record;
     } catch (err) {
+      if (isChronicleError(err, ErrorCode.NoResponders) && Date.now() < settleBy) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       if (!isChronicleError(err, ErrorCode.WrongLastSequence)) throw err;
     }
   }
