@@ -1,6 +1,6 @@
 // `npm run test:soak`: the reliability suite (test/reliability) with larger
-// counts and more rounds (CHRONICLE_SOAK=1), then the plain closing line CI
-// reads. Extra arguments go to vitest (a file name filters, instead of the
+// counts and more rounds (CHRONICLE_SOAK=1), one file at a time; it exits
+// with vitest's status. Extra arguments go to vitest (a file name filters, instead of the
 // whole folder). Expect tens of
 // minutes on 2 cores; the bounded version runs in `npm test`.
 //

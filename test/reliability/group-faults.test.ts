@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { startFaultNetwork } from "@chronicle/testing";
 import { checkGroupRun, concurrentHandlings, describeVerdict, type GroupVerdict } from "./group-check.js";
 import { drained, errorLines, groupSuite, publishWithSteps, stopMembers } from "./group-suite.js";
-import { BREAK, killMember, notes, noteStream, provision, readEffects, scaled, SOAK, type MemberConfig } from "./helpers.js";
+import { BREAK, exited, killMember, notes, noteStream, provision, readEffects, scaled, SOAK, type MemberConfig } from "./helpers.js";
 
 const suite = groupSuite("faults");
 const EVENTS = scaled(12_000, 60_000);
@@ -147,6 +147,42 @@ describe("consumer group members with faults while events flow", () => {
         `black hole ${CUT_MS} ms while events flow: ${EVENTS} events, ${describeVerdict(verdict)}, partitions the cut member found taken: ${fenced.length}`,
       );
       expectFaultBound(verdict, new Set(["b1"]), 1, effectsFile);
+    },
+  );
+
+  it(
+    `a handover under load while the leaving member's state writes are held for 1.5 s: ${EVENTS} events, per-key order holds, nothing runs twice`,
+    { timeout: scaled(180_000, 900_000) },
+    async () => {
+      // a lease of 4 s, longer than the hold: the leaving member's release records are slow, not lost. It is
+      // stopped (SIGTERM: it releases its partitions) the moment its link goes black, so every record of its
+      // handover (the checkpoints of its last events, the releases) and its membership heartbeats wait in the
+      // network; the others may take its partitions only once those arrive, and must go on where it stopped
+      const { def, effectsFile, base } = await schedule("slowrelease", 10_000);
+      await using net = await startFaultNetwork();
+      const port = await net.link("r1", "server", Number(new URL(suite.server.url).port));
+      const leaving = await suite.spawn({ ...base, servers: [`nats://127.0.0.1:${port}`], memberId: "r1" });
+      const members = [leaving, await suite.spawn({ ...base, memberId: "r2" }), await suite.spawn({ ...base, memberId: "r3" })];
+      const HOLD_MS = 1500;
+      let left: Promise<void> | undefined;
+      const leaveSlowly = async () => {
+        await net.cut("r1", "server", "drop");
+        leaving.kill("SIGTERM");
+        await new Promise((r) => setTimeout(r, HOLD_MS));
+        await net.heal("r1", "server");
+        left = exited(leaving);
+      };
+      const verdict = await run(def, effectsFile, [leaveSlowly], () => members);
+      await left;
+      const fenced = errorLines(effectsFile, "r1").filter((l) => l.includes("lost slot"));
+      console.log(
+        `handover with its writes held ${HOLD_MS} ms while events flow: ${EVENTS} events, ${describeVerdict(verdict)}, partitions the leaving member found taken: ${fenced.length}`,
+      );
+      expect(concurrentHandlings(readEffects(effectsFile)).slice(0, 3), "two members handled one partition at once").toEqual([]);
+      expect(verdict.outOfOrder, describeVerdict(verdict)).toEqual([]);
+      // a graceful handover repeats nothing: the leaving member stored what it handled before it let go
+      expect(verdict.repeated, describeVerdict(verdict)).toEqual([]);
+      expect(fenced, "the leaving member's partitions were taken before its release arrived").toEqual([]);
     },
   );
 
